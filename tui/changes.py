@@ -1,0 +1,182 @@
+"""What the session tells the UI: the conversation's turns and a small set of change values.
+
+The session calls one injected `listener(change)` on the asyncio loop; the app turns each
+change into Textual messages / reactive attributes. These types are the whole contract
+between the core and the UI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+
+class Role(StrEnum):
+    USER = "user"
+    ASSISTANT = "assistant"
+    SYSTEM = "system"
+
+
+class TurnStatus(StrEnum):
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    INTERRUPTED = "interrupted"  # the user talked over it; heard_ms says how much was heard
+    CUT_OFF = "cut_off"  # the connection dropped mid-turn
+    FAILED = "failed"  # response.done failed/incomplete, or transcription failed
+    CANCELLED = "cancelled"
+
+
+@dataclass(slots=True)
+class Turn:
+    """One entry of the conversation log (a user or assistant message item)."""
+
+    item_id: str
+    role: Role
+    text: str = ""
+    status: TurnStatus = TurnStatus.IN_PROGRESS
+    started_at: float = 0.0  # wall-clock epoch seconds, for the time stamp
+    response_id: str | None = None
+    audio_ms: float = 0.0  # assistant audio received for this item
+    heard_ms: float | None = None  # set when interrupted: what reached the speaker
+    reason: str = ""  # why failed/incomplete/cut off, shown in the turn
+    replayed: bool = False  # restored from history/reconnect, not said in this connection
+
+    @property
+    def final(self) -> bool:
+        return self.status is not TurnStatus.IN_PROGRESS
+
+
+class ConnectionState(StrEnum):
+    CONNECTING = "connecting"
+    LIVE = "live"
+    RECONNECTING = "reconnecting"
+    OFFLINE = "offline"
+
+
+@dataclass(slots=True)
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+
+    def add(self, other: Usage) -> None:
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+        self.cost_usd += other.cost_usd
+
+
+@dataclass(slots=True)
+class Stats:
+    """Figures for the status line. Costs are estimates from tui.pricing."""
+
+    last_latency_ms: float | None = None
+    latencies_ms: list[float] = field(default_factory=list)
+    turn_usage: Usage = field(default_factory=Usage)
+    session_usage: Usage = field(default_factory=Usage)
+    priced: bool = True  # False when the model has no price entry
+    rate_limits: dict[str, Any] = field(default_factory=dict)  # name -> {remaining, limit, ...}
+    connected_since: float | None = None  # monotonic seconds
+    session_started: float | None = None  # monotonic seconds of the first connection
+    handover_in_s: float | None = None  # countdown to the planned session handover
+
+    @property
+    def median_latency_ms(self) -> float | None:
+        if not self.latencies_ms:
+            return None
+        ordered = sorted(self.latencies_ms)
+        mid = len(ordered) // 2
+        if len(ordered) % 2:
+            return ordered[mid]
+        return (ordered[mid - 1] + ordered[mid]) / 2
+
+
+# ---- changes -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TurnStarted:
+    turn: Turn
+
+
+@dataclass(frozen=True, slots=True)
+class TurnText:
+    """The turn's text grew (a delta arrived) or was replaced; read `turn.text`."""
+
+    turn: Turn
+
+
+@dataclass(frozen=True, slots=True)
+class TurnFinished:
+    turn: Turn
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechChanged:
+    """Who is speaking now: from VAD events (user) and local playback (assistant)."""
+
+    user_speaking: bool
+    assistant_audible: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionChanged:
+    state: ConnectionState
+    reason: str = ""
+    attempt: int = 0
+    retry_in_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatsChanged:
+    stats: Stats
+
+
+@dataclass(frozen=True, slots=True)
+class MuteChanged:
+    muted: bool
+    reason: str = ""  # e.g. "spend cap reached"
+
+
+@dataclass(frozen=True, slots=True)
+class AudioModeChanged:
+    """mode: full | output_only | input_only | text_only | off."""
+
+    mode: str
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    level: Literal["information", "warning", "error"]
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventLogged:
+    """A raw event for the inspector: `direction` is "in" or "out"; payload already redacted."""
+
+    direction: Literal["in", "out"]
+    event: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    url: str
+    model: str
+    voice: str
+
+
+Change = (
+    TurnStarted
+    | TurnText
+    | TurnFinished
+    | SpeechChanged
+    | ConnectionChanged
+    | StatsChanged
+    | MuteChanged
+    | AudioModeChanged
+    | Notice
+    | EventLogged
+    | SessionInfo
+)
