@@ -85,13 +85,18 @@ class Conversation:
         return changes
 
     def mark_interrupted(self, item_id: str, heard_ms: float) -> list[Change]:
+        """The user cut the assistant off after `heard_ms` of this item reached the speaker.
+
+        Works on a DONE turn too: the server finishes a reply long before it has played.
+        """
         turn = self._by_id.get(item_id)
-        if turn is None or turn.final:
+        if turn is None or turn.status not in (TurnStatus.IN_PROGRESS, TurnStatus.DONE):
             return []
+        was_final = turn.final
         turn.heard_ms = min(heard_ms, turn.audio_ms) if turn.audio_ms else heard_ms
         turn.status = TurnStatus.INTERRUPTED
-        # final now: what follows for this item (deltas, response.done) changes nothing heard
-        return [TurnFinished(turn)]
+        # final now: later deltas and response.done for this item change nothing heard
+        return [TurnText(turn)] if was_final else [TurnFinished(turn)]
 
     def cut_off_open_turns(self, reason: str) -> list[Change]:
         """The connection dropped: every turn still open ends here, marked as cut off."""
