@@ -1,0 +1,95 @@
+"""The header: connection state (with reason, attempt and retry countdown), endpoint, model, voice."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from textual.content import Content
+from textual.widget import Widget
+
+from tui.changes import ConnectionChanged, ConnectionState, SessionInfo
+
+_STATE_STYLE = {
+    ConnectionState.CONNECTING: ("◌", "$warning"),
+    ConnectionState.LIVE: ("●", "$success"),
+    ConnectionState.RECONNECTING: ("◌", "$warning"),
+    ConnectionState.OFFLINE: ("○", "$error"),
+}
+
+
+def endpoint_host(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.netloc or url
+
+
+def connection_text(
+    change: ConnectionChanged, info: SessionInfo | None, retry_left_s: float | None
+) -> Content:
+    mark, style = _STATE_STYLE[change.state]
+    state = str(change.state)
+    details: list[str] = []
+    if change.attempt:
+        details.append(f"attempt {change.attempt}")
+    if retry_left_s is not None:
+        details.append(f"retry in {max(0.0, retry_left_s):.0f} s")
+    suffix = f" ({', '.join(details)})" if details else ""
+    reason = f": {change.reason}" if change.reason else ""
+    left = Content.from_markup(
+        f"[{style} b]$mark $state[/][$text-muted]$suffix$reason[/]",
+        mark=mark,
+        state=state,
+        suffix=suffix,
+        reason=reason,
+    )
+    if info is None:
+        return left
+    right = Content.from_markup(
+        "  [$text-muted]endpoint[/] $host  [$text-muted]model[/] $model  [$text-muted]voice[/] $voice",
+        host=endpoint_host(info.url),
+        model=info.model,
+        voice=info.voice,
+    )
+    return left + right
+
+
+class ConnectionBar(Widget):
+    DEFAULT_CSS = """
+    ConnectionBar { height: 1; padding: 0 1; background: $panel; }
+    """
+
+    def __init__(
+        self, *, monotonic: Callable[[], float] = time.monotonic, id: str | None = None
+    ) -> None:
+        super().__init__(id=id)
+        self._monotonic = monotonic
+        self.change = ConnectionChanged(ConnectionState.CONNECTING)
+        self.info: SessionInfo | None = None
+        self._retry_at: float | None = None
+
+    def on_mount(self) -> None:
+        # The countdown ticks on its own; the timer is cheap when nothing changes.
+        self.set_interval(0.5, self._tick)
+
+    def set_connection(self, change: ConnectionChanged) -> None:
+        self.change = change
+        self._retry_at = (
+            self._monotonic() + change.retry_in_s if change.retry_in_s is not None else None
+        )
+        self.refresh()
+
+    def set_info(self, info: SessionInfo) -> None:
+        self.info = info
+        self.refresh()
+
+    @property
+    def retry_left_s(self) -> float | None:
+        return None if self._retry_at is None else self._retry_at - self._monotonic()
+
+    def _tick(self) -> None:
+        if self._retry_at is not None:
+            self.refresh()
+
+    def render(self) -> Content:
+        return connection_text(self.change, self.info, self.retry_left_s)

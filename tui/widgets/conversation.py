@@ -1,0 +1,224 @@
+"""The conversation log: one widget per turn in an anchored scroll, pruned to stay fast.
+
+Transcript deltas arrive far faster than a terminal needs to repaint, so `turn_changed` only
+marks a turn dirty and a 12 Hz timer re-renders the dirty ones. Only the newest `keep` turns are
+mounted (each mounted sibling costs ~0.1 ms per relayout); the full history stays in the session.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import Static
+
+from tui.changes import Role, Turn, TurnStatus
+
+FLUSH_HZ = 12
+KEEP_TURNS = 200
+PRUNE_BATCH = 50  # prune in batches so a long session does not relayout on every turn
+
+_ROLE_LABEL = {Role.USER: "you", Role.ASSISTANT: "assistant", Role.SYSTEM: "system"}
+_ROLE_STYLE = {
+    Role.USER: "$role-user",
+    Role.ASSISTANT: "$role-assistant",
+    Role.SYSTEM: "$text-muted",
+}
+
+TimeFormat = Callable[[float], str]
+
+
+def local_clock_time(epoch: float) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(epoch)) if epoch else ""
+
+
+def _seconds(ms: float) -> str:
+    return f"{ms / 1000:.1f} s"
+
+
+def turn_marker(turn: Turn) -> Content:
+    """The status note after the role label; empty for an ordinary finished turn."""
+    if turn.status is TurnStatus.INTERRUPTED:
+        heard = turn.heard_ms or 0.0
+        detail = f"heard {_seconds(heard)} of {_seconds(turn.audio_ms)}" if turn.audio_ms else ""
+        return Content.from_markup("[$warning]⏸ interrupted[/] [$text-muted]$detail[/]", detail=detail)
+    if turn.status is TurnStatus.CUT_OFF:
+        return Content.from_markup("[$warning]⚡ cut off[/] [$text-muted]$why[/]", why=turn.reason)
+    if turn.status is TurnStatus.FAILED:
+        why = f": {turn.reason}" if turn.reason else ""
+        return Content.from_markup("[$error]✗ failed$why[/]", why=why)
+    if turn.status is TurnStatus.CANCELLED:
+        return Content.from_markup("[$text-muted]⊘ cancelled[/]")
+    return Content("")
+
+
+def render_turn(turn: Turn, time_format: TimeFormat = local_clock_time) -> Content:
+    """A turn as Content; transcript text is substituted, never parsed as markup."""
+    style = _ROLE_STYLE.get(turn.role, "$text-muted")
+    head = Content.from_markup(
+        f"[{style} b]$label[/] [$text-muted]$stamp[/]",
+        label=_ROLE_LABEL.get(turn.role, str(turn.role)),
+        stamp=time_format(turn.started_at),
+    )
+    parts = [head]
+    if turn.replayed:
+        parts.append(Content.from_markup(" [$text-muted]↺ replayed[/]"))
+    marker = turn_marker(turn)
+    if marker:
+        parts.extend([Content(" "), marker])
+    body = turn.text
+    if not body and not turn.final:
+        body = "…"
+    parts.append(Content("\n"))
+    if turn.final or not turn.text:
+        parts.append(Content(body))
+    else:
+        parts.append(Content(body) + Content.from_markup("[$text-muted] ▍[/]"))
+    return Content("").join(parts)
+
+
+class TurnView(Static):
+    """One turn of the log."""
+
+    DEFAULT_CSS = """
+    TurnView { padding: 0 1; margin: 0 0 1 0; }
+    TurnView.-interrupted, TurnView.-cut_off { border-left: outer $warning; }
+    TurnView.-failed { border-left: outer $error; }
+    """
+
+    def __init__(self, turn: Turn, time_format: TimeFormat) -> None:
+        self.turn = turn
+        self._time_format = time_format
+        super().__init__(render_turn(turn, time_format), markup=False)
+        self.add_class(f"-{turn.role}")
+        self._set_status_class()
+
+    def _set_status_class(self) -> None:
+        for status in TurnStatus:
+            self.set_class(self.turn.status is status, f"-{status}")
+
+    def refresh_turn(self) -> None:
+        self._set_status_class()
+        self.update(render_turn(self.turn, self._time_format))
+
+
+class ConversationLog(VerticalScroll):
+    """Anchored list of TurnViews; follows the newest turn unless the user scrolled up."""
+
+    BLANK = True
+    DEFAULT_CSS = """
+    ConversationLog { height: 1fr; padding: 0 1; }
+    ConversationLog #hidden-turns { color: $text-muted; text-align: center; height: auto; }
+    """
+
+    def __init__(
+        self,
+        *,
+        keep: int = KEEP_TURNS,
+        time_format: TimeFormat = local_clock_time,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.keep = keep
+        self.time_format = time_format
+        self._views: dict[str, TurnView] = {}
+        self._dirty: set[str] = set()
+        self.hidden_turns = 0  # pruned from the screen (still in the session's history)
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield Static("", id="hidden-turns", markup=False)
+
+    def on_mount(self) -> None:
+        self.anchor()
+        self.set_interval(1 / FLUSH_HZ, self.flush)
+        self._count_hidden(0)
+
+    @property
+    def mounted_turns(self) -> int:
+        return len(self._views)
+
+    def view_for(self, item_id: str) -> TurnView | None:
+        return self._views.get(item_id)
+
+    def add_turns(self, turns: Iterable[Turn]) -> None:
+        """Show many turns at once (replay): only the newest `keep` are mounted."""
+        turns = list(turns)
+        skipped = max(0, len(turns) - self.keep)
+        self._count_hidden(skipped)
+        new_views = [self._make_view(turn) for turn in turns[skipped:]]
+        if new_views:
+            self.mount_all(new_views)
+        self._prune()
+
+    def add_turn(self, turn: Turn) -> None:
+        view = self._views.get(turn.item_id)
+        if view is not None:  # the same item announced again: treat as an update
+            view.turn = turn
+            self._dirty.add(turn.item_id)
+            return
+        self.mount(self._make_view(turn))
+        self._prune()
+
+    def turn_changed(self, turn: Turn) -> None:
+        """A delta arrived: repaint at the next flush, not now."""
+        view = self._views.get(turn.item_id)
+        if view is None:
+            self.add_turn(turn)
+            return
+        view.turn = turn
+        self._dirty.add(turn.item_id)
+
+    def turn_finished(self, turn: Turn) -> None:
+        """Final state shows at once (markers matter more than throughput)."""
+        view = self._views.get(turn.item_id)
+        if view is None:
+            self.add_turn(turn)
+            view = self._views.get(turn.item_id)
+        if view is not None:
+            view.turn = turn
+            self._dirty.discard(turn.item_id)
+            view.refresh_turn()
+
+    def flush(self) -> None:
+        if not self._dirty:
+            return
+        dirty, self._dirty = self._dirty, set()
+        with self.app.batch_update():
+            for item_id in dirty:
+                view = self._views.get(item_id)
+                if view is not None:
+                    view.refresh_turn()
+
+    def clear_turns(self) -> None:
+        for view in list(self._views.values()):
+            view.remove()
+        self._views.clear()
+        self._dirty.clear()
+        self.hidden_turns = 0
+        self._count_hidden(0)
+
+    def _make_view(self, turn: Turn) -> TurnView:
+        view = TurnView(turn, self.time_format)
+        self._views[turn.item_id] = view
+        return view
+
+    def _prune(self) -> None:
+        excess = len(self._views) - self.keep
+        if excess <= 0 or excess < min(PRUNE_BATCH, max(1, self.keep // 4)):
+            return
+        doomed = list(self._views)[:excess]
+        for item_id in doomed:
+            view = self._views.pop(item_id)
+            self._dirty.discard(item_id)
+            view.remove()
+        self._count_hidden(len(doomed))
+
+    def _count_hidden(self, more: int) -> None:
+        self.hidden_turns += more
+        if not self.is_mounted:
+            return
+        label = self.query_one("#hidden-turns", Static)
+        label.display = self.hidden_turns > 0
+        label.update(f"… {self.hidden_turns} earlier turns not shown (saved in history)")
