@@ -1,0 +1,382 @@
+"""One websocket to a Realtime endpoint: handshake, a non-blocking sender, a receive loop.
+
+`RealtimeConnection` turns every way a connect can fail into one distinct
+`ConnectError` subclass whose message says what to do, and never contains the key.
+Reconnecting is the session's job (with `backoff.Backoff`); a connection object is
+used once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import json
+import logging
+import socket
+import ssl
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import (
+    ConnectionClosed,
+    InvalidHandshake,
+    InvalidStatus,
+    InvalidURI,
+)
+
+from tui.errors import (
+    AuthError,
+    ConnectError,
+    ConnectionRefusedError_,
+    Disconnected,
+    EndpointNotFoundError,
+    InsecureKeyError,
+    MissingKeyError,
+    TLSError,
+)
+from tui.realtime import events
+from tui.realtime.events import BadEvent, ServerEvent
+from tui.realtime.redact import RedactingLogger
+
+log = logging.getLogger(__name__)
+WEBSOCKETS_LOG = logging.getLogger("tui.realtime.websockets")
+
+OPEN_TIMEOUT = 10.0
+CLOSE_TIMEOUT = 2.0
+
+
+# Failures tui.errors has no class for. They live here, next to the only code that raises
+# them, and stay ConnectError subclasses so callers can catch the family.
+class HandshakeError(ConnectError):
+    """The server answered the websocket upgrade with an unexpected HTTP status or reply."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        self.status = status
+        # 5xx and 429 are worth retrying; other 4xx answers will not change by themselves.
+        self.retryable = status is None or status >= 500 or status == 429
+        super().__init__(message)
+
+
+class HostNotFoundError(ConnectError):
+    """DNS could not resolve the host (typo in the URL, or no network)."""
+
+
+class ConnectTimeoutError(ConnectError):
+    """The server did not complete the handshake in time."""
+
+
+class InvalidURLError(ConnectError):
+    """The endpoint URL cannot be a websocket URL (scheme, host)."""
+
+    retryable = False
+
+
+# --------------------------------------------------------------------------- URLs
+
+# Query parameters that are safe to show; everything else is masked in messages.
+_PUBLIC_QUERY = frozenset({"model", "call_id", "intent", "deployment", "api-version"})
+_SCHEMES = {"ws": "ws", "wss": "wss", "http": "ws", "https": "wss"}
+
+
+def build_url(url: str, model: str) -> str:
+    """`url` with its `model` query parameter set to `model` (added or replaced).
+
+    http(s):// is turned into ws(s):// as the official SDK does; an empty model leaves
+    the query as given.
+    """
+    parts = urlsplit(url.strip())
+    scheme = _SCHEMES.get(parts.scheme.lower())
+    if scheme is None:
+        raise InvalidURLError(
+            f"the endpoint URL {safe_url(url)!r} must start with wss:// (or ws:// for a "
+            "local server), e.g. wss://api.openai.com/v1/realtime; set [connection] url"
+        )
+    if not parts.hostname:
+        raise InvalidURLError(f"the endpoint URL {safe_url(url)!r} has no host name")
+    query = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True)]
+    if model:
+        query = [(key, value) for key, value in query if key != "model"]
+        query.insert(0, ("model", model))
+    return urlunsplit((scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
+
+
+def is_loopback(url: str) -> bool:
+    """True when the URL's host is this machine: 127.0.0.0/8, ::1 or localhost."""
+    host = (urlsplit(url.strip()).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def safe_url(url: str) -> str:
+    """The URL for messages: no user:password, query values other than the model masked."""
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname or ""
+        if ":" in host:
+            host = f"[{host}]"
+        netloc = f"{host}:{parts.port}" if parts.port else host
+        query = [
+            (key, value if key in _PUBLIC_QUERY else "***")
+            for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        ]
+        return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="*"), ""))
+    except ValueError:
+        return "<unreadable URL>"
+
+
+# --------------------------------------------------------------------------- connection
+
+SendHook = Callable[[dict[str, Any]], None]
+ReceiveHook = Callable[[ServerEvent | BadEvent], None]
+
+
+class RealtimeConnection:
+    """A websocket to a Realtime endpoint.
+
+    `await connect()`, then `send(event)` from anywhere on the loop (never blocks) and
+    `async for ev in conn.events()` in one consumer; `events()` ends by raising
+    `Disconnected`. `on_send`/`on_receive` see every event (for the inspector).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        model: str,
+        api_key: str | None,
+        *,
+        on_send: SendHook | None = None,
+        on_receive: ReceiveHook | None = None,
+        key_env: str = "OPENAI_API_KEY",
+        open_timeout: float = OPEN_TIMEOUT,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.url = url
+        self.model = model
+        self.on_send = on_send
+        self.on_receive = on_receive
+        self.key_env = key_env
+        self.open_timeout = open_timeout
+        self._api_key = api_key or None
+        self._ssl = ssl_context
+        self._ws: ClientConnection | None = None
+        self._queue: asyncio.Queue[str] = asyncio.Queue()
+        self._sender: asyncio.Task[None] | None = None
+        self._closing = False
+        self._send_error: BaseException | None = None
+
+    def __repr__(self) -> str:  # never shows the key
+        return f"RealtimeConnection({safe_url(self.url)!r}, model={self.model!r})"
+
+    # ----------------------------------------------------------------- connect
+
+    @property
+    def full_url(self) -> str:
+        return build_url(self.url, self.model)
+
+    @property
+    def closed(self) -> bool:
+        """True before connect(), after close(), and once the socket has closed."""
+        return self._ws is None or self._closing or self._ws.close_code is not None
+
+    async def connect(self) -> None:
+        """Open the websocket. Raises a ConnectError subclass naming the fix."""
+        if self._ws is not None:
+            raise RuntimeError("a RealtimeConnection is used once; make a new one to reconnect")
+        url = self.full_url
+        shown = safe_url(url)
+        self._check_key(url, shown)
+        headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
+        options: dict[str, Any] = {}
+        if self._ssl is not None and url.startswith("wss:"):
+            options["ssl"] = self._ssl
+        try:
+            self._ws = await connect(
+                url,
+                additional_headers=headers,
+                max_size=None,  # session.created and response.done can exceed 1 MiB
+                compression=None,  # as the official SDK: base64 audio does not compress
+                open_timeout=self.open_timeout,
+                close_timeout=CLOSE_TIMEOUT,
+                logger=RedactingLogger(WEBSOCKETS_LOG, [self._api_key or ""]),
+                **options,
+            )
+        except InvalidStatus as error:
+            raise self._status_error(
+                error.response.status_code, error.response.body, shown
+            ) from None
+        except InvalidURI as error:
+            raise InvalidURLError(f"invalid endpoint URL {shown!r}: {error.msg}") from None
+        except InvalidHandshake as error:
+            raise HandshakeError(
+                f"{shown} is not a websocket endpoint ({type(error).__name__}); "
+                "check [connection] url"
+            ) from None
+        except ssl.SSLError as error:
+            raise TLSError(
+                f"TLS handshake with {shown} failed ({error.reason or error}); check the "
+                "system certificates or a proxy that intercepts TLS, or the url scheme"
+            ) from None
+        except TimeoutError:
+            raise ConnectTimeoutError(
+                f"{shown} did not answer within {self.open_timeout:g} s; check the network "
+                "or the url"
+            ) from None
+        except socket.gaierror:
+            raise HostNotFoundError(
+                f"cannot resolve the host of {shown}; check the url and the network"
+            ) from None
+        except ConnectionRefusedError:
+            raise ConnectionRefusedError_(
+                f"nothing is listening at {shown} (connection refused); is the server running?"
+            ) from None
+        except OSError as error:
+            raise ConnectError(
+                f"cannot reach {shown}: {error.strerror or type(error).__name__}"
+            ) from None
+        self._sender = asyncio.create_task(self._send_loop(), name="realtime-sender")
+
+    def _check_key(self, url: str, shown: str) -> None:
+        loopback = is_loopback(url)
+        if self._api_key is None and not loopback:
+            raise MissingKeyError(
+                f"no API key for {shown}; set {self.key_env} (environment or .env file) "
+                "or api_key in the config file"
+            )
+        if self._api_key is not None and url.startswith("ws:") and not loopback:
+            raise InsecureKeyError(
+                f"refusing to send the API key over unencrypted ws:// to {shown}; "
+                "use wss:// (plain ws:// is only allowed for 127.0.0.1, ::1 and localhost)"
+            )
+
+    def _status_error(self, status: int, body: bytes, shown: str) -> ConnectError:
+        if status in (401, 403):
+            return AuthError(
+                f"{shown} answered HTTP {status}: the API key is missing or lacks Realtime "
+                f"access; set {self.key_env} to a key with Realtime access"
+            )
+        if status == 404:
+            return EndpointNotFoundError(
+                f"{shown} answered HTTP 404: wrong URL or model; check [connection] url and model"
+            )
+        detail = _error_detail(body, self._api_key)
+        return HandshakeError(
+            f"{shown} refused the websocket with HTTP {status}{detail}", status=status
+        )
+
+    # ----------------------------------------------------------------- send
+
+    def send(self, event: dict[str, Any]) -> bool:
+        """Queue `event` for the sender task; never blocks. False if the socket is closed."""
+        if self.closed:
+            log.debug("dropped %s: connection closed", event.get("type"))
+            return False
+        self._queue.put_nowait(json.dumps(event, separators=(",", ":")))
+        if self.on_send is not None:
+            _call_hook(self.on_send, event)
+        return True
+
+    async def _send_loop(self) -> None:
+        assert self._ws is not None
+        ws = self._ws
+        while True:
+            text = await self._queue.get()
+            try:
+                await ws.send(text)
+            except ConnectionClosed:
+                # The receive side reports the close (with its code) through events().
+                return
+
+    @property
+    def pending(self) -> int:
+        """Events queued and not yet handed to the socket."""
+        return self._queue.qsize()
+
+    # ----------------------------------------------------------------- receive
+
+    async def events(self) -> AsyncIterator[ServerEvent | BadEvent]:
+        """Parsed server events until the socket closes; then raises `Disconnected`."""
+        if self._ws is None:
+            raise Disconnected("not connected")
+        ws = self._ws
+        try:
+            async for frame in ws:
+                event = events.parse(frame)
+                if self.on_receive is not None:
+                    _call_hook(self.on_receive, event)
+                yield event
+        except ConnectionClosed:
+            pass  # the close code and reason are read below, for both kinds of close
+        raise self._disconnected(ws)
+
+    def _disconnected(self, ws: ClientConnection) -> Disconnected:
+        code = ws.close_code
+        reason = ws.close_reason or ""
+        if self._closing:
+            message = "connection closed by rt-tui"
+        else:
+            meaning = CLOSE_MEANINGS.get(code or 1006, "closed")
+            message = f"the server closed the connection: {code} {meaning}"
+            if reason:
+                message += f" ({reason})"
+        return Disconnected(message, code=code, reason=reason)
+
+    # ----------------------------------------------------------------- close
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Close the socket and stop the sender. Safe to call more than once."""
+        self._closing = True
+        if self._sender is not None:
+            self._sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sender
+            self._sender = None
+        if self._ws is not None:
+            await self._ws.close(code, reason)
+
+
+CLOSE_MEANINGS = {
+    1000: "normal closure",
+    1001: "going away (server restart or session time limit)",
+    1002: "protocol error",
+    1003: "unsupported data",
+    1006: "connection lost (no close frame)",
+    1007: "invalid frame data",
+    1008: "policy violation",
+    1009: "message too big",
+    1011: "server error",
+    1012: "service restart",
+    1013: "try again later",
+    1014: "bad gateway",
+    1015: "TLS failure",
+}
+
+
+def _call_hook(hook: Callable[[Any], None], value: Any) -> None:
+    # An inspector bug must not take the conversation down with it.
+    try:
+        hook(value)
+    except Exception:
+        log.exception("event hook %r failed", hook)
+
+
+def _error_detail(body: bytes | None, api_key: str | None) -> str:
+    """': <message>' from an OpenAI-style JSON error body, short and without the key."""
+    if not body:
+        return ""
+    try:
+        data = json.loads(body)
+        message = data["error"]["message"] if isinstance(data, dict) else None
+    except (ValueError, KeyError, TypeError):
+        message = None
+    if not isinstance(message, str):
+        return ""
+    if api_key:
+        message = message.replace(api_key, "sk-…redacted")
+    return f": {message[:200]}"
