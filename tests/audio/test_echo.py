@@ -1,0 +1,327 @@
+"""Echo cancellation offline: the callback glue, the canceller in a synthetic room, the fallback.
+
+The room (tests/audio/room.py) plays real espeak-ng speech through a delayed, reverberant
+echo path at -6 dB with a -65 dBFS noise floor; the signals go through `EchoPath` in odd block
+sizes, exactly as the audio callbacks would hand them over. The local server's energy VAD
+decides whether the assistant would have interrupted itself.
+"""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.audio import room
+from tui.audio import echo
+from tui.audio.echo import (
+    FRAME_SAMPLES,
+    EchoCanceller,
+    EchoPath,
+    ErleMeter,
+    WebRtcEchoCanceller,
+    create_echo_path,
+)
+from tui.localserver.vad import EnergyVad
+
+ODD_BLOCKS = (480, 441, 1000)
+
+
+# --- fixtures and helpers -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def speech_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed")
+    return tmp_path_factory.getbasetemp() / "speech"
+
+
+@pytest.fixture(scope="session")
+def far_speech(speech_cache: Path) -> np.ndarray:
+    """The assistant: about 24 s of continuous en-us speech at -20 dBFS."""
+    return room.render_speech(room.FAR_TEXT, room.FAR_VOICE, speech_cache)
+
+
+@pytest.fixture(scope="session")
+def near_speech(speech_cache: Path) -> np.ndarray:
+    """The user: en-gb+f3 at -26 dBFS, the echo's level in the default room."""
+    return room.render_speech(
+        room.NEAR_TEXT, room.NEAR_VOICE, speech_cache, pitch=70, level_dbfs=-26.0
+    )
+
+
+def through_echo_path(
+    path: EchoPath, far: np.ndarray, mic: np.ndarray, sizes: tuple[int, ...] = ODD_BLOCKS
+) -> np.ndarray:
+    """Play `far` and capture `mic` block by block, output tap before capture, like the engine."""
+    processed = []
+    start = 0
+    index = 0
+    while start < far.size:
+        size = sizes[index % len(sizes)]
+        path.on_output(far[start : start + size])
+        processed.append(path.on_input(mic[start : start + size]))
+        start += size
+        index += 1
+    return np.concatenate(processed)
+
+
+def vad_start_times_ms(pcm: np.ndarray) -> list[int]:
+    """When (input-timeline ms) the server VAD would emit speech_started, fed 10 ms at a time."""
+    vad = EnergyVad(threshold=0.5, prefix_padding_ms=300, silence_duration_ms=500)
+    emitted = []
+    for start in range(0, pcm.size - FRAME_SAMPLES + 1, FRAME_SAMPLES):
+        for event in vad.feed(pcm[start : start + FRAME_SAMPLES].tobytes()):
+            if event.kind == "started":
+                emitted.append(vad.position_ms)
+    return emitted
+
+
+def aec_path() -> EchoPath:
+    path, message = create_echo_path("aec")
+    assert path is not None, message
+    return path
+
+
+class RecordingCanceller:
+    """Identity canceller that records the frames it is given."""
+
+    def __init__(self) -> None:
+        self.far: list[np.ndarray] = []
+        self.near: list[np.ndarray] = []
+        self.resets = 0
+
+    def feed_far(self, frame: np.ndarray) -> None:
+        self.far.append(frame.copy())
+
+    def process(self, frame: np.ndarray) -> np.ndarray:
+        assert frame.dtype == np.int16 and frame.shape == (FRAME_SAMPLES,)
+        self.near.append(frame.copy())
+        return frame.copy()
+
+    def reset(self) -> None:
+        self.resets += 1
+
+    @property
+    def erle_db(self) -> float | None:
+        return 12.5
+
+
+def ramp(samples: int, offset: int = 0) -> np.ndarray:
+    """Distinct, recognisable int16 samples: sample i holds (i + offset) mod 30000."""
+    return ((np.arange(samples) + offset) % 30000).astype(np.int16)
+
+
+# --- the callback glue ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sizes", [ODD_BLOCKS, (240,), (480,), (1,), (239, 241), (5000, 7)])
+def test_echo_path_slices_blocks_into_continuous_frames(sizes: tuple[int, ...]) -> None:
+    canceller = RecordingCanceller()
+    path = EchoPath(canceller)
+    far = ramp(12_000)
+    mic = ramp(12_000, offset=7)
+
+    processed = through_echo_path(path, far, mic, sizes)
+
+    whole = mic.size // FRAME_SAMPLES * FRAME_SAMPLES
+    np.testing.assert_array_equal(processed, mic[:whole])
+    np.testing.assert_array_equal(np.concatenate(canceller.near), mic[:whole])
+    # Every far frame reached the canceller in order, paired with the mic frame of its time.
+    np.testing.assert_array_equal(np.concatenate(canceller.far), far[:whole])
+    assert path.far_backlog == 0
+
+
+def test_output_length_differs_from_input_by_less_than_a_frame() -> None:
+    path = EchoPath(RecordingCanceller())
+    total_in = 0
+    total_out = 0
+    for size in (441, 1000, 17, 240, 480, 999):
+        out = path.on_input(np.zeros(size, dtype=np.int16))
+        total_in += size
+        total_out += out.size
+        assert out.size % FRAME_SAMPLES == 0
+        assert abs(out.size - size) < FRAME_SAMPLES
+        assert 0 <= total_in - total_out < FRAME_SAMPLES
+
+
+def test_far_frames_missing_become_silence() -> None:
+    canceller = RecordingCanceller()
+    path = EchoPath(canceller)
+    path.on_output(ramp(240, offset=1))  # one far frame for three near frames
+    path.on_input(np.ones(720, dtype=np.int16))
+    assert len(canceller.far) == 3
+    np.testing.assert_array_equal(canceller.far[0], ramp(240, offset=1))
+    assert not canceller.far[1].any() and not canceller.far[2].any()
+
+
+def test_far_queue_is_capped_and_drops_the_oldest() -> None:
+    canceller = RecordingCanceller()
+    path = EchoPath(canceller, max_far_frames=40)
+    path.on_output(ramp(100 * FRAME_SAMPLES))
+    assert path.far_backlog == 40
+    path.on_input(np.zeros(FRAME_SAMPLES, dtype=np.int16))
+    np.testing.assert_array_equal(canceller.far[0], ramp(100 * FRAME_SAMPLES)[60 * 240 : 61 * 240])
+
+
+def test_blocks_of_shape_n_by_1_and_float_are_accepted() -> None:
+    canceller = RecordingCanceller()
+    path = EchoPath(canceller)
+    path.on_output(np.full((240, 1), 0.5, dtype=np.float32))
+    out = path.on_input(np.full((240, 1), 1000, dtype=np.int16))
+    np.testing.assert_array_equal(canceller.far[0], np.full(240, 16384, dtype=np.int16))
+    np.testing.assert_array_equal(out, np.full(240, 1000, dtype=np.int16))
+
+
+def test_reset_clears_queue_remainders_and_canceller_on_its_own_thread() -> None:
+    canceller = RecordingCanceller()
+    path = EchoPath(canceller)
+    path.on_output(np.full(500, 3, dtype=np.int16))  # 2 frames queued + 20 samples kept
+    path.on_input(np.full(300, 4, dtype=np.int16))  # 1 frame processed + 60 samples kept
+    assert path.erle_db == 12.5
+
+    path.reset()
+    assert path.far_backlog == 0
+    assert path.erle_db is None  # until the capture thread has reset the canceller
+    assert canceller.resets == 0  # never from the calling thread
+
+    path.on_output(np.full(240, 5, dtype=np.int16))
+    out = path.on_input(np.full(240, 6, dtype=np.int16))
+    assert canceller.resets == 1
+    # The old 60 near samples and 20 far samples are gone: frames are purely new data.
+    np.testing.assert_array_equal(out, np.full(240, 6, dtype=np.int16))
+    np.testing.assert_array_equal(canceller.far[-1], np.full(240, 5, dtype=np.int16))
+    assert path.erle_db == 12.5
+
+
+def test_webrtc_canceller_meets_the_protocol_and_checks_frames() -> None:
+    canceller = WebRtcEchoCanceller()
+    assert isinstance(canceller, EchoCanceller)
+    assert canceller.erle_db is None
+    with pytest.raises(ValueError, match="240 int16"):
+        canceller.process(np.zeros(480, dtype=np.int16))
+    with pytest.raises(ValueError, match="240 int16"):
+        canceller.feed_far(np.zeros(240, dtype=np.float32))
+    out = canceller.process(np.zeros(FRAME_SAMPLES, dtype=np.int16))
+    assert out.dtype == np.int16 and out.shape == (FRAME_SAMPLES,)
+
+
+def test_erle_meter_reads_the_energy_ratio_over_far_active_frames() -> None:
+    meter = ErleMeter(hold_s=0.0, min_frames=10)
+    rng = np.random.default_rng(0)
+    quiet = np.zeros(FRAME_SAMPLES, dtype=np.int16)
+    for _ in range(200):
+        far = (rng.standard_normal(FRAME_SAMPLES) * 3000).astype(np.int16)
+        mic = (rng.standard_normal(FRAME_SAMPLES) * 1000).astype(np.int16)
+        out = (rng.standard_normal(FRAME_SAMPLES) * 100).astype(np.int16)  # 20 dB quieter
+        meter.update(far, mic, out)
+        # Far end silent: these frames must not count, or the estimate would read 0 dB.
+        meter.update(quiet, mic, mic)
+    assert meter.erle_db == pytest.approx(20.0, abs=0.5)
+    meter.reset()
+    assert meter.erle_db is None
+
+
+# --- the canceller in a synthetic room ------------------------------------------------------
+
+
+@pytest.mark.parametrize("delay_ms", [30, 150, 300])
+def test_echo_only_is_removed_and_never_triggers_the_vad(
+    far_speech: np.ndarray, delay_ms: int
+) -> None:
+    scene = room.echo_scene(far_speech[: 10 * room.RATE], delay_ms=delay_ms)
+    path = aec_path()
+
+    processed = through_echo_path(path, scene.far, scene.mic)
+
+    after_3s = scene.far_only_mask(from_s=3.0)
+    erle = room.erle_db(scene.mic, processed, after_3s)
+    assert erle >= 30.0, f"ERLE after 3 s is {erle:.1f} dB"
+    assert vad_start_times_ms(scene.mic), "the raw mic must trigger the VAD (the room works)"
+    assert vad_start_times_ms(processed) == []
+    # The canceller's own smoothed estimate tells the UI about the same figure.
+    assert path.erle_db is not None
+    assert path.erle_db >= 30.0
+    assert abs(path.erle_db - erle) < 6.0
+
+
+@pytest.mark.parametrize("delay_ms", [30, 150])
+def test_double_talk_user_is_heard_within_300_ms(
+    far_speech: np.ndarray, near_speech: np.ndarray, delay_ms: int
+) -> None:
+    echo_level = room.active_level_dbfs(room.echo_scene(far_speech, delay_ms=delay_ms).echo)
+    gain = 10.0 ** ((echo_level - room.active_level_dbfs(near_speech)) / 20.0)
+    near = room.to_int16(room.as_float(near_speech) * gain)  # as loud as the echo
+    scene = room.echo_scene(
+        far_speech[: 12 * room.RATE], delay_ms=delay_ms, near=near, near_onset_s=6.0
+    )
+    assert scene.near_onset is not None
+    onset_ms = scene.near_onset * 1000 // room.RATE
+
+    processed = through_echo_path(aec_path(), scene.far, scene.mic)
+
+    starts = vad_start_times_ms(processed)
+    assert starts, "the user talking over the assistant was never detected"
+    assert onset_ms <= starts[0] <= onset_ms + 300, f"first speech_started at {starts}"
+
+
+def test_headphones_user_voice_passes_within_1_db(
+    far_speech: np.ndarray, near_speech: np.ndarray
+) -> None:
+    # The assistant plays (the reference is active) but nothing of it reaches the mic.
+    scene = room.echo_scene(
+        far_speech[: 12 * room.RATE], echo_gain_db=-200.0, near=near_speech, near_onset_s=4.0
+    )
+    assert scene.near_onset is not None
+    talk = slice(scene.near_onset, scene.near_onset + near_speech.size)
+
+    processed = through_echo_path(aec_path(), scene.far, scene.mic)
+
+    raw_level = room.active_level_dbfs(scene.mic[talk])
+    out_level = room.active_level_dbfs(processed[talk])
+    assert abs(out_level - raw_level) <= 1.0, f"raw {raw_level:.2f} dBFS, out {out_level:.2f}"
+
+
+# --- choosing and falling back --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["off", "half_duplex"])
+def test_modes_without_cancellation_need_no_path(mode: str) -> None:
+    assert create_echo_path(mode) == (None, "")
+
+
+def test_aec_mode_builds_a_webrtc_path() -> None:
+    path, message = create_echo_path("aec")
+    assert message == ""
+    assert isinstance(path, EchoPath)
+    assert isinstance(path.canceller, WebRtcEchoCanceller)
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        ImportError("No module named 'pywebrtc_audio'"),
+        OSError("libstdc++.so.6: version `GLIBCXX_3.4.32' not found"),
+    ],
+)
+def test_aec_falls_back_to_half_duplex_when_the_package_cannot_load(
+    monkeypatch: pytest.MonkeyPatch, failure: Exception
+) -> None:
+    real_import: Callable[..., object] = importlib.import_module
+
+    def failing_import(name: str, *args: object) -> object:
+        if name == "pywebrtc_audio":
+            raise failure
+        return real_import(name, *args)
+
+    monkeypatch.setattr(echo.importlib, "import_module", failing_import)
+
+    path, message = create_echo_path("aec")
+
+    assert path is None
+    assert message == f"echo cancellation unavailable ({failure}): using half_duplex"
