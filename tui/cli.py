@@ -1,0 +1,164 @@
+"""`rt-tui`: arguments, sub-commands (`devices`, `history`), and starting the app.
+
+Errors a person can fix (bad config, unknown device, missing key) print one clear line and
+exit with status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from tui import __version__
+from tui.errors import MissingKeyError, RtTuiError
+
+EXIT_USAGE = 2
+
+# flag -> settings path it overrides
+FLAG_SETTINGS = {
+    "url": "connection.url",
+    "model": "connection.model",
+    "voice": "session.voice",
+    "input_device": "audio.input_device",
+    "output_device": "audio.output_device",
+    "theme": "ui.theme",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rt-tui",
+        description="Live voice conversations with the OpenAI Realtime API, in your terminal.",
+        epilog=(
+            "Commands: 'rt-tui devices' lists sound devices; 'rt-tui history' lists past "
+            "sessions, 'rt-tui history show ID' prints one. Settings live in "
+            "$XDG_CONFIG_HOME/rt-tui/config.toml (see config.example.toml); flags override them."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"rt-tui {__version__}")
+    parser.add_argument("--config", metavar="PATH", help="config file (default: XDG config dir)")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="talk to the built-in local server: no API key, no network needed",
+    )
+    parser.add_argument("--url", help="Realtime websocket endpoint (overrides connection.url)")
+    parser.add_argument("--model", help="model name, sent as the model query parameter")
+    parser.add_argument("--voice", help="assistant voice (marin, cedar, alloy, ...)")
+    parser.add_argument("--input-device", metavar="DEV", help="microphone: index or name part")
+    parser.add_argument("--output-device", metavar="DEV", help="speaker: index or name part")
+    parser.add_argument("--theme", help="UI theme name")
+    parser.add_argument("--no-audio", action="store_true", help="text only: open no sound device")
+    parser.add_argument("--resume", metavar="ID", help="start with a past session as context")
+    parser.add_argument("command", nargs="*", metavar="COMMAND", help="devices | history [show ID]")
+    return parser
+
+
+def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
+    overrides = {
+        path: getattr(args, flag)
+        for flag, path in FLAG_SETTINGS.items()
+        if getattr(args, flag) is not None
+    }
+    if args.no_audio:
+        overrides["audio.enabled"] = False
+    return overrides
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except RtTuiError as error:
+        print(f"rt-tui: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    command = args.command
+    if command and command[0] == "devices":
+        return _devices()
+    from tui.config import load_settings
+
+    settings = load_settings(args.config, overrides=overrides_from(args))
+    if command and command[0] == "history":
+        return _history(settings, command[1:])
+    if command:
+        raise RtTuiError(f"unknown command {' '.join(command)!r}: use 'devices' or 'history'")
+    return _run_app(args, settings)
+
+
+def _devices() -> int:
+    from tui.audio import backend, devices
+
+    if backend.load() is None:
+        print(f"rt-tui: {backend.UNAVAILABLE_MESSAGE}", file=sys.stderr)
+        return 1
+    found = devices.list_devices()
+    if not found:
+        print("No sound devices found (is a sound server running?).")
+        return 1
+    print(devices.format_table(found))
+    return 0
+
+
+def _history(settings: Any, rest: list[str]) -> int:
+    from tui import history
+
+    directory = history.history_dir(settings)
+    if not rest:
+        sessions = history.list_sessions(directory)
+        if not sessions:
+            print(f"No sessions yet in {directory}.")
+            return 0
+        print(history.format_summaries(sessions))
+        return 0
+    if rest[0] == "show" and len(rest) == 2:
+        print(history.format_session(history.load_session(directory, rest[1])))
+        return 0
+    raise RtTuiError("usage: rt-tui history [show ID]")
+
+
+def _run_app(args: argparse.Namespace, settings: Any) -> int:
+    from tui import history
+    from tui.config import default_config_path, resolve_api_key, with_value
+    from tui.realtime.connection import is_loopback
+
+    demo = None
+    if args.demo:
+        from tui.demo import DemoServer
+
+        demo = DemoServer()
+        settings = with_value(settings, "connection.url", demo.start())
+    api_key = resolve_api_key(settings)
+    if api_key is None and not is_loopback(settings.connection.url):
+        name = settings.connection.api_key_env
+        raise MissingKeyError(
+            f"no API key for {settings.connection.url}: set the environment variable {name} "
+            f"(or put {name}=... in a .env file here), or try 'rt-tui --demo'"
+        )
+    replay = []
+    if args.resume:
+        replay = history.load_turns(history.history_dir(settings), args.resume)
+    config_path = Path(args.config) if args.config else default_config_path()
+
+    from tui.app import RtApp
+
+    app = RtApp(
+        settings,
+        config_path=config_path,
+        api_key=api_key,
+        audio_enabled=settings.audio.enabled,
+        replay=replay,
+    )
+    try:
+        app.run()
+    finally:
+        if demo is not None:
+            demo.stop()
+    return app.return_code or 0
