@@ -1,0 +1,127 @@
+"""The capture path: what runs in the PortAudio input callback.
+
+Per device block: measure the level (a plain attribute the UI samples), resample to 24 kHz,
+cut into blocks of exactly `block_samples`, then per block apply mute, the echo guard
+(half duplex drops the mic while the assistant is audible, plus a hang time for the speaker
+tail) or the echo canceller, and hand PCM16 bytes to the asyncio loop with
+`call_soon_threadsafe`. No locks, no logging, no Textual: only numbers are copied.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import numpy as np
+
+from tui.audio.meter import SILENT, Level, measure
+from tui.audio.resample import StreamResampler
+
+RATE = 24000
+EchoGuard = Literal["half_duplex", "off", "aec"]
+
+
+class EchoPath(Protocol):
+    """The echo canceller's taps: far end in the output callback, near end in the input one."""
+
+    def on_output(self, block: np.ndarray) -> None: ...
+
+    def on_input(self, block: np.ndarray) -> np.ndarray: ...
+
+    def reset(self) -> None: ...
+
+
+@dataclass
+class CaptureCounters:
+    callbacks: int = 0
+    device_frames: int = 0
+    samples_24k: int = 0  # samples produced at 24 kHz (before mute/guard)
+    blocks_sent: int = 0
+    blocks_muted: int = 0
+    blocks_guarded: int = 0
+    overflows: int = 0
+
+
+class CaptureProcessor:
+    """Turns device input blocks into 24 kHz PCM16 blocks delivered on the loop."""
+
+    def __init__(
+        self,
+        *,
+        device_rate: int,
+        block_samples: int,
+        loop: asyncio.AbstractEventLoop,
+        deliver: Callable[[bytes], None],
+        echo_guard: EchoGuard = "half_duplex",
+        assistant_audible: Callable[[float], bool] | None = None,
+        echo: EchoPath | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.device_rate = device_rate
+        self.block_samples = block_samples
+        self.loop = loop
+        self.deliver = deliver
+        self.echo_guard: EchoGuard = echo_guard
+        self.assistant_audible = assistant_audible
+        self.echo = echo
+        self.clock = clock
+        self.muted = False
+        self.level: Level = SILENT
+        self.counters = CaptureCounters()
+        self._resampler = StreamResampler(device_rate, RATE)
+        # Room for a few device blocks of resampler output before they are cut into blocks.
+        self._pending = np.zeros(block_samples * 4 + 8192, dtype=np.int16)
+        self._pending_len = 0
+
+    def process(self, samples: np.ndarray, *, overflow: bool = False) -> None:
+        """One device block (1-D int16 at the device rate). Runs on the audio thread."""
+        counters = self.counters
+        counters.callbacks += 1
+        counters.device_frames += len(samples)
+        if overflow:
+            counters.overflows += 1
+        self.level = measure(samples)
+        converted = self._resampler.process(samples)
+        counters.samples_24k += len(converted)
+        self._append(converted)
+        block = self.block_samples
+        while self._pending_len >= block:
+            self._emit(self._pending[:block].copy())
+            rest = self._pending_len - block
+            self._pending[:rest] = self._pending[block : self._pending_len]
+            self._pending_len = rest
+
+    def reset(self) -> None:
+        """Forget partial blocks and resampler state (a new stream, unmute)."""
+        self._resampler.reset()
+        self._pending_len = 0
+
+    def _append(self, converted: np.ndarray) -> None:
+        end = self._pending_len + len(converted)
+        if end > len(self._pending):
+            # A burst bigger than planned: grow once rather than drop audio.
+            grown = np.zeros(end * 2, dtype=np.int16)
+            grown[: self._pending_len] = self._pending[: self._pending_len]
+            self._pending = grown
+        self._pending[self._pending_len : end] = converted
+        self._pending_len = end
+
+    def _emit(self, block: np.ndarray) -> None:
+        counters = self.counters
+        if self.muted:
+            counters.blocks_muted += 1
+            return
+        if self.echo_guard == "half_duplex" and self.assistant_audible is not None:
+            if self.assistant_audible(self.clock()):
+                counters.blocks_guarded += 1
+                return
+        elif self.echo_guard == "aec" and self.echo is not None:
+            block = np.asarray(self.echo.on_input(block), dtype=np.int16)
+        counters.blocks_sent += 1
+        # A closed loop (the app is shutting down) raises RuntimeError: drop the block.
+        with contextlib.suppress(RuntimeError):
+            self.loop.call_soon_threadsafe(self.deliver, block.tobytes())
