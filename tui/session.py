@@ -271,10 +271,7 @@ class Session:
             self._conn.send(events.session_update(config))
             notes.append("Session settings sent.")
             self._emit(SessionInfo(new.connection.url, new.connection.model, self._voice()))
-        audio_keys = ("input_device", "output_device", "block_ms", "echo_guard", "enabled")
-        if any(getattr(old.audio, k) != getattr(new.audio, k) for k in audio_keys):
-            self._restart_audio()
-            notes.append("Audio devices reopened.")
+        notes += self._apply_audio_settings(old.audio, new.audio)
         cap = new.session.spend_cap_usd
         if self._capped and (cap is None or self.stats.session_usage.cost_usd < cap):
             self._capped = False
@@ -585,6 +582,7 @@ class Session:
             loop=self._loop,
             echo_canceller=echo_path,
             recorder=self._make_recorder(),
+            on_status=self._on_audio_status,
         )
 
     def _make_recorder(self) -> Any:
@@ -595,6 +593,33 @@ class Session:
 
         mic_path, assistant_path = wav_paths(self._history)
         return WavRecorder(mic_path, assistant_path)
+
+    def _apply_audio_settings(self, old: Any, new: Any) -> list[str]:
+        """Reopen only what changed: devices in place, a new engine for the rest."""
+        if old == new:
+            return []
+        needs_restart = (
+            old.enabled != new.enabled
+            or old.block_ms != new.block_ms
+            or ("aec" in (old.echo_guard, new.echo_guard) and old.echo_guard != new.echo_guard)
+        )
+        if needs_restart or self._audio is None:
+            self._restart_audio()
+            return ["Audio restarted."]
+        notes = []
+        if (old.input_device, old.output_device) != (new.input_device, new.output_device):
+            self._on_audio_status(self._audio.reopen(new.input_device, new.output_device))
+            notes.append("Audio devices reopened.")
+        if old.echo_guard != new.echo_guard:
+            self._audio.echo_guard = new.echo_guard
+            notes.append(f"Echo guard: {new.echo_guard}.")
+        return notes
+
+    def _on_audio_status(self, status: Any) -> None:
+        """The engine degraded, recovered or switched device."""
+        if status.mode != self.audio_mode or status.message:
+            self.audio_mode = status.mode
+            self._emit(AudioModeChanged(status.mode, status.message))
 
     def _restart_audio(self) -> None:
         if self._audio is not None:
