@@ -1,0 +1,396 @@
+"""RtApp: the screen people live in. Composes the widgets, owns the keys, routes session changes.
+
+The session (UI-free) runs in an async worker on Textual's loop and calls `_on_change` with
+values from `tui.changes`; this module turns them into widget updates. The level meter is
+sampled by a timer from `session.input_level()`, never pushed per audio block.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, Protocol
+
+from textual import on
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.reactive import var
+from textual.screen import Screen
+from textual.theme import Theme
+from textual.widgets import Footer, Input
+from textual.worker import Worker, WorkerState
+
+from tui import themes as theme_files
+from tui.changes import (
+    AudioModeChanged,
+    Change,
+    ConnectionChanged,
+    ConnectionState,
+    EventLogged,
+    MuteChanged,
+    Notice,
+    SessionInfo,
+    SpeechChanged,
+    StatsChanged,
+    TurnFinished,
+    TurnStarted,
+    TurnText,
+)
+from tui.config import Settings, save_settings, with_value
+from tui.errors import ConfigError, RtTuiError
+from tui.screens.help import HelpScreen
+from tui.screens.settings import SettingsScreen
+from tui.widgets.connection_bar import ConnectionBar
+from tui.widgets.conversation import ConversationLog, TimeFormat, local_clock_time
+from tui.widgets.inspector import EventInspector
+from tui.widgets.keys import ACTIONS, default_bindings, keymap
+from tui.widgets.level_meter import LevelMeter, meter_state
+from tui.widgets.status_line import StatusLine
+
+METER_HZ = 25
+STOP_TIMEOUT_S = 5.0
+INPUT_MODES = ("full", "input_only")  # audio modes that capture the microphone
+
+
+class SessionLike(Protocol):
+    """What the app needs of tui.session.Session (also what test fakes implement)."""
+
+    state: ConnectionState
+    muted: bool
+    inspect: bool
+
+    async def run(self) -> None: ...
+    async def stop(self) -> None: ...
+    def send_text(self, text: str) -> None: ...
+    def interrupt(self) -> None: ...
+    def toggle_mute(self) -> None: ...
+    def talk(self) -> None: ...
+    def apply_settings(self, new: Settings) -> list[str]: ...
+    def cancel_reconnect(self) -> None: ...
+    def reconnect(self) -> None: ...
+    def input_level(self) -> tuple[float, float] | None: ...
+
+
+SessionFactory = Callable[..., SessionLike]
+
+
+def _default_session_factory(*args: Any, **kwargs: Any) -> SessionLike:
+    from tui.session import Session  # imported late: the session pulls in audio and websockets
+
+    return Session(*args, **kwargs)
+
+
+class MessageBox(Input):
+    """The message input: Enter sends, Escape gives the keys back to the conversation."""
+
+    BINDINGS = [Binding("escape", "leave", "Leave", show=False, id="leave_input")]
+
+    def action_leave(self) -> None:
+        self.app.set_focus(self.screen.query_one("#log"))
+
+
+class RtApp(App[int], inherit_bindings=False):
+    CSS_PATH = "app.tcss"
+    TITLE = "rt-tui"
+    BINDINGS = default_bindings()
+    AUTO_FOCUS = "#log"
+
+    muted: var[bool] = var(False)
+    user_speaking: var[bool] = var(False)
+    assistant_audible: var[bool] = var(False)
+    audio_mode: var[str] = var("")
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        config_path: Path | str,
+        api_key: str | None = None,
+        session_factory: SessionFactory | None = None,
+        audio_enabled: bool = True,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        time_format: TimeFormat = local_clock_time,
+        theme_dirs: Iterable[Path] | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.config_path = Path(config_path)
+        self._api_key = api_key
+        self._session_factory = session_factory or _default_session_factory
+        self._audio_enabled = audio_enabled
+        self._clock = clock
+        self._monotonic = monotonic
+        self._time_format = time_format
+        self.session: SessionLike | None = None
+        self._startup_problems: list[str] = []
+        self._previewing_theme = False  # the settings panel previews themes without saving
+        self._ui_ready = False
+
+        loaded = theme_files.load_themes(
+            theme_files.theme_dirs() if theme_dirs is None else theme_dirs
+        )
+        for theme in loaded.themes:
+            self.register_theme(theme)
+        self._startup_problems.extend(f"Theme skipped: {error}" for error in loaded.errors)
+        self._set_theme_name(settings.ui.theme)
+        self.set_keymap(keymap(settings.keys))
+
+    # ---- composition ---------------------------------------------------------------
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return theme_files.variable_defaults(self.current_theme)
+
+    def compose(self) -> ComposeResult:
+        yield ConnectionBar(id="connection", monotonic=self._monotonic)
+        yield ConversationLog(id="log", time_format=self._time_format)
+        yield EventInspector(id="inspector")
+        yield LevelMeter(id="meter", monotonic=self._monotonic)
+        yield MessageBox(placeholder="Type a message: Enter sends, Escape leaves", id="message")
+        yield StatusLine(id="status", monotonic=self._monotonic)
+        yield Footer()
+
+    @property
+    def conversation_log(self) -> ConversationLog:
+        return self.query_one("#log", ConversationLog)
+
+    @property
+    def inspector(self) -> EventInspector:
+        return self.query_one("#inspector", EventInspector)
+
+    @property
+    def meter(self) -> LevelMeter:
+        return self.query_one("#meter", LevelMeter)
+
+    @property
+    def status_line(self) -> StatusLine:
+        return self.query_one("#status", StatusLine)
+
+    @property
+    def connection_bar(self) -> ConnectionBar:
+        return self.query_one("#connection", ConnectionBar)
+
+    def on_mount(self) -> None:
+        self._log, self._meter = self.conversation_log, self.meter
+        self._status, self._bar, self._inspector = (
+            self.status_line,
+            self.connection_bar,
+            self.inspector,
+        )
+        self._inspector.display = self.settings.ui.show_events
+        self._status.spend_cap_usd = self.settings.session.spend_cap_usd
+        self._ui_ready = True
+        for problem in self._startup_problems:
+            self.notify(problem, severity="warning", markup=False, timeout=10)
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        self.session = self._session_factory(
+            self.settings,
+            api_key=self._api_key,
+            listener=self._on_change,
+            audio_enabled=self._audio_enabled,
+            history=None,
+        )
+        self.session.inspect = self.settings.ui.show_events
+        self.run_worker(self._run_session(), name="session", group="session", exit_on_error=False)
+        self.set_interval(1 / METER_HZ, self._sample_level)
+
+    async def _run_session(self) -> None:
+        assert self.session is not None
+        await self.session.run()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "session" and event.state is WorkerState.ERROR:
+            error = event.worker.error
+            self.notify(f"The session stopped: {error}", severity="error", markup=False)
+
+    # ---- session changes -----------------------------------------------------------
+
+    def _on_change(self, change: Change) -> None:
+        """The session's listener: runs on Textual's loop, so widgets may be touched directly."""
+        if not self._ui_ready:
+            return
+        match change:
+            case TurnStarted(turn=turn):
+                if not turn.started_at:
+                    turn.started_at = self._clock()
+                self._log.add_turn(turn)
+            case TurnText(turn=turn):
+                self._log.turn_changed(turn)
+            case TurnFinished(turn=turn):
+                self._log.turn_finished(turn)
+            case SpeechChanged():
+                self.user_speaking = change.user_speaking
+                self.assistant_audible = change.assistant_audible
+                self._update_meter_state()
+            case ConnectionChanged():
+                self._bar.set_connection(change)
+            case SessionInfo():
+                self._bar.set_info(change)
+            case StatsChanged(stats=stats):
+                self._status.stats = stats
+                self._status.update_text()
+            case MuteChanged():
+                self.muted = change.muted
+                self._status.mute_reason = change.reason if change.muted else ""
+                self._status.update_text()
+                self._update_meter_state()
+            case AudioModeChanged():
+                self.audio_mode = change.mode
+                self._status.audio_message = change.message
+                self._status.update_text()
+                self._update_meter_state()
+            case Notice():
+                self.notify(change.text, severity=change.level, markup=False)
+            case EventLogged():
+                self._inspector.log_event(change.direction, change.event)
+
+    def _sample_level(self) -> None:
+        if self.session is None:
+            return
+        self._meter.sample(self.session.input_level())
+        self._update_meter_state()
+
+    def _update_meter_state(self) -> None:
+        has_input = (
+            self.audio_mode in INPUT_MODES
+            if self.audio_mode
+            else self.session is not None and self.session.input_level() is not None
+        )
+        self._meter.state = meter_state(
+            has_input=has_input,
+            muted=self.muted,
+            user_speaking=self.user_speaking,
+            assistant_audible=self.assistant_audible,
+        )
+
+    # ---- actions -------------------------------------------------------------------
+
+    def action_mute(self) -> None:
+        if self.session is None:
+            return
+        self.session.toggle_mute()
+        # The session also reports MuteChanged; reading it back keeps the bar right at once.
+        self.muted = self.session.muted
+        self._update_meter_state()
+
+    def action_interrupt(self) -> None:
+        if self.session is not None:
+            self.session.interrupt()
+
+    def action_talk(self) -> None:
+        if self.session is not None:
+            self.session.talk()
+
+    def action_focus_input(self) -> None:
+        self.query_one("#message", MessageBox).focus()
+
+    def action_events(self) -> None:
+        shown = not self._inspector.display
+        self._inspector.display = shown
+        if self.session is not None:
+            self.session.inspect = shown
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(keymap(self.settings.keys)))
+
+    def action_cancel_reconnect(self) -> None:
+        if self.session is not None:
+            self.session.cancel_reconnect()
+
+    def action_reconnect(self) -> None:
+        if self.session is not None:
+            self.session.reconnect()
+
+    def action_settings(self) -> None:
+        if isinstance(self.screen, SettingsScreen):
+            return
+        self._previewing_theme = True
+        self.push_screen(
+            SettingsScreen(self.settings, config_path=self.config_path),
+            self._settings_closed,
+        )
+
+    async def action_quit(self) -> None:
+        await self.stop_session()
+        self.exit(0)
+
+    async def stop_session(self) -> None:
+        if self.session is None:
+            return
+        try:
+            await asyncio.wait_for(self.session.stop(), STOP_TIMEOUT_S)
+        except TimeoutError:
+            self.log.warning("session did not stop in time")
+
+    @on(Input.Submitted, "#message")
+    def _send_message(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        if not text or self.session is None:
+            return
+        self.session.send_text(text)
+        event.input.value = ""
+
+    # ---- settings and themes -------------------------------------------------------
+
+    def _settings_closed(self, saved: Settings | None) -> None:
+        self._previewing_theme = False
+        if saved is None:
+            self._set_theme_name(self.settings.ui.theme)  # undo the preview
+            return
+        self.apply_settings(saved)
+
+    def apply_settings(self, new: Settings) -> None:
+        """Use settings the panel saved: keys, theme, inspector, cap, then the session."""
+        self.settings = new
+        self.set_keymap(keymap(new.keys))
+        self._set_theme_name(new.ui.theme)
+        self._status.spend_cap_usd = new.session.spend_cap_usd
+        self._status.update_text()
+        if self.session is None:
+            return
+        try:
+            notes = self.session.apply_settings(new)
+        except RtTuiError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        for note in notes:
+            self.notify(note, markup=False, timeout=8)
+
+    def _set_theme_name(self, name: str) -> None:
+        if name == self.theme:
+            return
+        if self.get_theme(name) is None:
+            self._startup_problems.append(f"Unknown theme {name!r}: using {self.theme}")
+            if self._ui_ready:
+                self.notify(self._startup_problems[-1], severity="warning", markup=False)
+            return
+        self.theme = name
+
+    def _theme_changed(self, theme: Theme) -> None:
+        """Persist a theme chosen anywhere (palette, panel) except the panel's live preview."""
+        if self._previewing_theme or theme.name == self.settings.ui.theme:
+            return
+        try:
+            self.settings = with_value(self.settings, "ui.theme", theme.name)
+        except ConfigError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.run_worker(self._save(self.settings), group="save", exit_on_error=False)
+
+    async def _save(self, settings: Settings) -> None:
+        try:
+            await asyncio.to_thread(save_settings, settings, self.config_path)
+        except (ConfigError, OSError) as exc:
+            self.notify(f"Settings not saved: {exc}", severity="error", markup=False)
+
+    # ---- command palette -----------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for spec in ACTIONS:
+            if spec.name == "quit":
+                continue  # the built-in Quit entry covers it
+            yield SystemCommand(spec.title, spec.help, getattr(self, f"action_{spec.name}"))
+        yield SystemCommand("Reconnect", "Open a fresh connection now", self.action_reconnect)

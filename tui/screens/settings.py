@@ -1,0 +1,306 @@
+"""The settings panel, generated from tui.config.SCHEMA so no field is wired twice.
+
+One tab per schema section. Values are parsed with `tui.config.parse_value` as they are typed
+(errors show under the field) and again on ctrl+s; only a fully valid form is saved (atomically,
+off the UI loop) and returned to the app, which applies it to the running session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widget import Widget
+from textual.widgets import Input, Label, Select, Static, Switch, TabbedContent, TabPane, TextArea
+
+from tui.config import SCHEMA, FieldSpec, Settings, get_value, parse_value, save_settings, with_value
+from tui.errors import AudioError, ConfigError
+
+DeviceLister = Callable[[], Sequence[Any]]
+
+MODE_PATH = "session.turn_detection.mode"
+THEME_PATH = "ui.theme"
+_VAD_ONLY = {
+    "session.turn_detection.threshold": ("server_vad",),
+    "session.turn_detection.prefix_padding_ms": ("server_vad",),
+    "session.turn_detection.silence_duration_ms": ("server_vad",),
+    "session.turn_detection.idle_timeout_ms": ("server_vad",),
+    "session.turn_detection.eagerness": ("semantic_vad",),
+    "session.turn_detection.interrupt_response": ("server_vad", "semantic_vad"),
+    "session.turn_detection.create_response": ("server_vad", "semantic_vad"),
+}
+
+
+def field_shown(path: str, mode: str) -> bool:
+    """Turn-detection parameters only appear for the mode that uses them."""
+    modes = _VAD_ONLY.get(path)
+    return modes is None or mode in modes
+
+
+def slug(path: str) -> str:
+    return re.sub(r"[^a-zA-Z0-9_-]", "-", path)
+
+
+def sections(schema: Sequence[FieldSpec] = SCHEMA) -> list[tuple[str, list[FieldSpec]]]:
+    grouped: dict[str, list[FieldSpec]] = {}
+    for spec in schema:
+        grouped.setdefault(spec.section, []).append(spec)
+    return list(grouped.items())
+
+
+def _default_devices() -> Sequence[Any]:
+    try:
+        from tui.audio.devices import list_devices
+
+        return list_devices()
+    except (AudioError, OSError, ImportError):
+        return []  # no PortAudio or no devices: the field stays free text
+
+
+def _device_options(devices: Sequence[Any], kind: str) -> list[tuple[str, str]]:
+    options = [("system default", "")]
+    for device in devices:
+        channels = getattr(device, f"max_{kind}_channels", 0)
+        name = getattr(device, "name", "")
+        if channels and name:
+            options.append((name, name))
+    return options
+
+
+def _message(error: ConfigError) -> str:
+    """The error without its 'key ...:' prefix: the field already says which key."""
+    text = str(error)
+    return text.split(": ", 1)[1] if error.key and ": " in text else text
+
+
+def _text_of(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+class SettingsScreen(ModalScreen[Settings | None]):
+    CSS_PATH = "settings.tcss"
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="settings_save", priority=True),
+        Binding("escape", "cancel", "Close without saving", id="settings_cancel"),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        config_path: Path | str,
+        list_devices: DeviceLister = _default_devices,
+        theme_names: Sequence[str] | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.config_path = Path(config_path)
+        self._list_devices = list_devices
+        self._theme_names = theme_names
+        self.errors: dict[str, str] = {}
+
+    # ---- building the form ---------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        devices = self._list_devices()
+        with Vertical(id="settings-dialog"):
+            yield Static(
+                Content.from_markup(
+                    "[b]Settings[/]  [$text-muted]$path[/]", path=str(self.config_path)
+                ),
+                id="settings-title",
+            )
+            with TabbedContent(id="settings-tabs"):
+                for title, specs in sections():
+                    with TabPane(title, id=f"tab-{slug(title)}"), VerticalScroll():
+                        for spec in specs:
+                            yield self._row(spec, devices)
+            yield Static(
+                Content.from_markup(
+                    "[$accent b]ctrl+s[/] save and apply   [$accent b]escape[/] close without "
+                    "saving   [$text-muted]values are checked as you type[/]"
+                ),
+                id="settings-hint",
+            )
+
+    def _row(self, spec: FieldSpec, devices: Sequence[Any]) -> Widget:
+        mode = self.settings.session.turn_detection.mode
+        row = Vertical(
+            Label(Content.from_markup("[b]$name[/]", name=spec.key.replace("_", " "))),
+            *self._editors(spec, devices),
+            Static(spec.help, classes="field-help", markup=False),
+            Static("", id=f"e-{slug(spec.path)}", classes="field-error", markup=False),
+            id=f"row-{slug(spec.path)}",
+            classes="field",
+        )
+        row.display = field_shown(spec.path, mode)
+        return row
+
+    def _editors(self, spec: FieldSpec, devices: Sequence[Any]) -> Iterator[Widget]:
+        wid = f"f-{slug(spec.path)}"
+        value = get_value(self.settings, spec.path)
+        if spec.secret:
+            # The stored key is never put on screen: typing replaces it, empty keeps it.
+            yield Input(
+                "",
+                placeholder="hidden; type a new key to replace it",
+                password=True,
+                id=wid,
+            )
+        elif spec.type is bool:
+            yield Switch(bool(value), animate=False, id=wid)
+        elif spec.choices:
+            yield Select([(c, c) for c in spec.choices], value=value, allow_blank=False, id=wid)
+        elif spec.path == THEME_PATH:
+            names = sorted(self._theme_names or self.app.available_themes)
+            if value not in names:
+                names.insert(0, value)
+            yield Select([(n, n) for n in names], value=value, allow_blank=False, id=wid)
+        elif spec.kind == "multiline":
+            yield TextArea(str(value), id=wid, soft_wrap=True, show_line_numbers=False)
+        elif spec.suggestions or spec.kind == "device":
+            if spec.kind == "device":
+                kind = "input" if "input" in spec.key else "output"
+                options = _device_options(devices, kind)
+            else:
+                options = [(s, s) for s in spec.suggestions]
+            known = {v for _, v in options}
+            yield Horizontal(
+                Select(
+                    options,
+                    value=value if value in known else Select.NULL,
+                    allow_blank=True,
+                    prompt="choose…",
+                    id=f"s-{slug(spec.path)}",
+                    classes="suggest",
+                ),
+                Input(_text_of(value), id=wid, classes="free"),
+                classes="suggest-row",
+            )
+        elif spec.type in (int, float):
+            yield Input(
+                _text_of(value),
+                type="integer" if spec.type is int else "number",
+                placeholder="empty = server default" if spec.optional else "",
+                id=wid,
+            )
+        else:
+            yield Input(_text_of(value), id=wid)
+
+    # ---- reading the form ----------------------------------------------------------
+
+    def _read(self, spec: FieldSpec) -> Any:
+        """The typed value of one field; raises ConfigError when the text is invalid."""
+        widget = self.query_one(f"#f-{slug(spec.path)}")
+        if isinstance(widget, Switch):
+            return widget.value
+        if isinstance(widget, Select):
+            return widget.value
+        if isinstance(widget, TextArea):
+            return parse_value(spec.path, widget.text)
+        assert isinstance(widget, Input)
+        if spec.secret and not widget.value:
+            return get_value(self.settings, spec.path)
+        return parse_value(spec.path, widget.value)
+
+    def collect(self) -> Settings | None:
+        """Settings from the whole form, or None after marking every invalid field."""
+        result = self.settings
+        self.errors.clear()
+        for spec in SCHEMA:
+            try:
+                value = self._read(spec)
+                if value != get_value(result, spec.path):
+                    result = with_value(result, spec.path, value)
+            except ConfigError as error:
+                self.errors[spec.path] = _message(error)
+        for spec in SCHEMA:
+            self._show_error(spec.path, self.errors.get(spec.path, ""))
+        return None if self.errors else result
+
+    def _show_error(self, path: str, text: str) -> None:
+        label = self.query_one(f"#e-{slug(path)}", Static)
+        label.update(text)
+        label.set_class(bool(text), "-shown")
+
+    # ---- live feedback -------------------------------------------------------------
+
+    @on(Input.Changed)
+    def _check_input(self, event: Input.Changed) -> None:
+        spec = self._spec_of(event.input.id)
+        if spec is None or (spec.secret and not event.value):
+            return
+        try:
+            parse_value(spec.path, event.value)
+        except ConfigError as error:
+            self._show_error(spec.path, _message(error))
+        else:
+            self._show_error(spec.path, "")
+
+    @on(Select.Changed)
+    def _select_changed(self, event: Select.Changed) -> None:
+        select_id = event.select.id or ""
+        if select_id.startswith("s-") and event.value is not Select.NULL:
+            free = self.query_one(f"#f-{select_id[2:]}", Input)
+            free.value = str(event.value)
+            return
+        spec = self._spec_of(select_id)
+        if spec is None:
+            return
+        if spec.path == MODE_PATH:
+            for path in _VAD_ONLY:
+                self.query_one(f"#row-{slug(path)}").display = field_shown(path, str(event.value))
+        elif spec.path == THEME_PATH and isinstance(event.value, str):
+            self.app.theme = event.value  # live preview; the app undoes it on escape
+
+    def _spec_of(self, widget_id: str | None) -> FieldSpec | None:
+        if not widget_id or not widget_id.startswith("f-"):
+            return None
+        for spec in SCHEMA:
+            if f"f-{slug(spec.path)}" == widget_id:
+                return spec
+        return None
+
+    # ---- actions -------------------------------------------------------------------
+
+    async def action_save(self) -> None:
+        new = self.collect()
+        if new is None:
+            first = next(iter(self.errors))
+            self.notify(
+                f"Not saved: {len(self.errors)} invalid value(s), first {first}",
+                severity="error",
+                markup=False,
+            )
+            self._reveal(first)
+            return
+        try:
+            await asyncio.to_thread(save_settings, new, self.config_path)
+        except (ConfigError, OSError) as error:
+            self.notify(f"Not saved: {error}", severity="error", markup=False)
+            return
+        self.notify(f"Saved to {self.config_path}", markup=False)
+        self.dismiss(new)
+
+    def _reveal(self, path: str) -> None:
+        for spec in SCHEMA:
+            if spec.path == path:
+                self.query_one(TabbedContent).active = f"tab-{slug(spec.section)}"
+                self.query_one(f"#f-{slug(path)}").focus()
+                return
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
