@@ -54,6 +54,7 @@ TICK_S = 0.05  # latency, audibility and deferred-history checks
 HANDOVER_MARGIN_S = 120.0  # hand over this long before the server's session limit
 COUNTDOWN_S = 300.0  # show the handover countdown in the last five minutes
 BENIGN_ERROR_CODES = {"response_cancel_not_active"}
+TEXT_DELTAS = ("response.output_text.delta", "response.output_audio_transcript.delta")
 CLOSE_REASONS = {
     1000: "closed",
     1001: "the server ended the session",
@@ -412,10 +413,16 @@ class Session:
             return
         if self.inspect:
             self._emit(EventLogged("in", redact_event(event.data, self._secrets())))
-        if kind in ("response.output_text.delta", "response.output_audio_transcript.delta"):
-            self._first_output_at.setdefault(event.get("item_id", ""), self._clock())
+        if kind in TEXT_DELTAS:
             if self._discarded(event):
                 return
+            item_id = event.get("item_id", "")
+            if self.conversation.get(item_id) is None:
+                self._on_bad_event(
+                    BadEvent("unknown_item", f"text for unknown item {item_id!r}", type=kind)
+                )
+                return
+            self._first_output_at.setdefault(item_id, self._clock())
         self._emit_all(self.conversation.apply(event))
         handler = _EVENT_HANDLERS.get(kind)
         if handler is not None:
