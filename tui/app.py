@@ -11,11 +11,11 @@ import asyncio
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.reactive import var
 from textual.screen import Screen
 from textual.theme import Theme
@@ -85,7 +85,9 @@ def _default_session_factory(*args: Any, **kwargs: Any) -> SessionLike:
 class MessageBox(Input):
     """The message input: Enter sends, Escape gives the keys back to the conversation."""
 
-    BINDINGS = [Binding("escape", "leave", "Leave", show=False, id="leave_input")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "leave", "Leave", show=False, id="leave_input")
+    ]
 
     def action_leave(self) -> None:
         self.app.set_focus(self.screen.query_one("#log"))

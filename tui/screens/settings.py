@@ -11,18 +11,26 @@ import asyncio
 import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, Switch, TabbedContent, TabPane, TextArea
 
-from tui.config import SCHEMA, FieldSpec, Settings, get_value, parse_value, save_settings, with_value
+from tui.config import (
+    SCHEMA,
+    FieldSpec,
+    Settings,
+    get_value,
+    parse_value,
+    save_settings,
+    with_value,
+)
 from tui.errors import AudioError, ConfigError
 
 DeviceLister = Callable[[], Sequence[Any]]
@@ -92,7 +100,7 @@ def _text_of(value: Any) -> str:
 
 class SettingsScreen(ModalScreen[Settings | None]):
     CSS_PATH = "settings.tcss"
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="settings_save", priority=True),
         Binding("escape", "cancel", "Close without saving", id="settings_cancel"),
     ]

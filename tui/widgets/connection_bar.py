@@ -1,4 +1,4 @@
-"""The header: connection state (with reason, attempt and retry countdown), endpoint, model, voice."""
+"""The header: connection state (reason, attempt, retry countdown), endpoint, model, voice."""
 
 from __future__ import annotations
 
@@ -46,7 +46,8 @@ def connection_text(
     if info is None:
         return left
     right = Content.from_markup(
-        "  [$text-muted]endpoint[/] $host  [$text-muted]model[/] $model  [$text-muted]voice[/] $voice",
+        "  [$text-muted]endpoint[/] $host  [$text-muted]model[/] $model"
+        "  [$text-muted]voice[/] $voice",
         host=endpoint_host(info.url),
         model=info.model,
         voice=info.voice,

@@ -43,7 +43,9 @@ def turn_marker(turn: Turn) -> Content:
     if turn.status is TurnStatus.INTERRUPTED:
         heard = turn.heard_ms or 0.0
         detail = f"heard {_seconds(heard)} of {_seconds(turn.audio_ms)}" if turn.audio_ms else ""
-        return Content.from_markup("[$warning]⏸ interrupted[/] [$text-muted]$detail[/]", detail=detail)
+        return Content.from_markup(
+            "[$warning]⏸ interrupted[/] [$text-muted]$detail[/]", detail=detail
+        )
     if turn.status is TurnStatus.CUT_OFF:
         return Content.from_markup("[$warning]⚡ cut off[/] [$text-muted]$why[/]", why=turn.reason)
     if turn.status is TurnStatus.FAILED:

@@ -70,9 +70,9 @@ def status_markup(inputs: StatusInputs) -> Content:
 
     turn, session = stats.turn_usage, stats.session_usage
     if stats.priced:
+        turn_tokens = format_tokens(turn.input_tokens + turn.output_tokens)
         usage = (
-            f"turn ≈${turn.cost_usd:.3f} {format_tokens(turn.input_tokens + turn.output_tokens)} tok"
-            f" · total ≈${session.cost_usd:.2f}"
+            f"turn ≈${turn.cost_usd:.3f} {turn_tokens} tok · total ≈${session.cost_usd:.2f}"
             f" {format_tokens(session.input_tokens + session.output_tokens)} tok"
         )
     else:
@@ -91,7 +91,9 @@ def status_markup(inputs: StatusInputs) -> Content:
         spent = session.cost_usd
         if spent >= cap:
             pieces.append(
-                Content.from_markup("[$error b]spend cap $cap reached: mic muted[/]", cap=f"${cap:g}")
+                Content.from_markup(
+                    "[$error b]spend cap $cap reached: mic muted[/]", cap=f"${cap:g}"
+                )
             )
         elif spent >= SPEND_WARN_FRACTION * cap:
             pieces.append(
@@ -104,7 +106,9 @@ def status_markup(inputs: StatusInputs) -> Content:
 
     if stats.handover_in_s is not None:
         pieces.append(
-            Content.from_markup("[$text-muted]handover in[/] $v", v=format_duration(stats.handover_in_s))
+            Content.from_markup(
+                "[$text-muted]handover in[/] $v", v=format_duration(stats.handover_in_s)
+            )
         )
 
     if inputs.mute_reason:
