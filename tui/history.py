@@ -1,0 +1,553 @@
+"""Transcript history: one JSONL file per session, each final turn on disk as soon as it is final.
+
+File layout (one JSON object per line):
+    {"type": "session", "id": ..., "started": ISO-8601 UTC, "model", "voice", "url", "version"}
+    {"type": "turn", "time": ISO-8601 UTC, "role": "user"|"assistant"|"system", "text",
+     "item_id", "flags": {"interrupted": true, "heard_ms": 1200, ...}}
+    {"type": "end", "ended": ISO-8601 UTC}            (written by close(); absent after a crash)
+
+Each line is written with one write() and fsync'ed, so a crash or kill loses at most the turn
+in progress; a torn last line (killed mid-write) is skipped with a note when read back.
+Files are 0600 and a folder we create is 0700: transcripts are private.
+
+Core module: no textual. Depends on tui.config only for the folder rules.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from tui.config import Settings, default_data_dir
+from tui.errors import RtTuiError
+
+FORMAT_VERSION = 1
+ROLES = ("user", "assistant", "system")
+SUFFIX = ".jsonl"
+REDACTED = "[redacted]"
+# Query parameters that may carry credentials; dropped from the URL in the meta line.
+_SECRET_PARAM = re.compile(r"key|token|secret|password|auth|sig", re.IGNORECASE)
+_NAME_TIME = "%Y-%m-%dT%H-%M-%S"
+
+
+class HistoryError(RtTuiError):
+    """A transcript cannot be written, found or read; the message names the file or id."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def _parse_time(text: object) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# --------------------------------------------------------------------------- records
+
+
+class _TurnLike(Protocol):
+    """What `TurnRecord.from_turn` reads: tui.changes.Turn has these attributes."""
+
+    item_id: str
+    role: Any
+    text: str
+    status: Any
+    started_at: float
+    heard_ms: float | None
+    reason: str
+    replayed: bool
+    audio_ms: float
+
+
+@dataclass
+class TurnRecord:
+    """One final turn as stored: who, what, when, and how it ended (flags)."""
+
+    role: str  # user | assistant | system
+    text: str
+    item_id: str = ""
+    time: str = ""  # ISO 8601 UTC; filled in when written if empty
+    flags: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_turn(cls, turn: _TurnLike) -> TurnRecord:
+        """A record of a final tui.changes.Turn, its status turned into flags."""
+        status = str(getattr(turn.status, "value", turn.status))
+        flags: dict[str, Any] = {}
+        if status == "interrupted":
+            flags["interrupted"] = True
+            if turn.heard_ms is not None:
+                flags["heard_ms"] = round(turn.heard_ms)
+        elif status == "cut_off":
+            flags["cut_off"] = True
+        elif status == "failed":
+            flags["failed"] = turn.reason or "failed"
+        elif status == "cancelled":
+            flags["cancelled"] = True
+        if turn.reason and "failed" not in flags:
+            flags["reason"] = turn.reason
+        if turn.replayed:
+            flags["replayed"] = True
+        if turn.audio_ms:
+            flags["audio_ms"] = round(turn.audio_ms)
+        when = datetime.fromtimestamp(turn.started_at, UTC) if turn.started_at else utc_now()
+        role = str(getattr(turn.role, "value", turn.role))
+        return cls(role=role, text=turn.text, item_id=turn.item_id, time=_iso(when), flags=flags)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "type": "turn",
+            "time": self.time,
+            "role": self.role,
+            "text": self.text,
+            "item_id": self.item_id,
+            "flags": self.flags,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TurnRecord:
+        """Raises ValueError when the object is not a turn this module wrote."""
+        role, text = data.get("role"), data.get("text")
+        if role not in ROLES or not isinstance(text, str):
+            raise ValueError("not a turn record")
+        flags = data.get("flags")
+        return cls(
+            role=role,
+            text=text,
+            item_id=str(data.get("item_id") or ""),
+            time=str(data.get("time") or ""),
+            flags=dict(flags) if isinstance(flags, dict) else {},
+        )
+
+    @property
+    def moment(self) -> datetime | None:
+        return _parse_time(self.time)
+
+
+# --------------------------------------------------------------------------- folders and names
+
+
+def history_dir(settings: Settings, env: Mapping[str, str] | None = None) -> Path:
+    """`[history] dir` if set (~ expanded), else `$XDG_DATA_HOME/rt-tui/history`."""
+    if settings.history.dir:
+        return Path(os.path.expandvars(settings.history.dir)).expanduser()
+    return default_data_dir(env) / "history"
+
+
+def new_session_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def safe_url(url: str) -> str:
+    """The URL without user:password and without query parameters that may hold secrets."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    query = [(k, v) for k, v in parse_qsl(parts.query) if not _SECRET_PARAM.search(k)]
+    return urlunsplit((parts.scheme, host, parts.path, urlencode(query), ""))
+
+
+def _short(session_id: str) -> str:
+    cleaned = re.sub(r"[^A-Za-z0-9]", "", session_id)
+    return (cleaned or "session")[:8]
+
+
+# --------------------------------------------------------------------------- writing
+
+
+class HistoryWriter:
+    """Appends a session's final turns to its own JSONL file, durable line by line."""
+
+    def __init__(
+        self,
+        directory: Path,
+        session_id: str,
+        *,
+        model: str = "",
+        voice: str = "",
+        url: str = "",
+        secrets: Sequence[str] = (),
+        now: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.session_id = session_id
+        self.directory = Path(directory)
+        self._secrets = tuple(secret for secret in secrets if secret)
+        self._now = now
+        self._fd: int | None = None
+        self._torn = False  # a failed write may have left half a line: start the next fresh
+        self.started = now()
+        self.turns = 0
+        self.path = self._create_file()
+        self._write_line(
+            {
+                "type": "session",
+                "id": session_id,
+                "started": _iso(self.started),
+                "model": model,
+                "voice": voice,
+                "url": safe_url(url) if url else "",
+                "version": FORMAT_VERSION,
+            }
+        )
+
+    @classmethod
+    def for_settings(
+        cls,
+        settings: Settings,
+        *,
+        session_id: str | None = None,
+        env: Mapping[str, str] | None = None,
+        secrets: Sequence[str] = (),
+    ) -> HistoryWriter:
+        """A writer in the configured folder, its meta line from the settings."""
+        return cls(
+            history_dir(settings, env),
+            session_id or new_session_id(),
+            model=settings.connection.model,
+            voice=settings.session.voice,
+            url=settings.connection.url,
+            secrets=secrets,
+        )
+
+    def _create_file(self) -> Path:
+        try:
+            if not self.directory.exists():
+                self.directory.mkdir(parents=True, mode=0o700)
+                os.chmod(self.directory, 0o700)  # mkdir's mode is reduced by the umask
+            stem = f"{self.started.astimezone(UTC).strftime(_NAME_TIME)}_{_short(self.session_id)}"
+            for attempt in range(100):
+                name = stem + (f"-{attempt}" if attempt else "") + SUFFIX
+                path = self.directory / name
+                try:
+                    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND
+                    self._fd = os.open(path, flags, 0o600)
+                except FileExistsError:
+                    continue
+                os.fchmod(self._fd, 0o600)  # whatever the umask, transcripts are private
+                return path
+        except OSError as error:
+            raise HistoryError(
+                f"cannot create a transcript in {self.directory}: {error.strerror}"
+            ) from None
+        raise HistoryError(f"cannot find a free transcript name in {self.directory}")
+
+    def _redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+    def _write_line(self, obj: Mapping[str, Any]) -> None:
+        if self._fd is None:
+            raise HistoryError(f"transcript {self.path} is closed")
+        line = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+        data = (("\n" if self._torn else "") + self._redact(line) + "\n").encode("utf-8")
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
+            os.fsync(self._fd)
+        except OSError as error:
+            self._torn = True
+            raise HistoryError(f"cannot write transcript {self.path}: {error.strerror}") from None
+        self._torn = False
+
+    def write_turn(self, record: TurnRecord | _TurnLike) -> TurnRecord:
+        """Append one final turn (a TurnRecord or a tui.changes.Turn); durable on return."""
+        if not isinstance(record, TurnRecord):
+            record = TurnRecord.from_turn(record)
+        if record.role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}, got {record.role!r}")
+        if not record.time:
+            record = TurnRecord(
+                role=record.role,
+                text=record.text,
+                item_id=record.item_id,
+                time=_iso(self._now()),
+                flags=dict(record.flags),
+            )
+        self._write_line(record.to_json())
+        self.turns += 1
+        return record
+
+    @property
+    def closed(self) -> bool:
+        return self._fd is None
+
+    def close(self) -> None:
+        """Write the end line and close; safe to call twice."""
+        if self._fd is None:
+            return
+        try:
+            self._write_line({"type": "end", "ended": _iso(self._now())})
+        finally:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> HistoryWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def wav_paths(writer: HistoryWriter) -> tuple[Path, Path]:
+    """(mic_wav, assistant_wav) next to the transcript, for `[history] record_audio`."""
+    stem = writer.path.name.removesuffix(SUFFIX)
+    return (
+        writer.path.with_name(f"{stem}.mic.wav"),
+        writer.path.with_name(f"{stem}.assistant.wav"),
+    )
+
+
+# --------------------------------------------------------------------------- reading
+
+
+class Transcript(list[TurnRecord]):
+    """The turns of one session (a plain list), plus its meta line and reading notes."""
+
+    def __init__(
+        self,
+        turns: Iterable[TurnRecord] = (),
+        *,
+        session_id: str = "",
+        path: Path | None = None,
+        meta: Mapping[str, Any] | None = None,
+        ended: datetime | None = None,
+        notes: Sequence[str] = (),
+    ) -> None:
+        super().__init__(turns)
+        self.session_id = session_id
+        self.path = path
+        self.meta: dict[str, Any] = dict(meta or {})
+        self.ended = ended
+        self.notes: list[str] = list(notes)
+
+    @property
+    def started(self) -> datetime | None:
+        return _parse_time(self.meta.get("started"))
+
+
+def read_transcript(path: Path) -> Transcript:
+    """Read one transcript file; bad or torn lines are skipped and noted, never fatal."""
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise HistoryError(f"cannot read transcript {path}: {error.strerror}") from None
+    lines = raw.split(b"\n")
+    complete = raw.endswith(b"\n")
+    if complete:
+        lines.pop()  # the empty string after the final newline
+    turns: list[TurnRecord] = []
+    meta: dict[str, Any] = {}
+    ended: datetime | None = None
+    notes: list[str] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        last = number == len(lines)
+        try:
+            obj = json.loads(line.decode("utf-8"))
+            if not isinstance(obj, dict):
+                raise ValueError("not an object")
+            kind = obj.get("type")
+            if kind == "session":
+                meta = obj
+            elif kind == "end":
+                ended = _parse_time(obj.get("ended"))
+            else:
+                turns.append(TurnRecord.from_json(obj))
+        except (ValueError, UnicodeDecodeError):
+            if last and not complete:
+                notes.append(
+                    f"line {number} was cut off mid-write (the session ended abruptly); skipped"
+                )
+            else:
+                notes.append(f"line {number} is not a transcript record; skipped")
+    return Transcript(turns, session_id=path.stem, path=path, meta=meta, ended=ended, notes=notes)
+
+
+@dataclass
+class SessionSummary:
+    id: str  # the file name without .jsonl; `load_session` accepts any unique prefix
+    path: Path
+    started: datetime
+    turns: int
+    duration: timedelta | None  # from the start to the end line, else to the last turn
+    first_words: str
+    model: str = ""
+    voice: str = ""
+
+
+def _first_words(turns: Sequence[TurnRecord], count: int = 8) -> str:
+    for wanted in ("user", "assistant", "system"):
+        for turn in turns:
+            words = turn.text.split()
+            if turn.role == wanted and words:
+                return " ".join(words[:count]) + (" …" if len(words) > count else "")
+    return ""
+
+
+def _started_from_name(path: Path) -> datetime:
+    try:
+        return datetime.strptime(path.name[:19], _NAME_TIME).replace(tzinfo=UTC)
+    except ValueError:
+        return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+
+
+def _summarise(transcript: Transcript) -> SessionSummary:
+    assert transcript.path is not None
+    started = transcript.started or _started_from_name(transcript.path)
+    last = transcript.ended or max(
+        (moment for turn in transcript if (moment := turn.moment) is not None), default=None
+    )
+    return SessionSummary(
+        id=transcript.session_id,
+        path=transcript.path,
+        started=started,
+        turns=len(transcript),
+        duration=(last - started) if last is not None and last >= started else None,
+        first_words=_first_words(transcript),
+        model=str(transcript.meta.get("model") or ""),
+        voice=str(transcript.meta.get("voice") or ""),
+    )
+
+
+def _files(directory: Path) -> list[Path]:
+    if not directory.is_dir():
+        return []
+    return sorted(path for path in directory.glob(f"*{SUFFIX}") if path.is_file())
+
+
+def list_sessions(directory: Path) -> list[SessionSummary]:
+    """Every session in `directory`, oldest first (a missing folder means none)."""
+    summaries = []
+    for path in _files(directory):
+        try:
+            summaries.append(_summarise(read_transcript(path)))
+        except HistoryError:
+            continue  # unreadable file (permissions): not a session we can show
+    return sorted(summaries, key=lambda summary: (summary.started, summary.id))
+
+
+def resolve_session(directory: Path, session_id: str) -> Path:
+    """The file of `session_id`: a file name or any unique prefix of it or of its short id."""
+    wanted = session_id.strip().removesuffix(SUFFIX)
+    if not wanted:
+        raise HistoryError("give a session id (see `rt-tui history`)")
+    files = _files(directory)
+    exact = [path for path in files if path.stem == wanted]
+    if exact:
+        return exact[0]
+    matches = [
+        path
+        for path in files
+        if path.stem.startswith(wanted) or path.stem.partition("_")[2].startswith(wanted)
+    ]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise HistoryError(f"no session {wanted!r} in {directory} (see `rt-tui history`)")
+    names = ", ".join(path.stem for path in matches[:5])
+    more = f" and {len(matches) - 5} more" if len(matches) > 5 else ""
+    raise HistoryError(
+        f"{wanted!r} matches {len(matches)} sessions ({names}{more}); give more characters"
+    )
+
+
+def load_session(directory: Path, session_id: str) -> Transcript:
+    """The turns of one session (a list of TurnRecord with `.meta` and `.notes`)."""
+    return read_transcript(resolve_session(directory, session_id))
+
+
+# --------------------------------------------------------------------------- showing
+
+_SPEAKER = {"user": "You", "assistant": "Assistant", "system": "System"}
+
+
+def _describe_flags(flags: Mapping[str, Any]) -> str:
+    parts: list[str] = []
+    if flags.get("interrupted"):
+        heard = flags.get("heard_ms")
+        parts.append(
+            f"interrupted after {heard / 1000:.1f} s heard"
+            if isinstance(heard, int | float)
+            else "interrupted"
+        )
+    if flags.get("cut_off"):
+        parts.append("cut off by a dropped connection")
+    if flags.get("failed"):
+        failed = flags["failed"]
+        parts.append(f"failed: {failed}" if isinstance(failed, str) else "failed")
+    if flags.get("cancelled"):
+        parts.append("cancelled")
+    if flags.get("reason") and not flags.get("failed"):
+        parts.append(str(flags["reason"]))
+    if flags.get("replayed"):
+        parts.append("replayed")
+    return f"  ({'; '.join(parts)})" if parts else ""
+
+
+def format_duration(duration: timedelta | None) -> str:
+    if duration is None:
+        return "?"
+    seconds = int(duration.total_seconds())
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+def format_session(records: Sequence[TurnRecord]) -> str:
+    """A transcript as readable text; a Transcript also gets a header and its notes."""
+    lines: list[str] = []
+    meta = getattr(records, "meta", None) or {}
+    started = _parse_time(meta.get("started"))
+    if started is not None:
+        details = [started.strftime("%Y-%m-%d %H:%M:%S UTC")]
+        details += [str(meta[key]) for key in ("model",) if meta.get(key)]
+        if meta.get("voice"):
+            details.append(f"voice {meta['voice']}")
+        lines += ["Session " + " · ".join(details), ""]
+    for record in records:
+        moment = record.moment
+        stamp = f"[{moment.strftime('%H:%M:%S')}] " if moment else ""
+        speaker = _SPEAKER.get(record.role, record.role)
+        text_lines = record.text.splitlines() or [""]
+        text_lines[-1] += _describe_flags(record.flags)  # flags close the turn
+        indent = " " * (len(stamp) + len(speaker) + 2)
+        lines.append(f"{stamp}{speaker}: {text_lines[0]}")
+        lines += [indent + more for more in text_lines[1:]]
+    for note in getattr(records, "notes", ()):
+        lines.append(f"Note: {note}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def format_summaries(summaries: Sequence[SessionSummary]) -> str:
+    """The `rt-tui history` listing: id, local-independent UTC date, turns, duration, words."""
+    if not summaries:
+        return "No sessions yet.\n"
+    rows = [
+        f"{s.id}  {s.started.strftime('%Y-%m-%d %H:%M')}  {s.turns:>4} turns  "
+        f"{format_duration(s.duration):>7}  {s.first_words}"
+        for s in summaries
+    ]
+    return "\n".join(rows) + "\n"
