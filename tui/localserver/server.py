@@ -1,0 +1,1314 @@
+"""The built-in Realtime server: the GA protocol over a loopback websocket, for --demo and tests.
+
+One `LocalServer` accepts any number of connections; each is a `_Connection` with its own
+session config, conversation, input audio buffer, energy VAD and at most one active response.
+Every event a connection emits goes through one ordered queue to one sender task, so the wire
+order is the order of `record.sent`, and a cancel can never interleave with a delta.
+
+Replies: to typed text, tone "speech" with the transcript "You said: ..."; to user audio,
+the user's own audio played back (a parrot) with the transcript "I heard 2.3 s of audio at
+-23 dBFS". Usage follows the protocol doc section 6: text len/4 tokens, user audio one token
+per 100 ms, assistant audio one token per 50 ms; context items that were already part of the
+previous response count as cached.
+
+Not simulated: tools/function calling (function items are stored, never called), MCP,
+idle_timeout_ms, G.711 formats (rejected), out-of-band responses running alongside another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import collections
+import contextlib
+import copy
+import json
+import logging
+import math
+import re
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any, ClassVar
+from urllib.parse import parse_qs, urlsplit
+
+import websockets
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.http11 import Request, Response
+
+from tui.localserver.faults import MAX_DURATION_REASON, Faults, bad_frame
+from tui.localserver.vad import EnergyVad, VadEvent
+from tui.localserver.voice import describe_heard, synthesize, transcribe_placeholder
+
+log = logging.getLogger("tui.localserver")
+
+PATH = "/v1/realtime"
+RATE = 24000
+BYTES_PER_MS = RATE * 2 // 1000  # 48: PCM16 mono 24 kHz
+MIN_COMMIT_MS = 100  # the real server refuses to commit less
+SESSION_SECONDS = 3600
+WATCH_INTERVAL_S = 0.05
+SEMANTIC_SILENCE_MS = {"low": 1000, "medium": 500, "auto": 500, "high": 250}
+DEFAULT_INSTRUCTIONS = (
+    "You are the rt-tui local test server. You echo typed text and play spoken audio back."
+)
+PCM_FORMAT = {"type": "audio/pcm", "rate": RATE}
+SERVER_VAD_DEFAULTS: dict[str, Any] = {
+    "type": "server_vad",
+    "threshold": 0.5,
+    "prefix_padding_ms": 300,
+    "silence_duration_ms": 500,
+    "idle_timeout_ms": None,
+    "create_response": True,
+    "interrupt_response": True,
+}
+SEMANTIC_VAD_DEFAULTS: dict[str, Any] = {
+    "type": "semantic_vad",
+    "eagerness": "auto",
+    "create_response": True,
+    "interrupt_response": True,
+}
+# session keys whose dict values merge key by key; every other value is replaced whole
+MERGED_PATHS = {("audio",), ("audio", "input"), ("audio", "output")}
+
+
+def default_session(model: str) -> dict[str, Any]:
+    """The full effective config of a new session, as session.created reports it."""
+    return {
+        "type": "realtime",
+        "model": model,
+        "output_modalities": ["audio"],
+        "instructions": DEFAULT_INSTRUCTIONS,
+        "audio": {
+            "input": {
+                "format": dict(PCM_FORMAT),
+                "transcription": None,
+                "noise_reduction": None,
+                "turn_detection": dict(SERVER_VAD_DEFAULTS),
+            },
+            "output": {"format": dict(PCM_FORMAT), "voice": "marin", "speed": 1.0},
+        },
+        "tools": [],
+        "tool_choice": "auto",
+        "max_output_tokens": "inf",
+        "tracing": None,
+        "truncation": "auto",
+        "prompt": None,
+        "include": None,
+    }
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_hex(10)}"
+
+
+def text_tokens(text: str) -> int:
+    return math.ceil(len(text) / 4)
+
+
+class _ClientError(Exception):
+    """A client event the server refuses: becomes an `error` event, the socket stays open."""
+
+    def __init__(self, message: str, *, code: str, param: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.param = param
+
+
+@dataclass
+class SessionRecord:
+    """What one connection did: for tests and for people watching the demo.
+
+    `sent` holds every event dict emitted (valid events only, in wire order); `received` every
+    client event dict that parsed as a JSON object; `raw_sent` the deliberately bad frames
+    (fault injection) as (kind, frame). `headers` are the handshake headers without
+    Authorization. `ended_by` says how the server ended it ("close 1001 ...", "abort"), or ""
+    when the client closed or the server stopped.
+    """
+
+    id: str
+    model: str
+    headers: dict[str, str]
+    faults: Faults
+    config: dict[str, Any]
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    received: list[dict[str, Any]] = field(default_factory=list)
+    raw_sent: list[tuple[str, str | bytes]] = field(default_factory=list)
+    closed: asyncio.Event = field(default_factory=asyncio.Event)
+    ended_by: str = ""
+
+    def sent_types(self) -> list[str]:
+        return [event["type"] for event in self.sent]
+
+
+@dataclass
+class _Item:
+    """A conversation item: `data` is its event form (no audio bytes), `audio` the PCM."""
+
+    data: dict[str, Any]
+    audio: bytes = b""
+
+    @property
+    def id(self) -> str:
+        return self.data["id"]
+
+    @property
+    def role(self) -> str | None:
+        return self.data.get("role")
+
+    def with_audio(self) -> dict[str, Any]:
+        out = copy.deepcopy(self.data)
+        for part in out.get("content", []):
+            if part.get("type") in ("input_audio", "output_audio"):
+                part["audio"] = base64.b64encode(self.audio).decode()
+                break
+        return out
+
+    def tokens(self) -> tuple[int, int]:
+        """(text, audio) tokens of this item as context of a later response."""
+        text = 0
+        audio = 0
+        for part in self.data.get("content", []):
+            kind = part.get("type")
+            if kind in ("input_text", "output_text"):
+                text += text_tokens(part.get("text") or "")
+            elif kind == "input_audio":
+                audio += len(self.audio) // BYTES_PER_MS // 100
+            elif kind == "output_audio":
+                audio += len(self.audio) // BYTES_PER_MS // 50
+        for key in ("arguments", "output"):
+            text += text_tokens(self.data.get(key) or "")
+        return text, audio
+
+
+@dataclass
+class _Response:
+    id: str
+    item_id: str
+    modalities: list[str]
+    voice: str
+    output_format: dict[str, Any]
+    in_conversation: bool
+    metadata: dict[str, str] | None
+    audio: bytes
+    transcript: str
+    input_text_tokens: int
+    input_audio_tokens: int
+    cached_text_tokens: int
+    cached_audio_tokens: int
+    sent_audio: int = 0  # bytes of audio delivered in deltas
+    sent_text: str = ""  # transcript/text delivered in deltas
+    deltas: int = 0
+    bad_frames_sent: bool = False
+    truncate_ms: int | None = None
+    task: asyncio.Task[None] | None = None
+
+    @property
+    def is_audio(self) -> bool:
+        return "audio" in self.modalities
+
+
+class _Connection:
+    """The protocol state machine of one websocket connection."""
+
+    def __init__(
+        self,
+        server: LocalServer,
+        ws: ServerConnection,
+        record: SessionRecord,
+        *,
+        own_faults: Faults | None = None,
+    ) -> None:
+        self.server = server
+        self.own_faults = own_faults
+        self.ws = ws
+        self.record = record
+        self.conversation_id = new_id("conv")
+        self.items: list[_Item] = []
+        self.response: _Response | None = None
+        self.audio_produced = False
+        self.cached_ids: set[str] = set()
+        self.cached_instructions = ""
+        # input audio: the timeline counts every byte appended this session
+        self.input_bytes = 0
+        self.buffer = bytearray()
+        self.buffer_start = 0  # timeline byte offset of buffer[0]
+        self.speech_item_id: str | None = None
+        self.vad = self._make_vad(start_ms=0)
+        self.outbox: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
+        self.closing = False
+        self.opened_at = time.monotonic()
+        self._event_counter = 0
+
+    # --- plumbing -----------------------------------------------------------------------
+
+    @property
+    def faults(self) -> Faults:
+        # without its own faults a connection follows server.faults, even when reassigned
+        return self.own_faults if self.own_faults is not None else self.server.faults
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return self.record.config
+
+    @property
+    def turn_detection(self) -> dict[str, Any] | None:
+        return self.config["audio"]["input"].get("turn_detection")
+
+    def emit(self, event_type: str, **fields: Any) -> dict[str, Any]:
+        self._event_counter += 1
+        event = {"type": event_type, "event_id": f"event_{self._event_counter:05d}", **fields}
+        if not self.closing:
+            self.record.sent.append(event)
+            self.outbox.put_nowait(("event", event))
+        return event
+
+    def emit_raw(self, kind: str, frame: str | bytes) -> None:
+        if not self.closing:
+            self.record.raw_sent.append((kind, frame))
+            self.outbox.put_nowait(("raw", frame))
+
+    def error(self, message: str, *, code: str, param: str | None = None, event_id: Any = None):
+        body: dict[str, Any] = {"type": "invalid_request_error", "code": code, "message": message}
+        body["param"] = param
+        body["event_id"] = event_id if isinstance(event_id, str) else None
+        self.emit("error", error=body)
+
+    def end(self, how: tuple[Any, ...], description: str) -> None:
+        """Queue a close or abort after everything already emitted; emit nothing more."""
+        if self.closing:
+            return
+        self.closing = True
+        self.record.ended_by = description
+        if self.response is not None and self.response.task is not None:
+            self.response.task.cancel()
+        self.outbox.put_nowait(how)
+
+    async def _sender(self) -> None:
+        while True:
+            kind, *args = await self.outbox.get()
+            try:
+                if kind == "event":
+                    await self.ws.send(json.dumps(args[0]))
+                elif kind == "raw":
+                    await self.ws.send(args[0])
+                elif kind == "close":
+                    await self.ws.close(args[0], args[1])
+                    return
+                elif kind == "abort":
+                    await self._drain_then_abort()
+                    return
+            except websockets.ConnectionClosed:
+                return
+
+    async def _drain_then_abort(self) -> None:
+        # abort() throws away unsent bytes: let the deltas before the fault reach the client
+        transport = self.ws.transport
+        deadline = time.monotonic() + 1.0
+        while transport.get_write_buffer_size() and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
+        transport.abort()
+
+    async def _watcher(self) -> None:
+        """Faults that are not tied to a response: close now, session length limit."""
+        while not self.closing:
+            faults = self.faults
+            if faults.close_code is not None and faults.close_after_deltas is None:
+                self.end(("close", faults.close_code, faults.close_reason), self._close_text())
+            elif (
+                faults.max_session_s is not None
+                and time.monotonic() - self.opened_at >= faults.max_session_s
+            ):
+                self.end(("close", 1001, MAX_DURATION_REASON), f"close 1001 {MAX_DURATION_REASON}")
+            await asyncio.sleep(WATCH_INTERVAL_S)
+
+    def _close_text(self) -> str:
+        return f"close {self.faults.close_code} {self.faults.close_reason}".rstrip()
+
+    async def run(self) -> None:
+        sender = asyncio.create_task(self._sender())
+        watcher = asyncio.create_task(self._watcher())
+        try:
+            session = {
+                **copy.deepcopy(self.config),
+                "id": self.record.id,
+                "object": "realtime.session",
+                "expires_at": int(time.time()) + SESSION_SECONDS,
+            }
+            self.emit("session.created", session=session)
+            async for frame in self.ws:
+                if self.closing:
+                    continue
+                self.handle(frame)
+        except websockets.ConnectionClosed:
+            pass
+        finally:
+            self.closing = True
+            if self.response is not None and self.response.task is not None:
+                self.response.task.cancel()
+            watcher.cancel()
+            # let a queued close/abort run; a client that left needs nothing more
+            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(sender, timeout=2.0)
+            self.record.closed.set()
+
+    # --- client events ------------------------------------------------------------------
+
+    def handle(self, frame: str | bytes) -> None:
+        if isinstance(frame, bytes):
+            self.error("Binary frames are not supported; send JSON text.", code="invalid_frame")
+            return
+        try:
+            data = json.loads(frame)
+        except ValueError as exc:
+            self.error(f"Invalid JSON: {exc}", code="invalid_json")
+            return
+        if not isinstance(data, dict):
+            self.error("An event must be a JSON object.", code="invalid_json")
+            return
+        self.record.received.append(data)
+        event_type = data.get("type")
+        handler = self.handlers.get(event_type) if isinstance(event_type, str) else None
+        if handler is None:
+            self.error(
+                f"Invalid value: {event_type!r}. Supported values are: "
+                + ", ".join(f"'{name}'" for name in self.handlers),
+                code="invalid_value",
+                param="type",
+                event_id=data.get("event_id"),
+            )
+            return
+        try:
+            handler(self, data)
+        except _ClientError as exc:
+            self.error(str(exc), code=exc.code, param=exc.param, event_id=data.get("event_id"))
+        except Exception:  # a bug here must not kill the connection
+            log.exception("local server failed on %s", event_type)
+            self.emit(
+                "error",
+                error={
+                    "type": "server_error",
+                    "code": "internal_error",
+                    "message": f"The local server failed while handling {event_type}.",
+                    "param": None,
+                    "event_id": data.get("event_id")
+                    if isinstance(data.get("event_id"), str)
+                    else None,
+                },
+            )
+
+    def on_session_update(self, data: dict[str, Any]) -> None:
+        update = _require(data, "session", dict)
+        kind = update.get("type")
+        if kind is None:
+            raise _ClientError(
+                "Missing required parameter: 'session.type'.",
+                code="missing_required_parameter",
+                param="session.type",
+            )
+        if kind != "realtime":
+            raise _ClientError(
+                f"Invalid value: {kind!r}. The local server supports only 'realtime' sessions.",
+                code="invalid_value",
+                param="session.type",
+            )
+        merged = _merge(self.config, update, ())
+        _check_session(merged, self.config, self.audio_produced)
+        old_detection = self.turn_detection
+        self.record.config = merged
+        if self.turn_detection != old_detection:
+            self.vad = self._make_vad(start_ms=self.input_bytes // BYTES_PER_MS)
+            self.speech_item_id = None
+        self.emit("session.updated", session=copy.deepcopy(merged))
+
+    def on_append(self, data: dict[str, Any]) -> None:
+        pcm = _decode_audio(_require(data, "audio", str), "audio")
+        self.buffer.extend(pcm)
+        self.input_bytes += len(pcm)
+        if self.turn_detection is None:
+            return
+        for event in self.vad.feed(pcm):
+            self._on_vad(event)
+        if self.speech_item_id is None:
+            # outside speech only the prefix padding can still become part of a turn
+            keep = (int(self.turn_detection.get("prefix_padding_ms", 300)) + 100) * BYTES_PER_MS
+            self._drop_buffer_before(self.input_bytes - keep)
+
+    def on_commit(self, data: dict[str, Any]) -> None:
+        if len(self.buffer) < MIN_COMMIT_MS * BYTES_PER_MS:
+            raise _ClientError(
+                "Error committing input audio buffer: buffer too small. Expected at least "
+                f"{MIN_COMMIT_MS}ms of audio, but buffer only has "
+                f"{len(self.buffer) / BYTES_PER_MS:.2f}ms of audio.",
+                code="input_audio_buffer_commit_empty",
+            )
+        item_id = self.speech_item_id or new_id("item")
+        pcm = bytes(self.buffer)
+        self.buffer_start = self.input_bytes
+        self.buffer.clear()
+        self.speech_item_id = None
+        self.vad.reset()
+        self._commit(pcm, item_id)
+
+    def on_clear(self, data: dict[str, Any]) -> None:
+        self.buffer_start = self.input_bytes
+        self.buffer.clear()
+        self.speech_item_id = None
+        self.vad.reset()
+        self.emit("input_audio_buffer.cleared")
+
+    def on_item_create(self, data: dict[str, Any]) -> None:
+        item = _normalize_item(_require(data, "item", dict), self)
+        previous = data.get("previous_item_id")
+        if previous is None:
+            index = len(self.items)
+        elif previous == "root":
+            index = 0
+        else:
+            found = self._find(previous)
+            if found is None:
+                raise _ClientError(
+                    f"Previous item with id {previous!r} not found.",
+                    code="invalid_value",
+                    param="previous_item_id",
+                )
+            index = self.items.index(found) + 1
+        self.items.insert(index, item)
+        before = self.items[index - 1].id if index > 0 else None
+        self.emit("conversation.item.added", previous_item_id=before, item=copy.deepcopy(item.data))
+        self.emit("conversation.item.done", previous_item_id=before, item=copy.deepcopy(item.data))
+
+    def on_item_retrieve(self, data: dict[str, Any]) -> None:
+        item = self._require_item(data)
+        self.emit("conversation.item.retrieved", item=item.with_audio())
+
+    def on_item_delete(self, data: dict[str, Any]) -> None:
+        item = self._require_item(data)
+        self.items.remove(item)
+        self.emit("conversation.item.deleted", item_id=item.id)
+
+    def on_item_truncate(self, data: dict[str, Any]) -> None:
+        item = self._require_item(data)
+        content_index = _require(data, "content_index", int)
+        audio_end_ms = _require(data, "audio_end_ms", int)
+        parts = item.data.get("content", [])
+        if item.role != "assistant" or not any(p.get("type") == "output_audio" for p in parts):
+            raise _ClientError(
+                f"Item {item.id!r} is not an assistant message with audio; only those can be "
+                "truncated.",
+                code="invalid_value",
+                param="item_id",
+            )
+        if content_index != 0:
+            raise _ClientError(
+                f"Item {item.id!r} has no audio content at index {content_index}.",
+                code="invalid_value",
+                param="content_index",
+            )
+        response = self.response
+        active = response is not None and response.item_id == item.id
+        audio_ms = (response.sent_audio if active else len(item.audio)) // BYTES_PER_MS
+        if audio_end_ms < 0 or audio_end_ms > audio_ms:
+            raise _ClientError(
+                f"audio_end_ms ({audio_end_ms}) is out of range: the item has {audio_ms} ms "
+                "of audio.",
+                code="invalid_value",
+                param="audio_end_ms",
+            )
+        if active:
+            response.truncate_ms = audio_end_ms
+        item.audio = item.audio[: audio_end_ms * BYTES_PER_MS]
+        for part in parts:
+            if part.get("type") == "output_audio":
+                part["transcript"] = ""  # the server drops the text the user never heard
+        self.emit(
+            "conversation.item.truncated",
+            item_id=item.id,
+            content_index=content_index,
+            audio_end_ms=audio_end_ms,
+        )
+
+    def on_response_create(self, data: dict[str, Any]) -> None:
+        params = data.get("response") or {}
+        if not isinstance(params, dict):
+            raise _ClientError(
+                "'response' must be an object.", code="invalid_type", param="response"
+            )
+        self._start_response(params)
+
+    def on_response_cancel(self, data: dict[str, Any]) -> None:
+        wanted = data.get("response_id")
+        if self.response is None or (wanted is not None and wanted != self.response.id):
+            raise _ClientError(
+                "Cancellation failed: no active response found",
+                code="response_cancel_not_active",
+            )
+        self._cancel_response("client_cancelled")
+
+    def on_output_audio_clear(self, data: dict[str, Any]) -> None:
+        raise _ClientError(
+            "output_audio_buffer.clear is only supported for WebRTC and SIP connections.",
+            code="invalid_value",
+            param="type",
+        )
+
+    handlers: ClassVar[dict[str, Callable[[_Connection, dict[str, Any]], None]]] = {
+        "session.update": on_session_update,
+        "input_audio_buffer.append": on_append,
+        "input_audio_buffer.commit": on_commit,
+        "input_audio_buffer.clear": on_clear,
+        "conversation.item.create": on_item_create,
+        "conversation.item.retrieve": on_item_retrieve,
+        "conversation.item.truncate": on_item_truncate,
+        "conversation.item.delete": on_item_delete,
+        "response.create": on_response_create,
+        "response.cancel": on_response_cancel,
+        "output_audio_buffer.clear": on_output_audio_clear,
+    }
+
+    # --- input audio, VAD and commits ---------------------------------------------------
+
+    def _make_vad(self, *, start_ms: int) -> EnergyVad:
+        detection = self.record.config["audio"]["input"].get("turn_detection") or {}
+        if detection.get("type") == "semantic_vad":
+            silence = SEMANTIC_SILENCE_MS.get(detection.get("eagerness") or "auto", 500)
+            return EnergyVad(0.5, 300, silence, RATE, start_ms=start_ms)
+        return EnergyVad(
+            float(detection.get("threshold", 0.5)),
+            int(detection.get("prefix_padding_ms", 300)),
+            int(detection.get("silence_duration_ms", 500)),
+            RATE,
+            start_ms=start_ms,
+        )
+
+    def _drop_buffer_before(self, timeline_byte: int) -> None:
+        cut = timeline_byte - self.buffer_start
+        if cut > 0:
+            del self.buffer[:cut]
+            self.buffer_start += cut
+
+    def _on_vad(self, event: VadEvent) -> None:
+        detection = self.turn_detection or {}
+        if event.kind == "started":
+            self.speech_item_id = new_id("item")
+            self._drop_buffer_before(event.ms * BYTES_PER_MS)
+            self.emit(
+                "input_audio_buffer.speech_started",
+                audio_start_ms=event.ms,
+                item_id=self.speech_item_id,
+            )
+            if self.response is not None and detection.get("interrupt_response", True):
+                self._cancel_response("turn_detected")
+            return
+        item_id = self.speech_item_id or new_id("item")
+        self.speech_item_id = None
+        self.emit("input_audio_buffer.speech_stopped", audio_end_ms=event.ms, item_id=item_id)
+        end = event.ms * BYTES_PER_MS - self.buffer_start
+        pcm = bytes(self.buffer[:end])
+        self._drop_buffer_before(event.ms * BYTES_PER_MS)
+        self._commit(pcm, item_id)
+        if detection.get("create_response", True) and self.response is None:
+            self._start_response({})
+
+    def _commit(self, pcm: bytes, item_id: str) -> None:
+        previous = self.items[-1].id if self.items else None
+        self.emit("input_audio_buffer.committed", previous_item_id=previous, item_id=item_id)
+        item = _Item(
+            {
+                "id": item_id,
+                "object": "realtime.item",
+                "type": "message",
+                "status": "completed",
+                "role": "user",
+                "content": [{"type": "input_audio", "transcript": None}],
+            },
+            pcm,
+        )
+        self.items.append(item)
+        self.emit(
+            "conversation.item.added", previous_item_id=previous, item=copy.deepcopy(item.data)
+        )
+        self.emit(
+            "conversation.item.done", previous_item_id=previous, item=copy.deepcopy(item.data)
+        )
+        if self.config["audio"]["input"].get("transcription"):
+            text = transcribe_placeholder(pcm)
+            item.data["content"][0]["transcript"] = text
+            ids = {"item_id": item_id, "content_index": 0}
+            self.emit("conversation.item.input_audio_transcription.delta", **ids, delta=text)
+            audio_tokens = len(pcm) // BYTES_PER_MS // 100
+            usage = {
+                "type": "tokens",
+                "input_tokens": audio_tokens,
+                "output_tokens": text_tokens(text),
+                "total_tokens": audio_tokens + text_tokens(text),
+                "input_token_details": {"audio_tokens": audio_tokens, "text_tokens": 0},
+            }
+            self.emit(
+                "conversation.item.input_audio_transcription.completed",
+                **ids,
+                transcript=text,
+                usage=usage,
+            )
+
+    # --- responses ----------------------------------------------------------------------
+
+    def _start_response(self, params: dict[str, Any]) -> None:
+        if self.response is not None:
+            raise _ClientError(
+                f"Conversation already has an active response in progress: {self.response.id}. "
+                "Wait until the response is finished before creating a new one.",
+                code="conversation_already_has_active_response",
+            )
+        modalities = params.get("output_modalities") or self.config["output_modalities"]
+        if modalities not in (["audio"], ["text"]):
+            raise _ClientError(
+                f"Invalid output_modalities {modalities!r}: use ['audio'] or ['text'].",
+                code="invalid_value",
+                param="response.output_modalities",
+            )
+        output = self.config["audio"]["output"]
+        override = (params.get("audio") or {}).get("output") or {}
+        voice = override.get("voice") or output["voice"]
+        voice_name = voice if isinstance(voice, str) else str(voice.get("id", "custom"))
+        context = self._context(params.get("input"))
+        audio, transcript = self._reply(context, modalities, voice_name, output.get("speed", 1.0))
+        instructions = params.get("instructions") or self.config.get("instructions") or ""
+        text_in, audio_in, cached_text, cached_audio = self._input_tokens(context, instructions)
+        response = _Response(
+            id=new_id("resp"),
+            item_id=new_id("item"),
+            modalities=list(modalities),
+            voice=voice_name,
+            output_format=copy.deepcopy(override.get("format") or output["format"]),
+            in_conversation=params.get("conversation", "auto") != "none",
+            metadata=params.get("metadata"),
+            audio=audio,
+            transcript=transcript,
+            input_text_tokens=text_in,
+            input_audio_tokens=audio_in,
+            cached_text_tokens=cached_text,
+            cached_audio_tokens=cached_audio,
+        )
+        self.response = response
+        self.cached_ids = {item.id for item in context} | {response.item_id}
+        self.cached_instructions = instructions
+        if response.is_audio:
+            self.audio_produced = True
+        self.emit("response.created", response=self._response_object(response, "in_progress"))
+        self.emit(
+            "rate_limits.updated",
+            rate_limits=[
+                {"name": "requests", "limit": 5000, "remaining": 4999, "reset_seconds": 0.012},
+                {"name": "tokens", "limit": 40000, "remaining": 35904, "reset_seconds": 6.144},
+            ],
+        )
+        item = self._assistant_item(response, "in_progress", with_content=False)
+        ids = {"response_id": response.id, "output_index": 0}
+        self.emit("response.output_item.added", **ids, item=item)
+        if response.in_conversation:
+            previous = self.items[-1].id if self.items else None
+            self.items.append(_Item(copy.deepcopy(item)))
+            self.emit(
+                "conversation.item.added", previous_item_id=previous, item=copy.deepcopy(item)
+            )
+        part = (
+            {"type": "audio", "transcript": ""}
+            if response.is_audio
+            else {"type": "text", "text": ""}
+        )
+        self.emit(
+            "response.content_part.added",
+            **ids,
+            item_id=response.item_id,
+            content_index=0,
+            part=part,
+        )
+        response.task = asyncio.create_task(self._stream(response))
+
+    def _context(self, given: Any) -> list[_Item]:
+        """The items a response reads: the conversation, or response.input when given."""
+        if not isinstance(given, list):
+            return list(self.items)
+        context: list[_Item] = []
+        for entry in given:
+            if not isinstance(entry, dict):
+                continue
+            if entry.get("type") == "item_reference":
+                found = self._find(entry.get("id"))
+                if found is not None:
+                    context.append(found)
+            else:
+                context.append(_normalize_item(entry, self, check_duplicate=False))
+        return context
+
+    def _reply(
+        self, context: list[_Item], modalities: list[str], voice: str, speed: float
+    ) -> tuple[bytes, str]:
+        """(audio, transcript) for the latest user message: parrot speech, echo text."""
+        for item in reversed(context):
+            if item.role != "user":
+                continue
+            kinds = [part.get("type") for part in item.data.get("content", [])]
+            if "input_audio" in kinds and item.audio:
+                return (item.audio if "audio" in modalities else b""), describe_heard(item.audio)
+            texts = [
+                p.get("text", "") for p in item.data["content"] if p.get("type") == "input_text"
+            ]
+            if texts:
+                transcript = "You said: " + " ".join(texts)
+                break
+        else:
+            transcript = "Hello from the rt-tui local server."
+        audio = synthesize(transcript, voice=voice, speed=speed) if "audio" in modalities else b""
+        return audio, transcript
+
+    def _input_tokens(self, context: list[_Item], instructions: str) -> tuple[int, int, int, int]:
+        text = text_tokens(instructions)
+        cached_text = text if instructions and instructions == self.cached_instructions else 0
+        audio = 0
+        cached_audio = 0
+        for item in context:
+            item_text, item_audio = item.tokens()
+            text += item_text
+            audio += item_audio
+            if item.id in self.cached_ids:
+                cached_text += item_text
+                cached_audio += item_audio
+        return text, audio, cached_text, cached_audio
+
+    async def _stream(self, response: _Response) -> None:
+        chunk = self.server.chunk_ms * BYTES_PER_MS
+        pause = self.server.chunk_ms / 1000 / self.server.realtime_factor
+        if self._delta_faults(response):
+            return
+        ids = {
+            "response_id": response.id,
+            "item_id": response.item_id,
+            "output_index": 0,
+            "content_index": 0,
+        }
+        if response.is_audio:
+            count = max(1, math.ceil(len(response.audio) / chunk))
+            pieces = _split_words(response.transcript, count)
+            for index in range(count):
+                data = response.audio[index * chunk : (index + 1) * chunk]
+                self.emit(
+                    "response.output_audio.delta", **ids, delta=base64.b64encode(data).decode()
+                )
+                response.sent_audio += len(data)
+                if pieces[index]:
+                    self.emit("response.output_audio_transcript.delta", **ids, delta=pieces[index])
+                    response.sent_text += pieces[index]
+                response.deltas += 1
+                if self._delta_faults(response):
+                    return
+                await asyncio.sleep(pause)
+        else:
+            words = re.findall(r"\S+\s*", response.transcript) or [response.transcript]
+            for word in words:
+                self.emit("response.output_text.delta", **ids, delta=word)
+                response.sent_text += word
+                response.deltas += 1
+                if self._delta_faults(response):
+                    return
+                await asyncio.sleep(pause / 2)
+        self._finish_response(response, "completed", None)
+
+    def _delta_faults(self, response: _Response) -> bool:
+        """Apply the per-delta fault switches; True when the connection is going away."""
+        faults = self.faults
+        if (
+            (faults.bad_frames or faults.extra_frames)
+            and not response.bad_frames_sent
+            and response.deltas >= faults.bad_frames_after_deltas
+        ):
+            response.bad_frames_sent = True
+            for kind in faults.bad_frames:
+                event_id = f"event_bad_{self._event_counter:05d}"
+                frame = bad_frame(
+                    kind, response_id=response.id, item_id=response.item_id, event_id=event_id
+                )
+                self.emit_raw(kind, frame)
+            for frame in faults.extra_frames:
+                self.emit_raw("extra", frame)
+        if faults.drop_after_deltas is not None and response.deltas >= faults.drop_after_deltas:
+            self.end(("abort",), "abort")
+            return True
+        if (
+            faults.close_code is not None
+            and faults.close_after_deltas is not None
+            and response.deltas >= faults.close_after_deltas
+        ):
+            self.end(("close", faults.close_code, faults.close_reason), self._close_text())
+            return True
+        return False
+
+    def _cancel_response(self, reason: str) -> None:
+        response = self.response
+        if response is None:
+            return
+        if response.task is not None:
+            response.task.cancel()  # it sleeps between deltas: nothing more will come from it
+        self._finish_response(response, "cancelled", reason)
+
+    def _finish_response(self, response: _Response, status: str, reason: str | None) -> None:
+        ids = {
+            "response_id": response.id,
+            "item_id": response.item_id,
+            "output_index": 0,
+            "content_index": 0,
+        }
+        if response.is_audio:
+            self.emit("response.output_audio.done", **ids)
+            self.emit("response.output_audio_transcript.done", **ids, transcript=response.sent_text)
+            part = {"type": "audio", "transcript": response.sent_text}
+        else:
+            self.emit("response.output_text.done", **ids, text=response.sent_text)
+            part = {"type": "text", "text": response.sent_text}
+        self.emit("response.content_part.done", **ids, part=part)
+        item_status = "completed" if status == "completed" else "incomplete"
+        item = self._assistant_item(response, item_status, with_content=True)
+        audio = response.audio[: response.sent_audio]
+        if response.truncate_ms is not None:
+            audio = audio[: response.truncate_ms * BYTES_PER_MS]
+            item["content"][0]["transcript"] = ""
+        self.emit("response.output_item.done", response_id=response.id, output_index=0, item=item)
+        if response.in_conversation:
+            stored = self._find(response.item_id)
+            if stored is not None:
+                stored.data = copy.deepcopy(item)
+                stored.audio = audio
+                index = self.items.index(stored)
+                previous = self.items[index - 1].id if index > 0 else None
+                self.emit("conversation.item.done", previous_item_id=previous, item=item)
+        details: dict[str, Any] | None = None
+        if status != "completed":
+            details = {"type": status, "reason": reason}
+        final = self._response_object(response, status, details=details, output=[item])
+        self.response = None
+        self.emit("response.done", response=final)
+
+    def _assistant_item(self, response: _Response, status: str, *, with_content: bool):
+        content: list[dict[str, Any]] = []
+        if with_content:
+            if response.is_audio:
+                content = [{"type": "output_audio", "transcript": response.sent_text}]
+            else:
+                content = [{"type": "output_text", "text": response.sent_text}]
+        return {
+            "id": response.item_id,
+            "object": "realtime.item",
+            "type": "message",
+            "status": status,
+            "role": "assistant",
+            "content": content,
+        }
+
+    def _response_object(
+        self,
+        response: _Response,
+        status: str,
+        *,
+        details: dict[str, Any] | None = None,
+        output: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        usage = None
+        if status != "in_progress":
+            out_audio = response.sent_audio // BYTES_PER_MS // 50
+            out_text = text_tokens(response.sent_text)
+            total_in = response.input_text_tokens + response.input_audio_tokens
+            usage = {
+                "total_tokens": total_in + out_audio + out_text,
+                "input_tokens": total_in,
+                "output_tokens": out_audio + out_text,
+                "input_token_details": {
+                    "text_tokens": response.input_text_tokens,
+                    "audio_tokens": response.input_audio_tokens,
+                    "image_tokens": 0,
+                    "cached_tokens": response.cached_text_tokens + response.cached_audio_tokens,
+                    "cached_tokens_details": {
+                        "text_tokens": response.cached_text_tokens,
+                        "audio_tokens": response.cached_audio_tokens,
+                        "image_tokens": 0,
+                    },
+                },
+                "output_token_details": {"text_tokens": out_text, "audio_tokens": out_audio},
+            }
+        return {
+            "id": response.id,
+            "object": "realtime.response",
+            "conversation_id": self.conversation_id if response.in_conversation else None,
+            "output_modalities": response.modalities,
+            "max_output_tokens": self.config.get("max_output_tokens", "inf"),
+            "audio": {"output": {"format": response.output_format, "voice": response.voice}},
+            "metadata": response.metadata,
+            "output": output or [],
+            "status": status,
+            "status_details": details,
+            "usage": usage,
+        }
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def _find(self, item_id: Any) -> _Item | None:
+        return next((item for item in self.items if item.id == item_id), None)
+
+    def _require_item(self, data: dict[str, Any]) -> _Item:
+        item_id = _require(data, "item_id", str)
+        item = self._find(item_id)
+        if item is None:
+            raise _ClientError(
+                f"Item with item_id {item_id!r} not found.", code="item_not_found", param="item_id"
+            )
+        return item
+
+
+# --- pure helpers -----------------------------------------------------------------------
+
+
+def _require(data: dict[str, Any], key: str, kind: type) -> Any:
+    if key not in data:
+        raise _ClientError(
+            f"Missing required parameter: '{key}'.", code="missing_required_parameter", param=key
+        )
+    value = data[key]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise _ClientError(
+            f"Invalid type for '{key}': expected {kind.__name__}, got {type(value).__name__}.",
+            code="invalid_type",
+            param=key,
+        )
+    return value
+
+
+def _decode_audio(text: str, param: str) -> bytes:
+    try:
+        pcm = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise _ClientError(
+            f"Invalid '{param}': expected base64-encoded audio ({exc}).",
+            code="invalid_value",
+            param=param,
+        ) from exc
+    if len(pcm) % 2:
+        raise _ClientError(
+            f"Invalid '{param}': PCM16 audio must be whole 2-byte samples, got {len(pcm)} bytes.",
+            code="invalid_value",
+            param=param,
+        )
+    return pcm
+
+
+def _split_words(text: str, count: int) -> list[str]:
+    """`text` in `count` consecutive pieces of whole words (some may be empty)."""
+    words = re.findall(r"\S+\s*", text) or [text]
+    pieces = []
+    for index in range(count):
+        start = round(index * len(words) / count)
+        end = round((index + 1) * len(words) / count)
+        pieces.append("".join(words[start:end]))
+    return pieces
+
+
+def _merge(current: dict[str, Any], update: dict[str, Any], path: tuple[str, ...]) -> dict:
+    out = copy.deepcopy(current)
+    for key, value in update.items():
+        here = (*path, key)
+        if here in MERGED_PATHS and isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value, here)
+        elif here == ("audio", "input", "turn_detection") and isinstance(value, dict):
+            out[key] = _merge_turn_detection(out.get(key), value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _merge_turn_detection(current: dict[str, Any] | None, update: dict[str, Any]) -> dict:
+    kind = update.get("type") or (current or {}).get("type")
+    defaults = {"server_vad": SERVER_VAD_DEFAULTS, "semantic_vad": SEMANTIC_VAD_DEFAULTS}.get(kind)
+    if defaults is None:
+        raise _ClientError(
+            f"Invalid value: {kind!r}. Supported values are: 'server_vad' and 'semantic_vad'.",
+            code="invalid_value",
+            param="session.audio.input.turn_detection.type",
+        )
+    base = current if current and current.get("type") == kind else defaults
+    merged = {**base, **update, "type": kind}
+    unknown = set(merged) - set(defaults)
+    if unknown:
+        raise _ClientError(
+            f"Unknown parameter for {kind}: {', '.join(sorted(unknown))}.",
+            code="unknown_parameter",
+            param="session.audio.input.turn_detection",
+        )
+    if kind == "server_vad":
+        threshold = merged["threshold"]
+        if not isinstance(threshold, int | float) or not 0.0 <= threshold <= 1.0:
+            raise _ClientError(
+                f"Invalid threshold {threshold!r}: expected a number from 0 to 1.",
+                code="invalid_value",
+                param="session.audio.input.turn_detection.threshold",
+            )
+        for key in ("prefix_padding_ms", "silence_duration_ms"):
+            if not isinstance(merged[key], int) or merged[key] < 0:
+                raise _ClientError(
+                    f"Invalid {key} {merged[key]!r}: expected a whole number of ms >= 0.",
+                    code="invalid_value",
+                    param=f"session.audio.input.turn_detection.{key}",
+                )
+    return merged
+
+
+def _check_session(merged: dict[str, Any], current: dict[str, Any], audio_produced: bool) -> None:
+    if merged.get("output_modalities") not in (["audio"], ["text"]):
+        raise _ClientError(
+            f"Invalid output_modalities {merged.get('output_modalities')!r}: "
+            "use ['audio'] or ['text'].",
+            code="invalid_value",
+            param="session.output_modalities",
+        )
+    for side in ("input", "output"):
+        fmt = merged["audio"][side].get("format")
+        if fmt != PCM_FORMAT:
+            raise _ClientError(
+                f"Unsupported audio.{side}.format {fmt!r}: the local server speaks only "
+                f"{PCM_FORMAT}.",
+                code="invalid_value",
+                param=f"session.audio.{side}.format",
+            )
+    speed = merged["audio"]["output"].get("speed", 1.0)
+    if not isinstance(speed, int | float) or not 0.25 <= speed <= 1.5:
+        raise _ClientError(
+            f"Invalid speed {speed!r}: expected 0.25 to 1.5.",
+            code="invalid_value",
+            param="session.audio.output.speed",
+        )
+    if audio_produced and merged["audio"]["output"]["voice"] != current["audio"]["output"]["voice"]:
+        raise _ClientError(
+            "Cannot update a conversation's voice if assistant audio is present.",
+            code="cannot_update_voice",
+            param="session.audio.output.voice",
+        )
+    if merged.get("model") != current.get("model"):
+        raise _ClientError(
+            "The session model cannot be changed.", code="invalid_value", param="session.model"
+        )
+
+
+USER_PARTS = {"input_text", "input_audio", "input_image"}
+ROLE_PARTS = {"user": USER_PARTS, "system": {"input_text"}, "assistant": {"output_text"}}
+
+
+def _normalize_item(raw: dict[str, Any], conn: _Connection, *, check_duplicate: bool = True):
+    """A client item as the server stores and reports it: known fields only, audio split off."""
+    item_id = raw.get("id") or new_id("item")
+    if check_duplicate and conn._find(item_id) is not None:
+        raise _ClientError(
+            f"Item with id {item_id!r} already exists.", code="invalid_value", param="item.id"
+        )
+    head = {"id": item_id, "object": "realtime.item", "type": raw.get("type")}
+    kind = raw.get("type")
+    if kind == "function_call":
+        return _Item(
+            {
+                **head,
+                "status": "completed",
+                "call_id": str(raw.get("call_id") or new_id("call")),
+                "name": str(_require(raw, "name", str)),
+                "arguments": str(_require(raw, "arguments", str)),
+            }
+        )
+    if kind == "function_call_output":
+        return _Item(
+            {
+                **head,
+                "status": "completed",
+                "call_id": _require(raw, "call_id", str),
+                "output": _require(raw, "output", str),
+            }
+        )
+    if kind != "message":
+        raise _ClientError(
+            f"Invalid item type {kind!r}: the local server takes 'message', 'function_call' and "
+            "'function_call_output'.",
+            code="invalid_value",
+            param="item.type",
+        )
+    role = raw.get("role")
+    if role not in ROLE_PARTS:
+        raise _ClientError(
+            f"Invalid role {role!r}: expected 'user', 'assistant' or 'system'.",
+            code="invalid_value",
+            param="item.role",
+        )
+    content = _require(raw, "content", list)
+    parts: list[dict[str, Any]] = []
+    audio = b""
+    for index, part in enumerate(content):
+        kind = part.get("type") if isinstance(part, dict) else None
+        if kind not in ROLE_PARTS[role]:
+            raise _ClientError(
+                f"Invalid content type {kind!r} for a {role} message"
+                + (": assistant audio cannot be added." if kind == "output_audio" else "."),
+                code="invalid_value",
+                param=f"item.content[{index}].type",
+            )
+        if kind in ("input_text", "output_text"):
+            parts.append({"type": kind, "text": _require(part, "text", str)})
+        elif kind == "input_audio":
+            if "audio" in part and not audio:
+                audio = _decode_audio(part["audio"], f"item.content[{index}].audio")
+            parts.append({"type": kind, "transcript": part.get("transcript")})
+        else:
+            parts.append({"type": kind, "image_url": part.get("image_url"), "detail": "auto"})
+    return _Item({**head, "status": "completed", "role": role, "content": parts}, audio)
+
+
+# --- the server ---------------------------------------------------------------------------
+
+
+def _json_response(connection: ServerConnection, status: int, message: str, code: Any) -> Response:
+    body = {"error": {"message": message, "type": "invalid_request_error", "code": code}}
+    response = connection.respond(status, json.dumps(body))
+    response.headers = Headers(
+        [(k, v) for k, v in response.headers.raw_items() if k.lower() != "content-type"]
+    )
+    response.headers["Content-Type"] = "application/json"
+    return response
+
+
+class LocalServer:
+    """The built-in Realtime server. `async with LocalServer() as server: ... server.url`.
+
+    `realtime_factor` is how much faster than real time reply audio streams (4 = a 100 ms
+    delta every 25 ms); `chunk_ms` the audio per delta. `faults` is read live by every
+    connection; `next_connection_faults` (a deque) gives the next connections their own
+    Faults instead, one entry each, so a test can break only the first K connections.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        faults: Faults | None = None,
+        realtime_factor: float = 4.0,
+        *,
+        chunk_ms: int = 100,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.faults = faults if faults is not None else Faults()
+        self.realtime_factor = realtime_factor if realtime_factor > 0 else math.inf
+        self.chunk_ms = chunk_ms
+        self.next_connection_faults: collections.deque[Faults] = collections.deque()
+        self.sessions: list[SessionRecord] = []
+        self.handshakes: list[int] = []  # HTTP status of every handshake on /v1/realtime
+        self._server: Server | None = None
+        self._faults_by_connection: dict[int, Faults] = {}
+        self._session_added = asyncio.Condition()
+
+    @property
+    def url(self) -> str:
+        return f"ws://{self.host}:{self.port}{PATH}"
+
+    def break_next_connections(self, faults: Faults, count: int = 1) -> None:
+        """Give the next `count` connections `faults` (one shared, live-editable value)."""
+        self.next_connection_faults.extend([faults] * count)
+
+    async def start(self) -> LocalServer:
+        self._server = await serve(
+            self._handle,
+            self.host,
+            self.port,
+            process_request=self._process_request,
+            max_size=None,
+            compression=None,
+            ping_interval=None,
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        log.info("local Realtime server listening on %s", self.url)
+        return self
+
+    async def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.close(code=1001, reason="server shutting down")
+        await self._server.wait_closed()
+        self._server = None
+
+    async def __aenter__(self) -> LocalServer:
+        return await self.start()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    async def wait_for_session(self, count: int = 1, timeout: float = 5.0) -> SessionRecord:
+        """Wait until `count` sessions have opened; return the `count`-th."""
+        async with asyncio.timeout(timeout), self._session_added:
+            await self._session_added.wait_for(lambda: len(self.sessions) >= count)
+        return self.sessions[count - 1]
+
+    def drop_all(self) -> None:
+        """Abort every open connection now (no close frame), as a network failure would."""
+        for connection in list(self._server.connections if self._server else ()):
+            connection.transport.abort()
+
+    async def close_all(self, code: int, reason: str = "") -> None:
+        for connection in list(self._server.connections if self._server else ()):
+            await connection.close(code, reason)
+
+    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        parts = urlsplit(request.path)
+        if parts.path.rstrip("/") != PATH:
+            return _json_response(
+                connection, 404, f"Invalid URL (GET {parts.path}): use {PATH}", "not_found"
+            )
+        faults = self.next_connection_faults.popleft() if self.next_connection_faults else None
+        status = (faults or self.faults).refuse_status
+        if status is not None:
+            self.handshakes.append(status)
+            reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
+            return _json_response(connection, status, f"Refused by fault switch: {reason}", None)
+        auth = request.headers.get("Authorization", "")
+        if not auth.startswith("Bearer ") or not auth[7:].strip():
+            self.handshakes.append(401)
+            return _json_response(
+                connection,
+                401,
+                "You didn't provide an API key. Send it in the Authorization header "
+                "(Authorization: Bearer YOUR_KEY).",
+                "missing_api_key",
+            )
+        if not parse_qs(parts.query).get("model") and not parse_qs(parts.query).get("call_id"):
+            self.handshakes.append(400)
+            return _json_response(
+                connection, 400, "Missing required parameter: 'model'.", "missing_model"
+            )
+        self.handshakes.append(101)
+        if faults is not None:
+            self._faults_by_connection[id(connection)] = faults
+        return None
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        request = ws.request
+        assert request is not None
+        query = parse_qs(urlsplit(request.path).query)
+        model = (query.get("model") or ["gpt-realtime"])[0]
+        faults = self._faults_by_connection.pop(id(ws), None)
+        record = SessionRecord(
+            id=new_id("sess"),
+            model=model,
+            headers={k: v for k, v in request.headers.raw_items() if k.lower() != "authorization"},
+            faults=faults if faults is not None else self.faults,
+            config=default_session(model),
+        )
+        connection = _Connection(self, ws, record, own_faults=faults)
+        async with self._session_added:
+            self.sessions.append(record)
+            self._session_added.notify_all()
+        await connection.run()
