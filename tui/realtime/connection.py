@@ -194,6 +194,9 @@ class RealtimeConnection:
         self._check_key(url, shown)
         headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
         options: dict[str, Any] = {}
+        if is_loopback(url):
+            # An http(s)_proxy in the environment must not capture the local server.
+            options["proxy"] = None
         if self._ssl is not None and url.startswith("wss:"):
             options["ssl"] = self._ssl
         try:

@@ -1,0 +1,578 @@
+"""RealtimeConnection over real loopback websockets: handshake errors, framing, order, closes."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import shutil
+import socket
+import ssl
+import subprocess
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.asyncio.server import Request, Response, ServerConnection, serve
+from websockets.datastructures import Headers
+
+from tui.errors import (
+    AuthError,
+    ConnectError,
+    ConnectionRefusedError_,
+    Disconnected,
+    EndpointNotFoundError,
+    InsecureKeyError,
+    MissingKeyError,
+    TLSError,
+)
+from tui.realtime import connection as connection_module
+from tui.realtime import events
+from tui.realtime.connection import (
+    ConnectTimeoutError,
+    HandshakeError,
+    HostNotFoundError,
+    InvalidURLError,
+    RealtimeConnection,
+    build_url,
+    is_loopback,
+    safe_url,
+)
+from tui.realtime.events import BadEvent, ServerEvent
+
+KEY = "sk-test-0123456789abcdefghijklmnopqrstuvwxyz"
+WAIT = 5.0  # upper bound for anything awaited in these tests
+
+Handler = Callable[[ServerConnection], Awaitable[None]]
+
+
+@dataclass
+class Server:
+    """A tiny loopback websocket server that records what the client sent."""
+
+    url: str = ""
+    requests: list[Request] = field(default_factory=list)
+    received: list[str] = field(default_factory=list)
+    status: int | None = None  # answer the handshake with this HTTP status instead
+
+
+async def session_created(ws: ServerConnection) -> None:
+    await ws.send(json.dumps({"type": "session.created", "event_id": "e0", "session": {}}))
+
+
+@pytest.fixture
+async def start_server() -> AsyncIterator[Callable[..., Awaitable[Server]]]:
+    servers = []
+
+    async def start(
+        handler: Handler | None = None,
+        *,
+        status: int | None = None,
+        tls: ssl.SSLContext | None = None,
+    ) -> Server:
+        state = Server(status=status)
+
+        def process_request(ws: ServerConnection, request: Request) -> Response | None:
+            state.requests.append(request)
+            if state.status is None:
+                return None
+            body = json.dumps({"error": {"message": f"nope {KEY}"}}).encode()
+            return Response(state.status, HTTPStatus(state.status).phrase, Headers(), body)
+
+        async def record_then(ws: ServerConnection) -> None:
+            if handler is not None:
+                await handler(ws)
+            async for message in ws:
+                state.received.append(str(message))
+
+        server = await serve(
+            record_then,
+            "127.0.0.1",
+            0,
+            process_request=process_request,
+            max_size=None,
+            compression=None,
+            ssl=tls,
+        )
+        servers.append(server)
+        port = server.sockets[0].getsockname()[1]
+        state.url = f"{'wss' if tls else 'ws'}://127.0.0.1:{port}/v1/realtime"
+        return state
+
+    yield start
+    for server in servers:
+        server.close()
+        await server.wait_closed()
+
+
+async def wait_for(condition: Callable[[], bool], timeout: float = WAIT) -> None:
+    """Poll `condition` on the loop until true, failing after `timeout` seconds."""
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.005)
+
+
+async def next_event(conn: RealtimeConnection) -> ServerEvent | BadEvent:
+    async with asyncio.timeout(WAIT):
+        return await anext(aiter(conn.events()))
+
+
+async def disconnect_of(conn: RealtimeConnection) -> Disconnected:
+    """Drain events until the connection reports Disconnected."""
+    async with asyncio.timeout(WAIT):
+        with pytest.raises(Disconnected) as caught:
+            async for _ in conn.events():
+                pass
+    return caught.value
+
+
+# --------------------------------------------------------------------------- URLs
+
+
+@pytest.mark.parametrize(
+    ("url", "model", "expected"),
+    [
+        (
+            "wss://api.openai.com/v1/realtime",
+            "gpt-realtime-2",
+            "wss://api.openai.com/v1/realtime?model=gpt-realtime-2",
+        ),
+        ("wss://h/v1/realtime?model=old&x=1", "new", "wss://h/v1/realtime?model=new&x=1"),
+        ("ws://127.0.0.1:8765/v1/realtime", "m", "ws://127.0.0.1:8765/v1/realtime?model=m"),
+        ("https://h/openai/v1/realtime", "dep 1", "wss://h/openai/v1/realtime?model=dep+1"),
+        ("http://localhost:1/v1/realtime?a=b", "", "ws://localhost:1/v1/realtime?a=b"),
+    ],
+)
+def test_build_url(url: str, model: str, expected: str) -> None:
+    assert build_url(url, model) == expected
+
+
+@pytest.mark.parametrize("url", ["ftp://h/v1/realtime", "api.openai.com/v1/realtime", "ws:///x"])
+def test_build_url_rejects_bad_urls(url: str) -> None:
+    with pytest.raises(InvalidURLError, match=r"wss://|no host"):
+        build_url(url, "m")
+
+
+@pytest.mark.parametrize(
+    ("url", "loopback"),
+    [
+        ("ws://127.0.0.1:1/x", True),
+        ("ws://127.8.9.10/x", True),
+        ("ws://[::1]:80/x", True),
+        ("ws://localhost:1/x", True),
+        ("ws://LOCALHOST./x", True),
+        ("ws://10.0.0.1/x", False),
+        ("ws://128.0.0.1/x", False),
+        ("wss://api.openai.com/v1/realtime", False),
+        ("ws://localhost.evil.com/x", False),
+        ("ws://127.0.0.1.nip.io/x", False),
+    ],
+)
+def test_is_loopback(url: str, loopback: bool) -> None:
+    assert is_loopback(url) is loopback
+
+
+def test_safe_url_hides_credentials_and_query_secrets() -> None:
+    shown = safe_url("wss://user:pw@h:443/v1/realtime?model=m&api-key=SECRET&token=T2")
+    assert shown == "wss://h:443/v1/realtime?model=m&api-key=***&token=***"
+
+
+# --------------------------------------------------------------------------- handshake
+
+
+async def test_authorization_header_and_no_beta_header(start_server: Any) -> None:
+    server = await start_server(session_created)
+    conn = RealtimeConnection(server.url, "gpt-realtime-2", KEY)
+    await conn.connect()
+    try:
+        first = await next_event(conn)
+        assert isinstance(first, ServerEvent) and first.type == "session.created"
+        request = server.requests[0]
+        assert request.headers["Authorization"] == f"Bearer {KEY}"
+        assert "OpenAI-Beta" not in request.headers
+        assert "Sec-WebSocket-Extensions" not in request.headers  # compression=None
+        assert request.path == "/v1/realtime?model=gpt-realtime-2"
+    finally:
+        await conn.close()
+
+
+async def test_no_key_sends_no_authorization_on_loopback(start_server: Any) -> None:
+    server = await start_server(session_created)
+    conn = RealtimeConnection(server.url, "m", None)
+    await conn.connect()
+    await next_event(conn)
+    assert "Authorization" not in server.requests[0].headers
+    await conn.close()
+
+
+@pytest.mark.parametrize("status", [401, 403])
+async def test_auth_error_names_the_env_var_not_the_key(start_server: Any, status: int) -> None:
+    server = await start_server(status=status)
+    conn = RealtimeConnection(server.url, "m", KEY, key_env="MY_REALTIME_KEY")
+    with pytest.raises(AuthError) as caught:
+        await conn.connect()
+    message = str(caught.value)
+    assert f"HTTP {status}" in message and "MY_REALTIME_KEY" in message
+    assert "Realtime access" in message
+    assert KEY not in message
+    assert caught.value.retryable is False
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+async def test_404_names_url_and_model_without_query_secrets(start_server: Any) -> None:
+    server = await start_server(status=404)
+    conn = RealtimeConnection(server.url + "?token=hunter2", "no-such-model", KEY)
+    with pytest.raises(EndpointNotFoundError) as caught:
+        await conn.connect()
+    message = str(caught.value)
+    assert "404" in message and "wrong URL or model" in message
+    assert "model=no-such-model" in message
+    assert "hunter2" not in message and KEY not in message
+
+
+@pytest.mark.parametrize(("status", "retryable"), [(500, True), (503, True), (400, False)])
+async def test_other_http_status(start_server: Any, status: int, retryable: bool) -> None:
+    server = await start_server(status=status)
+    conn = RealtimeConnection(server.url, "m", KEY)
+    with pytest.raises(HandshakeError) as caught:
+        await conn.connect()
+    assert caught.value.status == status and caught.value.retryable is retryable
+    message = str(caught.value)
+    assert f"HTTP {status}" in message
+    assert "nope sk-…redacted" in message and KEY not in message
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_connection_refused() -> None:
+    conn = RealtimeConnection(f"ws://127.0.0.1:{closed_port()}/v1/realtime", "m", KEY)
+    with pytest.raises(ConnectionRefusedError_, match="connection refused") as caught:
+        await conn.connect()
+    assert caught.value.retryable is True
+
+
+@pytest.fixture(scope="module")
+def self_signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A throwaway certificate for 127.0.0.1 that no system trust store knows."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+async def test_tls_failure_untrusted_certificate(
+    start_server: Any, self_signed: tuple[Path, Path]
+) -> None:
+    cert, key = self_signed
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    server = await start_server(session_created, tls=tls)
+    conn = RealtimeConnection(server.url, "m", KEY)  # the system trust store
+    with pytest.raises(TLSError, match="TLS handshake") as caught:
+        await conn.connect()
+    assert "CERTIFICATE_VERIFY_FAILED" in str(caught.value)
+    # the same server with its certificate trusted: wss works end to end
+    trusting = RealtimeConnection(
+        server.url, "m", KEY, ssl_context=ssl.create_default_context(cafile=str(cert))
+    )
+    await trusting.connect()
+    assert isinstance(await next_event(trusting), ServerEvent)
+    await trusting.close()
+
+
+async def test_handshake_timeout() -> None:
+    accepted = asyncio.Event()
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.set()
+        await reader.read()  # never answer; wait for the client to hang up
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        conn = RealtimeConnection(f"ws://127.0.0.1:{port}/v1/realtime", "m", KEY, open_timeout=0.3)
+        with pytest.raises(ConnectTimeoutError, match="did not answer"):
+            await conn.connect()
+        assert accepted.is_set()
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_dns_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    loop = asyncio.get_running_loop()
+
+    async def no_dns(*args: Any, **kwargs: Any) -> Any:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(loop, "getaddrinfo", no_dns)
+    conn = RealtimeConnection("wss://no-such-host.invalid/v1/realtime", "m", KEY)
+    with pytest.raises(HostNotFoundError, match="cannot resolve"):
+        await conn.connect()
+
+
+@pytest.fixture
+def no_sockets(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Record (and refuse) every attempt to open a connection."""
+    attempts: list[Any] = []
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        attempts.append(args)
+        raise AssertionError("a socket was opened")
+
+    monkeypatch.setattr(connection_module, "connect", refuse)
+    monkeypatch.setattr(asyncio.BaseEventLoop, "create_connection", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    return attempts
+
+
+@pytest.mark.parametrize(
+    "url", ["ws://api.openai.com/v1/realtime", "ws://10.1.2.3:8765/v1/realtime", "http://h/x"]
+)
+async def test_key_never_sent_over_plain_ws_to_remote_host(no_sockets: list[Any], url: str) -> None:
+    conn = RealtimeConnection(url, "m", KEY)
+    with pytest.raises(InsecureKeyError, match="wss://") as caught:
+        await conn.connect()
+    assert KEY not in str(caught.value)
+    assert no_sockets == []
+
+
+async def test_missing_key_for_remote_host(no_sockets: list[Any]) -> None:
+    conn = RealtimeConnection("wss://api.openai.com/v1/realtime", "m", None, key_env="RT_KEY")
+    with pytest.raises(MissingKeyError, match="set RT_KEY"):
+        await conn.connect()
+    assert no_sockets == []
+
+
+async def test_invalid_scheme(no_sockets: list[Any]) -> None:
+    conn = RealtimeConnection("ftp://127.0.0.1/v1/realtime", "m", KEY)
+    with pytest.raises(InvalidURLError) as caught:
+        await conn.connect()
+    assert isinstance(caught.value, ConnectError) and caught.value.retryable is False
+    assert no_sockets == []
+
+
+async def test_debug_logging_never_shows_the_key(
+    start_server: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = await start_server(session_created)
+    conn = RealtimeConnection(server.url, "m", KEY)
+    with caplog.at_level(logging.DEBUG):
+        await conn.connect()
+        await next_event(conn)
+        await conn.close()
+    # (the test server's own "websockets.server" log shows the key; it is not rt-tui's)
+    ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("tui."))
+    assert "> Authorization: Bearer sk-…redacted" in ours
+    assert KEY not in ours
+    assert KEY not in repr(conn)
+
+
+# --------------------------------------------------------------------------- traffic
+
+
+async def test_big_frames_both_ways(start_server: Any) -> None:
+    pcm = bytes(range(256)) * 8192  # 2 MiB of audio: over websockets' 1 MiB default
+    delta = {
+        "type": "response.output_audio.delta",
+        "event_id": "e1",
+        "response_id": "r",
+        "item_id": "i",
+        "output_index": 0,
+        "content_index": 0,
+        "delta": base64.b64encode(pcm).decode(),
+    }
+
+    async def send_big(ws: ServerConnection) -> None:
+        await ws.send(json.dumps(delta))
+
+    server = await start_server(send_big)
+    conn = RealtimeConnection(server.url, "m", KEY)
+    await conn.connect()
+    try:
+        event = await next_event(conn)
+        assert isinstance(event, ServerEvent) and event.audio == pcm
+        assert conn.send(events.audio_append(pcm))
+        await wait_for(lambda: len(server.received) == 1)
+        assert base64.b64decode(json.loads(server.received[0])["audio"]) == pcm
+    finally:
+        await conn.close()
+
+
+async def test_send_from_many_tasks_keeps_order(start_server: Any) -> None:
+    server = await start_server()
+    sent: list[dict[str, Any]] = []
+    conn = RealtimeConnection(server.url, "m", KEY, on_send=sent.append)
+    await conn.connect()
+
+    async def producer(task: int) -> None:
+        for index in range(50):
+            assert conn.send({"type": "input_audio_buffer.append", "audio": f"{task}:{index}"})
+            if index % 7 == 0:
+                await asyncio.sleep(0)  # interleave the producers
+
+    try:
+        await asyncio.gather(*(producer(task) for task in range(20)))
+        await wait_for(lambda: len(server.received) == 1000)
+        received = [json.loads(text)["audio"] for text in server.received]
+        assert received == [event["audio"] for event in sent]  # exactly the send() order
+        for task in range(20):
+            mine = [int(a.split(":")[1]) for a in received if a.startswith(f"{task}:")]
+            assert mine == list(range(50))
+    finally:
+        await conn.close()
+
+
+async def test_send_does_not_wait_for_the_socket(start_server: Any) -> None:
+    server = await start_server()
+    conn = RealtimeConnection(server.url, "m", KEY)
+    await conn.connect()
+    big = events.audio_append(bytes(1_000_000))
+    for _ in range(20):  # 27 MB queued synchronously, no await in between
+        assert conn.send(big)
+    assert conn.pending >= 19
+    await wait_for(lambda: len(server.received) == 20, timeout=20)
+    assert conn.pending == 0
+    await conn.close()
+
+
+async def test_hooks_see_events_and_bad_frames(start_server: Any) -> None:
+    async def mixed(ws: ServerConnection) -> None:
+        await session_created(ws)
+        await ws.send(b"\x00binary")
+        await ws.send("{oops")
+
+    server = await start_server(mixed)
+    seen: list[ServerEvent | BadEvent] = []
+    conn = RealtimeConnection(server.url, "m", KEY, on_receive=seen.append)
+    await conn.connect()
+    got = []
+    async with asyncio.timeout(WAIT):
+        async for event in conn.events():
+            got.append(event)
+            if len(got) == 3:
+                break
+    assert seen == got
+    assert [getattr(e, "kind", e.type) for e in got] == ["session.created", "binary", "not_json"]
+    await conn.close()
+
+
+async def test_a_failing_hook_does_not_break_the_wire(
+    start_server: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(event: Any) -> None:
+        raise RuntimeError("inspector bug")
+
+    server = await start_server(session_created)
+    conn = RealtimeConnection(server.url, "m", KEY, on_send=broken, on_receive=broken)
+    await conn.connect()
+    assert conn.send(events.audio_commit())
+    assert isinstance(await next_event(conn), ServerEvent)
+    await wait_for(lambda: len(server.received) == 1)
+    failures = [r for r in caplog.records if r.name == "tui.realtime.connection"]
+    assert len(failures) == 2  # one for the send hook, one for the receive hook
+    assert all(r.exc_info and "inspector bug" in str(r.exc_info[1]) for r in failures)
+    await conn.close()
+
+
+# --------------------------------------------------------------------------- closing
+
+
+@pytest.mark.parametrize(("code", "reason"), [(1001, "going away"), (1011, "internal")])
+async def test_server_close_raises_disconnected_with_code(
+    start_server: Any, code: int, reason: str
+) -> None:
+    async def close_it(ws: ServerConnection) -> None:
+        await session_created(ws)
+        await ws.close(code, reason)
+
+    server = await start_server(close_it)
+    conn = RealtimeConnection(server.url, "m", KEY)
+    await conn.connect()
+    error = await disconnect_of(conn)
+    assert (error.code, error.reason) == (code, reason)
+    assert str(code) in str(error) and reason in str(error)
+    assert conn.closed
+    assert conn.send(events.audio_commit()) is False
+    await conn.close()
+
+
+async def test_abrupt_tcp_drop_raises_disconnected(start_server: Any) -> None:
+    async def drop(ws: ServerConnection) -> None:
+        await session_created(ws)
+        ws.transport.abort()  # no close frame, just a dead TCP connection
+
+    server = await start_server(drop)
+    conn = RealtimeConnection(server.url, "m", KEY)
+    await conn.connect()
+    error = await disconnect_of(conn)
+    assert error.code == 1006
+    assert "connection lost" in str(error)
+
+
+async def test_close_is_idempotent_and_stops_the_sender(start_server: Any) -> None:
+    server = await start_server()
+    conn = RealtimeConnection(server.url, "m", KEY)
+    assert conn.closed  # not connected yet
+    assert conn.send(events.audio_commit()) is False
+    await conn.connect()
+    assert not conn.closed
+    sender = conn._sender
+    assert sender is not None
+    await conn.close()
+    await conn.close()
+    assert sender.cancelled() and conn.closed
+    assert conn.send(events.audio_commit()) is False
+    error = await disconnect_of(conn)
+    assert error.code == 1000 and "rt-tui" in str(error)
+
+
+async def test_a_connection_is_used_once(start_server: Any) -> None:
+    server = await start_server()
+    conn = RealtimeConnection(server.url, "m", KEY)
+    await conn.connect()
+    with pytest.raises(RuntimeError, match="used once"):
+        await conn.connect()
+    await conn.close()
+
+
+async def test_events_before_connect_raise_disconnected() -> None:
+    conn = RealtimeConnection("ws://127.0.0.1:1/v1/realtime", "m", KEY)
+    with pytest.raises(Disconnected, match="not connected"):
+        async for _ in conn.events():
+            pass
