@@ -1,0 +1,402 @@
+"""tui.history: private durable transcripts, torn lines tolerated, listing and lookup."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import statistics
+import subprocess
+import sys
+import textwrap
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tui import history
+from tui.changes import Role, Turn, TurnStatus
+from tui.config import Settings, with_value
+from tui.history import (
+    HistoryError,
+    HistoryWriter,
+    SessionSummary,
+    TurnRecord,
+    format_session,
+    format_summaries,
+    history_dir,
+    list_sessions,
+    load_session,
+    read_transcript,
+    safe_url,
+    wav_paths,
+)
+
+START = datetime(2026, 11, 24, 7, 5, 12, tzinfo=UTC)
+
+
+class Clock:
+    """A controllable `now` for the writer: each call returns the current fake time."""
+
+    def __init__(self, start: datetime = START) -> None:
+        self.current = start
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def advance(self, seconds: float) -> None:
+        self.current += timedelta(seconds=seconds)
+
+
+def lines_of(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def make_session(
+    folder: Path, session_id: str, start: datetime, texts: list[tuple[str, str]]
+) -> Path:
+    clock = Clock(start)
+    with HistoryWriter(folder, session_id, model="gpt-realtime-2", voice="marin", now=clock) as w:
+        for role, text in texts:
+            clock.advance(5)
+            w.write_turn(TurnRecord(role=role, text=text))
+        clock.advance(5)
+    return w.path
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def test_files_are_private_and_named_to_sort_by_time(tmp_path: Path) -> None:
+    folder = tmp_path / "data" / "history"
+    writer = HistoryWriter(folder, "abcdef123456789", now=Clock())
+    assert writer.path.name == "2026-11-24T07-05-12_abcdef12.jsonl"
+    assert stat.S_IMODE(writer.path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    writer.close()
+
+
+def test_private_even_with_a_permissive_umask(tmp_path: Path) -> None:
+    old = os.umask(0)
+    try:
+        writer = HistoryWriter(tmp_path / "h", "s1")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(writer.path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(writer.path.parent.stat().st_mode) == 0o700
+    writer.close()
+
+
+def test_meta_line_then_one_line_per_turn_then_end(tmp_path: Path) -> None:
+    clock = Clock()
+    writer = HistoryWriter(
+        tmp_path,
+        "sess1",
+        model="gpt-realtime-2",
+        voice="cedar",
+        url="wss://user:pw@api.example.com:8443/v1/realtime?model=m&api_key=sk-x&token=t",
+        now=clock,
+    )
+    clock.advance(2)
+    writer.write_turn(TurnRecord(role="user", text="Hi there", item_id="item_u1"))
+    # Readable by someone else before close: each line is on disk when write_turn returns.
+    assert len(lines_of(writer.path)) == 2
+    clock.advance(3)
+    writer.write_turn(
+        TurnRecord(role="assistant", text="Hello!\nHow can I help?", item_id="item_a1",
+                   flags={"interrupted": True, "heard_ms": 900})
+    )  # fmt: skip
+    clock.advance(1)
+    writer.close()
+    meta, user, assistant, end = lines_of(writer.path)
+    assert meta == {
+        "type": "session",
+        "id": "sess1",
+        "started": "2026-11-24T07:05:12.000+00:00",
+        "model": "gpt-realtime-2",
+        "voice": "cedar",
+        "url": "wss://api.example.com:8443/v1/realtime?model=m",
+        "version": 1,
+    }
+    assert user == {
+        "type": "turn",
+        "time": "2026-11-24T07:05:14.000+00:00",
+        "role": "user",
+        "text": "Hi there",
+        "item_id": "item_u1",
+        "flags": {},
+    }
+    assert assistant["text"] == "Hello!\nHow can I help?"
+    assert assistant["flags"] == {"interrupted": True, "heard_ms": 900}
+    assert end == {"type": "end", "ended": "2026-11-24T07:05:18.000+00:00"}
+    assert writer.turns == 2
+
+
+def test_turns_from_the_session_become_flags(tmp_path: Path) -> None:
+    at = START.timestamp()
+    turns = [
+        Turn("i1", Role.USER, "question", TurnStatus.DONE, started_at=at),
+        Turn("i2", Role.ASSISTANT, "answ", TurnStatus.INTERRUPTED, started_at=at, heard_ms=812.4,
+             audio_ms=2400.0),
+        Turn("i3", Role.ASSISTANT, "half", TurnStatus.CUT_OFF, started_at=at,
+             reason="connection lost"),
+        Turn("i4", Role.ASSISTANT, "", TurnStatus.FAILED, started_at=at, reason="rate limited"),
+        Turn("i5", Role.USER, "old words", TurnStatus.DONE, started_at=at, replayed=True),
+    ]  # fmt: skip
+    with HistoryWriter(tmp_path, "s") as writer:
+        for turn in turns:
+            writer.write_turn(turn)
+    records = load_session(tmp_path, "s")
+    assert [r.flags for r in records] == [
+        {},
+        {"interrupted": True, "heard_ms": 812, "audio_ms": 2400},
+        {"cut_off": True, "reason": "connection lost"},
+        {"failed": "rate limited"},
+        {"replayed": True},
+    ]
+    assert [r.role for r in records] == ["user", "assistant", "assistant", "assistant", "user"]
+    assert records[0].time == "2026-11-24T07:05:12.000+00:00"
+    assert records[1].item_id == "i2"
+
+
+def test_bad_role_is_refused(tmp_path: Path) -> None:
+    with HistoryWriter(tmp_path, "s") as writer, pytest.raises(ValueError, match="role"):
+        writer.write_turn(TurnRecord(role="robot", text="beep"))
+
+
+def test_write_after_close_is_an_error_and_close_is_idempotent(tmp_path: Path) -> None:
+    writer = HistoryWriter(tmp_path, "s")
+    writer.close()
+    writer.close()
+    assert writer.closed
+    with pytest.raises(HistoryError, match="closed"):
+        writer.write_turn(TurnRecord(role="user", text="late"))
+
+
+def test_secrets_are_redacted_from_the_file(tmp_path: Path) -> None:
+    secret = "sk-live-ABCDEF0123456789"
+    with HistoryWriter(tmp_path, "s", secrets=[secret, ""]) as writer:
+        writer.write_turn(TurnRecord(role="user", text=f"my key is {secret}, ok?"))
+    content = writer.path.read_text()
+    assert secret not in content and "my key is [redacted], ok?" in content
+
+
+def test_safe_url_keeps_what_identifies_the_endpoint() -> None:
+    assert safe_url("ws://127.0.0.1:8765/v1/realtime?model=gpt-realtime-2") == (
+        "ws://127.0.0.1:8765/v1/realtime?model=gpt-realtime-2"
+    )
+    assert "secret" not in safe_url("wss://h/x?client_secret=secret&password=secret")
+
+
+def test_a_failed_write_does_not_corrupt_the_next_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = HistoryWriter(tmp_path, "s")
+    writer.write_turn(TurnRecord(role="user", text="first"))
+    real_write = os.write
+
+    def half_then_full_disk(fd: int, data: bytes) -> int:
+        real_write(fd, bytes(data[: len(data) // 2]))
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(history.os, "write", half_then_full_disk)
+    with pytest.raises(HistoryError, match="No space left"):
+        writer.write_turn(TurnRecord(role="assistant", text="second, lost"))
+    monkeypatch.setattr(history.os, "write", real_write)
+    writer.write_turn(TurnRecord(role="user", text="third"))
+    writer.close()
+    transcript = read_transcript(writer.path)
+    assert [r.text for r in transcript] == ["first", "third"]
+    assert transcript.ended is not None
+    assert len(transcript.notes) == 1 and "line 3" in transcript.notes[0]
+
+
+def test_a_killed_process_keeps_every_written_turn(tmp_path: Path) -> None:
+    """A SIGKILL right after write_turn returns: every finished turn is in the file."""
+    script = textwrap.dedent(
+        f"""
+        import os, signal
+        from pathlib import Path
+        from tui.history import HistoryWriter, TurnRecord
+        writer = HistoryWriter(Path({str(tmp_path)!r}), "killed")
+        for n in range(3):
+            writer.write_turn(TurnRecord(role="user", text=f"turn {{n}}"))
+        os.kill(os.getpid(), signal.SIGKILL)
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
+    assert result.returncode == -9, result.stderr
+    transcript = load_session(tmp_path, "killed")
+    assert [r.text for r in transcript] == ["turn 0", "turn 1", "turn 2"]
+    assert transcript.ended is None and transcript.notes == []
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def test_torn_last_line_is_skipped_with_a_note(tmp_path: Path) -> None:
+    path = make_session(tmp_path, "torn", START, [("user", "one"), ("assistant", "two")])
+    with path.open("ab") as handle:
+        handle.write(b'{"type":"turn","time":"2026-11-24T07:06:00+00:00","role":"us')
+    transcript = load_session(tmp_path, "torn")
+    assert [r.text for r in transcript] == ["one", "two"]
+    assert len(transcript.notes) == 1 and "cut off mid-write" in transcript.notes[0]
+    assert "Note: line 5 was cut off mid-write" in format_session(transcript)
+    assert list_sessions(tmp_path)[0].turns == 2
+
+
+def test_garbage_lines_in_the_middle_are_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "2026-11-24T07-05-12_manual.jsonl"
+    path.write_bytes(
+        b'{"type":"session","id":"m","started":"2026-11-24T07:05:12+00:00"}\n'
+        b"not json\n"
+        b"[1, 2]\n"
+        b'{"type":"turn","role":"user","text":"kept"}\n'
+        b'{"type":"turn","role":"nobody","text":"dropped"}\n'
+        b"\xff\xfe\n"
+    )
+    transcript = read_transcript(path)
+    assert [r.text for r in transcript] == ["kept"]
+    assert [note.split()[1] for note in transcript.notes] == ["2", "3", "5", "6"]
+
+
+def test_list_sessions_summarises_each_file(tmp_path: Path) -> None:
+    assert list_sessions(tmp_path / "absent") == []
+    later = make_session(tmp_path, "bbbb2222", START + timedelta(days=1), [("user", "later")])
+    first = make_session(
+        tmp_path,
+        "aaaa1111",
+        START,
+        [("assistant", "Welcome."), ("user", "one two three four five six seven eight nine")],
+    )
+    (tmp_path / "notes.txt").write_text("not a session")
+    summaries = list_sessions(tmp_path)
+    assert [s.path for s in summaries] == [first, later]
+    summary = summaries[0]
+    assert isinstance(summary, SessionSummary)
+    assert summary.id == "2026-11-24T07-05-12_aaaa1111"
+    assert summary.started == START
+    assert summary.turns == 2
+    assert summary.duration == timedelta(seconds=15)
+    assert summary.first_words == "one two three four five six seven eight …"
+    assert (summary.model, summary.voice) == ("gpt-realtime-2", "marin")
+    listing = format_summaries(summaries)
+    assert "2026-11-24T07-05-12_aaaa1111  2026-11-24 07:05     2 turns     0:15" in listing
+    assert format_summaries([]) == "No sessions yet.\n"
+
+
+def test_duration_of_a_crashed_session_runs_to_its_last_turn(tmp_path: Path) -> None:
+    clock = Clock()
+    writer = HistoryWriter(tmp_path, "crash", now=clock)
+    clock.advance(70)
+    writer.write_turn(TurnRecord(role="user", text="still here"))
+    os.close(writer._fd)  # no end line, as after a kill
+    writer._fd = None
+    (summary,) = list_sessions(tmp_path)
+    assert summary.duration == timedelta(seconds=70)
+
+
+def test_load_session_by_full_id_or_unique_prefix(tmp_path: Path) -> None:
+    a = make_session(tmp_path, "aaaa1111", START, [("user", "from a")])
+    make_session(tmp_path, "abcd2222", START + timedelta(hours=1), [("user", "from b")])
+    make_session(tmp_path, "ffff3333", START + timedelta(days=40), [("user", "from c")])
+    assert [r.text for r in load_session(tmp_path, a.stem)] == ["from a"]
+    assert [r.text for r in load_session(tmp_path, a.name)] == ["from a"]
+    assert [r.text for r in load_session(tmp_path, "2026-11-24T07")] == ["from a"]
+    assert [r.text for r in load_session(tmp_path, "2027")] == ["from c"]
+    assert [r.text for r in load_session(tmp_path, "abc")] == ["from b"]  # short id prefix
+    assert load_session(tmp_path, "ff").session_id.endswith("_ffff3333")
+    with pytest.raises(HistoryError, match="matches 2 sessions") as caught:
+        load_session(tmp_path, "a")
+    assert "aaaa1111" in str(caught.value) and "abcd2222" in str(caught.value)
+    with pytest.raises(HistoryError, match="no session 'zzz'"):
+        load_session(tmp_path, "zzz")
+    with pytest.raises(HistoryError, match="give a session id"):
+        load_session(tmp_path, " ")
+
+
+def test_format_session_is_readable(tmp_path: Path) -> None:
+    clock = Clock()
+    with HistoryWriter(tmp_path, "fmt", model="gpt-realtime-2", voice="marin", now=clock) as w:
+        clock.advance(1)
+        w.write_turn(TurnRecord(role="user", text="Tell me a joke"))
+        clock.advance(2)
+        w.write_turn(
+            TurnRecord(
+                role="assistant",
+                text="Why did\nthe chicken",
+                flags={"interrupted": True, "heard_ms": 1500},
+            )
+        )
+        w.write_turn(TurnRecord(role="assistant", text="Sorry", flags={"cut_off": True}))
+        w.write_turn(TurnRecord(role="system", text="Reconnected", flags={"replayed": True}))
+        w.write_turn(TurnRecord(role="assistant", text="", flags={"failed": "rate limited"}))
+    assert format_session(load_session(tmp_path, "fmt")) == (
+        "Session 2026-11-24 07:05:12 UTC · gpt-realtime-2 · voice marin\n"
+        "\n"
+        "[07:05:13] You: Tell me a joke\n"
+        "[07:05:15] Assistant: Why did\n"
+        "                      the chicken  (interrupted after 1.5 s heard)\n"
+        "[07:05:15] Assistant: Sorry  (cut off by a dropped connection)\n"
+        "[07:05:15] System: Reconnected  (replayed)\n"
+        "[07:05:15] Assistant:   (failed: rate limited)\n"
+    )
+    plain = [TurnRecord(role="user", text="no time")]
+    assert format_session(plain) == "You: no time\n"
+
+
+# --------------------------------------------------------------------------- folders
+
+
+def test_history_dir_default_and_configured(isolated_env: Path) -> None:
+    assert history_dir(Settings()) == isolated_env / "data" / "rt-tui" / "history"
+    assert history_dir(Settings(), {"XDG_DATA_HOME": "/d"}) == Path("/d/rt-tui/history")
+    custom = with_value(Settings(), "history.dir", "~/transcripts")
+    assert history_dir(custom) == Path.home() / "transcripts"
+
+
+def test_for_settings_uses_the_configured_folder_and_meta(isolated_env: Path) -> None:
+    settings = with_value(Settings(), "session.voice", "cedar")
+    with HistoryWriter.for_settings(settings) as writer:
+        pass
+    assert writer.path.parent == isolated_env / "data" / "rt-tui" / "history"
+    meta = lines_of(writer.path)[0]
+    assert meta["voice"] == "cedar" and meta["url"] == settings.connection.url
+
+
+def test_wav_paths_sit_next_to_the_transcript(tmp_path: Path) -> None:
+    with HistoryWriter(tmp_path, "wav12345", now=Clock()) as writer:
+        mic, assistant = wav_paths(writer)
+    assert mic == tmp_path / "2026-11-24T07-05-12_wav12345.mic.wav"
+    assert assistant == tmp_path / "2026-11-24T07-05-12_wav12345.assistant.wav"
+    assert list_sessions(tmp_path)[0].id == "2026-11-24T07-05-12_wav12345"
+
+
+def test_same_second_same_id_gets_a_distinct_file(tmp_path: Path) -> None:
+    with (
+        HistoryWriter(tmp_path, "dup", now=Clock()) as one,
+        HistoryWriter(tmp_path, "dup", now=Clock()) as two,
+    ):
+        assert one.path != two.path
+    assert len(list_sessions(tmp_path)) == 2
+
+
+# --------------------------------------------------------------------------- benchmark
+
+
+@pytest.mark.benchmark
+def test_benchmark_write_turn_latency(tmp_path: Path) -> None:
+    """Prints how long one durable (fsync'ed) turn write blocks the caller."""
+    samples = []
+    with HistoryWriter(tmp_path, "bench") as writer:
+        for n in range(200):
+            record = TurnRecord(role="assistant", text=f"sentence {n} " * 20)
+            began = time.perf_counter()
+            writer.write_turn(record)
+            samples.append((time.perf_counter() - began) * 1000)
+    samples.sort()
+    p50 = statistics.median(samples)
+    p99 = samples[int(len(samples) * 0.99) - 1]
+    print(f"\nhistory write_turn (fsync per line): p50 {p50:.3f} ms, p99 {p99:.3f} ms, n=200")
+    assert len(read_transcript(writer.path)) == 200
