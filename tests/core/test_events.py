@@ -232,11 +232,27 @@ def test_unknown_type_includes_beta_names(kind: str) -> None:
     assert event.kind == "unknown_type" and event.type == kind
 
 
+DELETE = object()
+
+
+def with_field(frame: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
+    """A deep copy of `frame` with the (dotted) field set to `value`, or removed if DELETE."""
+    copy = json.loads(json.dumps(frame))
+    *parents, last = dotted.split(".")
+    node = copy
+    for part in parents:
+        node = node[part]
+    if value is DELETE:
+        del node[last]
+    else:
+        node[last] = value
+    return copy
+
+
 @pytest.mark.parametrize("kind", sorted(events.REQUIRED_FIELDS))
 def test_each_required_field_missing(kind: str) -> None:
     for name in events.REQUIRED_FIELDS[kind]:
-        frame = {key: value for key, value in GOOD[kind].items() if key != name}
-        event = bad(json.dumps(frame))
+        event = bad(json.dumps(with_field(GOOD[kind], name, DELETE)))
         assert (event.kind, event.type) == ("missing_field", kind)
         assert name in event.reason
 
@@ -245,9 +261,13 @@ def test_each_required_field_missing(kind: str) -> None:
 def test_each_required_field_wrong_type(kind: str) -> None:
     for name, expected in events.REQUIRED_FIELDS[kind].items():
         wrong: Any = 7 if expected is not int else "7"
-        event = bad(json.dumps({**GOOD[kind], name: wrong}))
+        event = bad(json.dumps(with_field(GOOD[kind], name, wrong)))
         assert (event.kind, event.type) == ("wrong_type", kind), name
         assert name in event.reason
+
+
+def test_nested_field_under_a_non_object() -> None:
+    assert bad(json.dumps({**GOOD["error"], "error": "text"})).kind == "wrong_type"
 
 
 def test_optional_field_of_wrong_type() -> None:

@@ -166,7 +166,7 @@ REQUIRED_FIELDS: dict[str, dict[str, type]] = {
     "response.output_text.delta": {**_IDS, "delta": str},
     "response.output_text.done": {**_IDS, "text": str},
     "rate_limits.updated": {"rate_limits": list},
-    "error": {"error": dict},
+    "error": {"error": dict, "error.type": str, "error.message": str},
 }
 
 # Optional fields the app reads: absent or null is fine, any other type is not.
@@ -248,15 +248,28 @@ def _parse(frame: str | bytes) -> ServerEvent | BadEvent:
 
 def _check_fields(kind: str, data: dict[str, Any]) -> tuple[str, str] | None:
     for name, expected in REQUIRED_FIELDS.get(kind, {}).items():
-        if name not in data or data[name] is None:
+        value = _lookup(data, name)
+        if value is None:
             return "missing_field", f"{kind}: required field {name!r} is missing"
-        if not _is_type(data[name], expected):
-            return "wrong_type", _wrong_type(kind, name, expected, data[name])
+        if not _is_type(value, expected):
+            return "wrong_type", _wrong_type(kind, name, expected, value)
     for name, expected in OPTIONAL_FIELDS.get(kind, {}).items():
         value = data.get(name)
         if value is not None and not _is_type(value, expected):
             return "wrong_type", _wrong_type(kind, name, expected, value)
     return None
+
+
+def _lookup(data: dict[str, Any], name: str) -> Any:
+    """`data[name]`; a dotted name ("error.message") reaches into nested objects."""
+    if "." not in name:
+        return data.get(name)
+    value: Any = data
+    for part in name.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
 
 
 def _is_type(value: Any, expected: type) -> bool:
