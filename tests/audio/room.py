@@ -211,17 +211,13 @@ def echo_scene(
     return EchoScene(far=far, mic=to_int16(mic), echo=echo, near=near_signal, near_onset=onset)
 
 
-def run_blocks(process: Any, signal: np.ndarray, sizes: tuple[int, ...]) -> list[np.ndarray]:
-    """Feed `signal` to `process(block)` in blocks cycling through `sizes`; collect the returns."""
-    results = []
-    start = 0
-    index = 0
-    while start < signal.size:
-        size = sizes[index % len(sizes)]
-        results.append(process(signal[start : start + size]))
-        start += size
-        index += 1
-    return results
+def find_lag(reference: np.ndarray, recording: np.ndarray) -> int:
+    """Samples by which `recording` lags `reference` (FFT cross-correlation, >= 0)."""
+    a = as_float(reference)
+    b = as_float(recording)
+    n_fft = 1 << (a.size + b.size - 1).bit_length()
+    correlation = np.fft.irfft(np.fft.rfft(b, n_fft) * np.conj(np.fft.rfft(a, n_fft)), n_fft)
+    return int(np.argmax(correlation[: b.size]))
 
 
 # --- the live room --------------------------------------------------------------------------
@@ -255,6 +251,8 @@ class LiveRoom:
     both sides on one clock. `near` (int16) starts playing into the mic when `start_near()` is
     called; `near_started_at_frame` then holds the mic-feed sample index where it began and
     `near_started` is set. `echo_gain_db` below -100 removes the echo path (headphones).
+    Everything written into the mic is kept (`written()`, and its echo part `echo_written()`)
+    so a test can align it with what the client captured and know where the echo was.
     """
 
     def __init__(
@@ -280,6 +278,8 @@ class LiveRoom:
         self.near_started = threading.Event()
         self.near_started_at_frame: int | None = None
         self.frames_written = 0
+        self._written: list[np.ndarray] = []
+        self._echo_written: list[np.ndarray] = []
         self.status_flags: collections.Counter[str] = collections.Counter()
         self._stream = sd.Stream(
             samplerate=RATE,
@@ -298,8 +298,9 @@ class LiveRoom:
         if status:
             self.status_flags[str(status)] += 1
         played = indata[:, 0].astype(np.float64)
-        mic = self._convolver.process(played) if self._echo_on else np.zeros(frames)
-        mic += self._rng.standard_normal(frames) * self._noise_amplitude
+        echo = self._convolver.process(played) if self._echo_on else np.zeros(frames)
+        self._echo_written.append(echo)
+        mic = echo + self._rng.standard_normal(frames) * self._noise_amplitude
         if self._near_request.is_set() and self._near_pos < 0:
             self._near_pos = 0
             self.near_started_at_frame = self.frames_written
@@ -309,7 +310,16 @@ class LiveRoom:
             mic[: part.size] += part
             self._near_pos += part.size
         outdata[:, 0] = np.clip(mic, -1.0, 1.0)
+        self._written.append(outdata[:, 0].astype(np.float64))
         self.frames_written += frames
+
+    def written(self) -> np.ndarray:
+        """Everything written into the mic so far (float, full scale 1.0)."""
+        return np.concatenate(self._written) if self._written else np.zeros(0)
+
+    def echo_written(self) -> np.ndarray:
+        """The echo component of `written()`."""
+        return np.concatenate(self._echo_written) if self._echo_written else np.zeros(0)
 
     def __enter__(self) -> LiveRoom:
         self._stream.start()

@@ -1,0 +1,267 @@
+"""Echo cancellation through the real PortAudio path, with a room between speaker and mic.
+
+The client plays the assistant's speech to `rt_speaker` and captures `rt_mic`, with the
+`EchoPath` taps in its callbacks exactly where the audio engine has them (the output tap after
+the block is filled, the capture tap on the mic block). A `LiveRoom` records the virtual
+speaker's monitor, runs it through a delayed, reverberant echo path at -6 dB (plus a near-end
+talker when asked) and writes it into the virtual microphone.
+
+To know where the echo and the talker are in what the client captured, the room keeps what it
+wrote; one cross-correlation aligns it with the raw capture (the rt_mic_feed -> rt_mic path is
+a plain copy at 24 kHz).
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tests.audio import room
+from tests.audio.test_echo import vad_start_times_ms
+from tui.audio.echo import FRAME_SAMPLES, EchoPath, create_echo_path
+
+pytestmark = pytest.mark.audio
+
+CLIENT_BLOCK = 480  # 20 ms, the engine's default block
+ROOM_DELAY_MS = 30.0
+
+
+@pytest.fixture(scope="module")
+def speech(tmp_path_factory: pytest.TempPathFactory) -> dict[str, np.ndarray]:
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed")
+    cache = tmp_path_factory.getbasetemp() / "speech"
+    return {
+        "far": room.render_speech(room.FAR_TEXT, room.FAR_VOICE, cache),
+        "near": room.render_speech(
+            room.NEAR_TEXT, room.NEAR_VOICE, cache, pitch=70, level_dbfs=-26.0
+        ),
+    }
+
+
+@pytest.fixture
+def sd(virtual_audio: Path) -> Any:
+    import sounddevice
+
+    return sounddevice
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
+    """Poll `condition` until true; fail naming `what` after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+        time.sleep(0.02)
+
+
+class LiveClient:
+    """A minimal client: plays `far` (then silence) and captures the mic, taps as the engine."""
+
+    def __init__(self, sd: Any, path: EchoPath | None, far: np.ndarray) -> None:
+        self._path = path
+        self._far = far
+        self.played = 0  # samples handed to the speaker
+        self.raw: list[np.ndarray] = []
+        self.processed: list[np.ndarray] = []
+        self.captured = 0
+        self.cancel_seconds = 0.0  # time spent inside on_input, for the benchmark
+        self.cancel_frames = 0
+        self.frame_costs_us: list[float] = []
+        self.max_backlog = 0
+        self._marks: list[tuple[int, threading.Event]] = []
+        self._output = sd.OutputStream(
+            samplerate=room.RATE,
+            blocksize=CLIENT_BLOCK,
+            device="rt_speaker",
+            channels=1,
+            dtype="int16",
+            latency="low",
+            callback=self._on_output,
+        )
+        self._input = sd.InputStream(
+            samplerate=room.RATE,
+            blocksize=CLIENT_BLOCK,
+            device="rt_mic",
+            channels=1,
+            dtype="int16",
+            latency="low",
+            callback=self._on_input,
+        )
+
+    def when_played(self, seconds: float) -> threading.Event:
+        """An event set once `seconds` of the far end have been handed to the device."""
+        event = threading.Event()
+        self._marks.append((round(seconds * room.RATE), event))
+        return event
+
+    def _on_output(self, outdata: Any, frames: int, _time: Any, _status: Any) -> None:
+        chunk = self._far[self.played : self.played + frames]
+        outdata[: chunk.size, 0] = chunk
+        outdata[chunk.size :, 0] = 0
+        self.played += frames
+        for position, event in self._marks:
+            if self.played >= position:
+                event.set()
+        if self._path is not None:
+            self._path.on_output(outdata[:, 0])
+
+    def _on_input(self, indata: Any, frames: int, _time: Any, _status: Any) -> None:
+        block = indata[:, 0].copy()
+        self.raw.append(block)
+        if self._path is not None:
+            self.max_backlog = max(self.max_backlog, self._path.far_backlog)
+            started = time.perf_counter()
+            out = self._path.on_input(block)
+            spent = time.perf_counter() - started
+            self.cancel_seconds += spent
+            if out.size:
+                self.cancel_frames += out.size // FRAME_SAMPLES
+                self.frame_costs_us.append(spent * 1e6 / (out.size // FRAME_SAMPLES))
+            self.processed.append(out)
+        else:
+            self.processed.append(block)
+        self.captured += frames
+
+    def __enter__(self) -> LiveClient:
+        self._input.start()
+        self._output.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._output.stop()
+        self._input.stop()
+        self._output.close()
+        self._input.close()
+
+
+@dataclass
+class LiveRun:
+    """What one live scene produced, in the client's capture timeline (sample indices)."""
+
+    raw: np.ndarray  # int16 mic as captured
+    processed: np.ndarray  # int16 after the echo path (index i matches raw index i)
+    echo: np.ndarray  # float, the echo component the room wrote, aligned with raw
+    near_onset: int | None  # capture index where the near talker starts
+    far_start: int  # capture index where the far end's echo could first arrive
+    path: EchoPath | None
+    client: LiveClient
+
+    def far_only_mask(self, from_s: float) -> np.ndarray:
+        echo_e = room.frame_energies(self.echo)
+        mask = echo_e > 10.0 ** (-50.0 / 10.0)
+        mask[: (self.far_start + round(from_s * room.RATE)) // FRAME_SAMPLES] = False
+        if self.near_onset is not None:
+            mask[self.near_onset // FRAME_SAMPLES :] = False
+        return mask
+
+
+def run_scene(
+    sd: Any,
+    far: np.ndarray,
+    *,
+    mode: str = "aec",
+    echo_gain_db: float = -6.0,
+    near: np.ndarray | None = None,
+    near_at_s: float | None = None,
+) -> LiveRun:
+    path, message = create_echo_path(mode)
+    if mode == "aec":
+        assert path is not None, message
+    tail_s = 0.6
+    with room.LiveRoom(sd, delay_ms=ROOM_DELAY_MS, echo_gain_db=echo_gain_db, near=near) as live:
+        client = LiveClient(sd, path, far)
+        near_mark = client.when_played(near_at_s) if near_at_s is not None else None
+        done = client.when_played(far.size / room.RATE + tail_s)
+        with client:
+            if near_mark is not None:
+                assert near_mark.wait(far.size / room.RATE + 5.0), "playback stalled"
+                live.start_near()
+                assert live.near_started.wait(2.0), "the room never started the talker"
+            assert done.wait(far.size / room.RATE + 10.0), "playback stalled"
+            end = client.captured + round(tail_s * room.RATE)
+            wait_for(lambda: client.captured >= end, 5.0, "the echo tail to be captured")
+        written = live.written()
+        echo_written = live.echo_written()
+        near_started = live.near_started_at_frame
+    raw = np.concatenate(client.raw)
+    processed = np.concatenate(client.processed)
+    lag = room.find_lag(written, raw)
+    aligned_echo = np.zeros(raw.size)
+    part = echo_written[: max(0, raw.size - lag)]
+    aligned_echo[lag : lag + part.size] = part
+    onset = None if near_started is None else near_started + lag
+    if echo_gain_db > -100.0:
+        first_echo = np.flatnonzero(np.abs(aligned_echo) > 10.0 ** (-50.0 / 20.0))
+        assert first_echo.size, "no echo arrived at the microphone"
+        far_start = int(first_echo[0])
+    else:
+        far_start = lag
+    return LiveRun(raw, processed, aligned_echo, onset, far_start, path, client)
+
+
+@pytest.fixture
+def far_10s(speech: dict[str, np.ndarray]) -> np.ndarray:
+    return speech["far"][: 10 * room.RATE]
+
+
+def test_live_echo_only_is_cancelled_and_never_triggers_the_vad(
+    sd: Any, far_10s: np.ndarray
+) -> None:
+    run = run_scene(sd, far_10s)
+
+    raw_starts = vad_start_times_ms(run.raw)
+    assert raw_starts, "without cancellation the echo must trigger the VAD (the room works)"
+    assert vad_start_times_ms(run.processed) == []
+    erle = room.erle_db(run.raw, run.processed, run.far_only_mask(from_s=3.0))
+    assert erle >= 30.0, f"live ERLE after 3 s is {erle:.1f} dB"
+    assert run.path is not None and run.path.erle_db is not None
+    assert run.path.erle_db >= 30.0
+    print(f"\nlive echo only: ERLE {erle:.1f} dB (estimate {run.path.erle_db:.1f} dB)")
+
+
+def test_live_off_mode_lets_the_echo_trigger_the_vad(sd: Any, far_10s: np.ndarray) -> None:
+    run = run_scene(sd, far_10s[: 5 * room.RATE], mode="off")
+    assert run.path is None
+    np.testing.assert_array_equal(run.processed, run.raw)
+    assert len(vad_start_times_ms(run.processed)) > 0
+
+
+def test_live_double_talk_user_is_heard_within_300_ms(
+    sd: Any, speech: dict[str, np.ndarray]
+) -> None:
+    run = run_scene(sd, speech["far"][: 11 * room.RATE], near=speech["near"], near_at_s=6.0)
+    assert run.near_onset is not None
+    onset_ms = run.near_onset * 1000 // room.RATE
+
+    starts = vad_start_times_ms(run.processed)
+
+    assert starts, "the user talking over the assistant was never detected"
+    assert starts[0] >= onset_ms, f"the echo triggered the VAD before the user spoke: {starts}"
+    assert starts[0] - onset_ms <= 300, f"speech_started {starts[0] - onset_ms} ms after onset"
+    print(f"\nlive double talk: speech_started {starts[0] - onset_ms} ms after the user's onset")
+
+
+def test_live_headphones_user_voice_passes_within_1_db(
+    sd: Any, speech: dict[str, np.ndarray]
+) -> None:
+    near = speech["near"]
+    run = run_scene(
+        sd, speech["far"][: 9 * room.RATE], echo_gain_db=-200.0, near=near, near_at_s=3.0
+    )
+    assert run.near_onset is not None
+    talk = slice(run.near_onset, run.near_onset + near.size)
+
+    raw_level = room.active_level_dbfs(run.raw[talk])
+    out_level = room.active_level_dbfs(run.processed[talk])
+
+    assert raw_level > -30.0, "the talker did not reach the microphone"
+    assert abs(out_level - raw_level) <= 1.0, f"raw {raw_level:.2f} dBFS, out {out_level:.2f}"
