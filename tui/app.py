@@ -20,7 +20,7 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets import Footer, Input
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerError, WorkerState
 
 from tui import themes as theme_files
 from tui.changes import (
@@ -34,6 +34,7 @@ from tui.changes import (
     SessionInfo,
     SpeechChanged,
     StatsChanged,
+    Turn,
     TurnFinished,
     TurnStarted,
     TurnText,
@@ -116,6 +117,8 @@ class RtApp(App[int], inherit_bindings=False):
         monotonic: Callable[[], float] = time.monotonic,
         time_format: TimeFormat = local_clock_time,
         theme_dirs: Iterable[Path] | None = None,
+        replay: Iterable[Turn] = (),
+        history: Any = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -126,7 +129,10 @@ class RtApp(App[int], inherit_bindings=False):
         self._clock = clock
         self._monotonic = monotonic
         self._time_format = time_format
+        self._replay = list(replay)
+        self._history = history
         self.session: SessionLike | None = None
+        self._session_worker: Worker[None] | None = None
         self._startup_problems: list[str] = []
         self._previewing_theme = False  # the settings panel previews themes without saving
         self._ui_ready = False
@@ -192,10 +198,13 @@ class RtApp(App[int], inherit_bindings=False):
             api_key=self._api_key,
             listener=self._on_change,
             audio_enabled=self._audio_enabled,
-            history=None,
+            history=self._history,
+            **({"replay": self._replay} if self._replay else {}),
         )
         self.session.inspect = self.settings.ui.show_events
-        self.run_worker(self._run_session(), name="session", group="session", exit_on_error=False)
+        self._session_worker = self.run_worker(
+            self._run_session(), name="session", group="session", exit_on_error=False
+        )
         self.set_interval(1 / METER_HZ, self._sample_level)
 
     async def _run_session(self) -> None:
@@ -318,11 +327,21 @@ class RtApp(App[int], inherit_bindings=False):
         await self.stop_session()
         self.exit(0)
 
+    async def on_unmount(self) -> None:
+        # Any way out (quit key, palette, ctrl+c in a terminal) closes the connection cleanly.
+        await self.stop_session()
+
     async def stop_session(self) -> None:
         if self.session is None:
             return
         try:
-            await asyncio.wait_for(self.session.stop(), STOP_TIMEOUT_S)
+            async with asyncio.timeout(STOP_TIMEOUT_S):
+                await self.session.stop()
+                # run() closes the connection and audio in its own finally: let it finish.
+                if self._session_worker is not None and not self._session_worker.is_finished:
+                    await self._session_worker.wait()
+        except WorkerError:
+            pass  # already reported by on_worker_state_changed
         except TimeoutError:
             self.log.warning("session did not stop in time")
 

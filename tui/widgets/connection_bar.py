@@ -27,37 +27,39 @@ def endpoint_host(url: str) -> str:
 def connection_text(
     change: ConnectionChanged, info: SessionInfo | None, retry_left_s: float | None
 ) -> Content:
+    """State first, then where we talk to, then why (the reason can be long: it goes last)."""
     mark, style = _STATE_STYLE[change.state]
-    state = str(change.state)
     details: list[str] = []
     if change.attempt:
         details.append(f"attempt {change.attempt}")
     if retry_left_s is not None:
         details.append(f"retry in {max(0.0, retry_left_s):.0f} s")
     suffix = f" ({', '.join(details)})" if details else ""
-    reason = f": {change.reason}" if change.reason else ""
-    left = Content.from_markup(
-        f"[{style} b]$mark $state[/][$text-muted]$suffix$reason[/]",
-        mark=mark,
-        state=state,
-        suffix=suffix,
-        reason=reason,
-    )
-    if info is None:
-        return left
-    right = Content.from_markup(
-        "  [$text-muted]endpoint[/] $host  [$text-muted]model[/] $model"
-        "  [$text-muted]voice[/] $voice",
-        host=endpoint_host(info.url),
-        model=info.model,
-        voice=info.voice,
-    )
-    return left + right
+    parts = [
+        Content.from_markup(
+            f"[{style} b]$mark $state[/][$text-muted]$suffix[/]",
+            mark=mark,
+            state=str(change.state),
+            suffix=suffix,
+        )
+    ]
+    if info is not None:
+        parts.append(
+            Content.from_markup(
+                "  [$text-muted]│[/] $host [$text-muted]·[/] $model [$text-muted]· voice[/] $voice",
+                host=endpoint_host(info.url),
+                model=info.model,
+                voice=info.voice,
+            )
+        )
+    if change.reason:
+        parts.append(Content.from_markup("  [$text-muted]│ $reason[/]", reason=change.reason))
+    return Content("").join(parts)
 
 
 class ConnectionBar(Widget):
     DEFAULT_CSS = """
-    ConnectionBar { height: 1; padding: 0 1; background: $panel; }
+    ConnectionBar { height: auto; max-height: 2; padding: 0 1; background: $panel; }
     """
 
     def __init__(
