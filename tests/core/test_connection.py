@@ -10,6 +10,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -576,3 +577,49 @@ async def test_events_before_connect_raise_disconnected() -> None:
     with pytest.raises(Disconnected, match="not connected"):
         async for _ in conn.events():
             pass
+
+
+@pytest.mark.benchmark
+async def test_benchmark_audio_round_trip(start_server: Any) -> None:
+    """Loopback throughput of 20 ms audio events in both directions (printed, not asserted)."""
+    count = 2000
+    delta = json.dumps(
+        {
+            "type": "response.output_audio.delta",
+            "event_id": "e",
+            "response_id": "r",
+            "item_id": "i",
+            "output_index": 0,
+            "content_index": 0,
+            "delta": base64.b64encode(bytes(960)).decode(),
+        }
+    )
+
+    async def stream(ws: ServerConnection) -> None:
+        for _ in range(count):
+            await ws.send(delta)
+
+    server = await start_server(stream)
+    conn = RealtimeConnection(server.url, "m", KEY)
+    await conn.connect()
+    start = time.perf_counter()
+    received = 0
+    async for event in conn.events():
+        assert isinstance(event, ServerEvent) and event.audio is not None
+        received += 1
+        if received == count:
+            break
+    receive_s = time.perf_counter() - start
+    frame = events.audio_append(bytes(960))
+    start = time.perf_counter()
+    for _ in range(count):
+        conn.send(frame)
+    enqueue_s = time.perf_counter() - start
+    await wait_for(lambda: len(server.received) == count, timeout=30)
+    send_s = time.perf_counter() - start
+    await conn.close()
+    print(
+        f"\n{count} x 20 ms audio: receive+parse {receive_s / count * 1e6:.1f} µs/event; "
+        f"send() {enqueue_s / count * 1e6:.1f} µs/call; "
+        f"delivered to the server {send_s / count * 1e6:.1f} µs/event"
+    )
