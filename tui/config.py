@@ -385,6 +385,11 @@ SCHEMA: tuple[FieldSpec, ...] = (
 _BY_PATH: dict[str, FieldSpec] = {spec.path: spec for spec in SCHEMA}
 # Tables in file order; "session" holds the sub-table "session.turn_detection".
 TABLES: tuple[str, ...] = tuple(dict.fromkeys(spec.table for spec in SCHEMA))
+# (section title, its fields) in schema order: what a settings form shows as tabs or groups.
+SECTIONS: tuple[tuple[str, tuple[FieldSpec, ...]], ...] = tuple(
+    (title, tuple(spec for spec in SCHEMA if spec.section == title))
+    for title in dict.fromkeys(spec.section for spec in SCHEMA)
+)
 
 
 def field(path: str) -> FieldSpec:
@@ -392,7 +397,7 @@ def field(path: str) -> FieldSpec:
     try:
         return _BY_PATH[path]
     except KeyError:
-        raise ConfigError(
+        raise _config_error(
             f"unknown setting{_did_you_mean(path, list(_BY_PATH))}", key=path
         ) from None
 
@@ -415,6 +420,17 @@ def _children(table: str) -> list[str]:
 
 
 # --------------------------------------------------------------------------- validation
+
+
+def _config_error(message: str, *, file: str | None = None, key: str | None = None) -> ConfigError:
+    """A ConfigError that also keeps the bare message as `.detail`.
+
+    str(error) names the file and key (for the CLI); a form that shows the message beside the
+    field already names the key, so it shows `error.detail` instead.
+    """
+    error = ConfigError(message, file=file, key=key)
+    error.detail = message  # type: ignore[attr-defined]
+    return error
 
 
 class _Invalid(ValueError):
@@ -524,7 +540,17 @@ def parse_value(path: str, text: str) -> Any:
     try:
         return _parse_text(spec, text)
     except _Invalid as bad:
-        raise ConfigError(str(bad), key=path) from None
+        raise _config_error(str(bad), key=path) from None
+
+
+def format_value(path: str, value: Any) -> str:
+    """The text a form field shows for a value; parse_value(path, format_value(path, v)) == v."""
+    field(path)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)  # repr-exact for floats: str(0.1) == "0.1"
 
 
 def get_value(settings: Settings, path: str) -> Any:
@@ -552,7 +578,7 @@ def with_value(settings: Settings, path: str, value: Any) -> Settings:
     try:
         typed = _typed(spec, value)
     except _Invalid as bad:
-        raise ConfigError(str(bad), key=path) from None
+        raise _config_error(str(bad), key=path) from None
     result = copy.deepcopy(settings)
     _set_in_place(result, path, typed)
     _check_whole(result)
@@ -567,7 +593,7 @@ def _check_whole(settings: Settings, *, file: str | None = None) -> None:
             continue
         for name in split_keys(get_value(settings, spec.path)):
             if name in owner:
-                raise ConfigError(
+                raise _config_error(
                     f"key {name!r} is bound to both {owner[name]!r} and {spec.path!r}; "
                     "each key may do one thing",
                     file=file,
@@ -604,21 +630,21 @@ def _read_file(path: Path) -> dict[str, Any]:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError("config file not found", file=str(path)) from None
+        raise _config_error("config file not found", file=str(path)) from None
     except IsADirectoryError:
-        raise ConfigError("is a folder, not a config file", file=str(path)) from None
+        raise _config_error("is a folder, not a config file", file=str(path)) from None
     except OSError as error:
-        raise ConfigError(f"cannot read: {error.strerror}", file=str(path)) from None
+        raise _config_error(f"cannot read: {error.strerror}", file=str(path)) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise ConfigError(
+        raise _config_error(
             f"not UTF-8 text (bad byte at offset {error.start})", file=str(path)
         ) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(_describe_toml_error(error, text), file=str(path)) from None
+        raise _config_error(_describe_toml_error(error, text), file=str(path)) from None
 
 
 def _describe_toml_error(error: tomllib.TOMLDecodeError, text: str) -> str:
@@ -647,7 +673,7 @@ def _flatten(data: Mapping[str, Any], *, file: str, table: str = "") -> dict[str
         path = f"{table}.{key}" if table else key
         if key not in allowed:
             where = f"[{table}]" if table else "the top level"
-            raise ConfigError(
+            raise _config_error(
                 f"unknown key {key!r} in {where}{_did_you_mean(key, allowed)}; "
                 f"allowed keys: {', '.join(allowed)}",
                 file=file,
@@ -656,7 +682,7 @@ def _flatten(data: Mapping[str, Any], *, file: str, table: str = "") -> dict[str
         is_table = path not in _BY_PATH
         if is_table:
             if not isinstance(value, dict):
-                raise ConfigError(
+                raise _config_error(
                     f"must be a table [{path}], got a {type(value).__name__}",
                     file=file,
                     key=path,
@@ -681,7 +707,7 @@ def _from_file(path: Path) -> dict[str, Any]:
         try:
             typed[key] = _check(spec, value)
         except _Invalid as bad:
-            raise ConfigError(str(bad), file=str(path), key=key) from None
+            raise _config_error(str(bad), file=str(path), key=key) from None
     return typed
 
 
@@ -696,7 +722,7 @@ def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
         try:
             typed[spec.path] = _parse_text(spec, text)
         except _Invalid as bad:
-            raise ConfigError(
+            raise _config_error(
                 f"environment variable {spec.env_var}: {bad}", key=spec.path
             ) from None
     return typed
@@ -711,7 +737,7 @@ def _from_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
                 _parse_text(spec, value) if isinstance(value, str) else _check(spec, value)
             )
         except _Invalid as bad:
-            raise ConfigError(str(bad), key=path) from None
+            raise _config_error(str(bad), key=path) from None
     return typed
 
 
@@ -833,7 +859,7 @@ def _check_for_save(spec: FieldSpec, value: Any) -> Any:
     try:
         return _check(spec, value)
     except _Invalid as bad:
-        raise ConfigError(f"not saved: {bad}", key=spec.path) from None
+        raise _config_error(f"not saved: {bad}", key=spec.path) from None
 
 
 def _write_atomic(target: Path, data: bytes, mode: int) -> None:

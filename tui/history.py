@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from tui.changes import Role, Turn, TurnStatus
 from tui.config import Settings, default_data_dir
 from tui.errors import RtTuiError
 
@@ -38,8 +39,11 @@ _SECRET_PARAM = re.compile(r"key|token|secret|password|auth|sig", re.IGNORECASE)
 _NAME_TIME = "%Y-%m-%dT%H-%M-%S"
 
 
-class HistoryError(RtTuiError):
-    """A transcript cannot be written, found or read; the message names the file or id."""
+class HistoryError(RtTuiError, OSError):
+    """A transcript cannot be written, found or read; the message names the file or id.
+
+    Also an OSError, so a caller guarding transcript I/O with `except OSError` catches it.
+    """
 
 
 def utc_now() -> datetime:
@@ -477,6 +481,54 @@ def resolve_session(directory: Path, session_id: str) -> Path:
 def load_session(directory: Path, session_id: str) -> Transcript:
     """The turns of one session (a list of TurnRecord with `.meta` and `.notes`)."""
     return read_transcript(resolve_session(directory, session_id))
+
+
+def turn_from_record(record: TurnRecord, item_id: str) -> Turn:
+    """A stored record as a replayed tui.changes.Turn (status from its flags)."""
+    flags = record.flags
+    status = TurnStatus.DONE
+    if flags.get("interrupted"):
+        status = TurnStatus.INTERRUPTED
+    elif flags.get("cut_off"):
+        status = TurnStatus.CUT_OFF
+    elif flags.get("failed"):
+        status = TurnStatus.FAILED
+    elif flags.get("cancelled"):
+        status = TurnStatus.CANCELLED
+    heard = flags.get("heard_ms")
+    audio = flags.get("audio_ms")
+    failed = flags.get("failed")
+    moment = record.moment
+    return Turn(
+        item_id=item_id,
+        role=Role(record.role),
+        text=record.text,
+        status=status,
+        started_at=moment.timestamp() if moment else 0.0,
+        audio_ms=float(audio) if isinstance(audio, int | float) else 0.0,
+        heard_ms=float(heard) if isinstance(heard, int | float) else None,
+        reason=str(failed if isinstance(failed, str) else flags.get("reason") or ""),
+        replayed=True,
+    )
+
+
+def load_turns(directory: Path, session_id: str) -> list[Turn]:
+    """A past session as replayable turns for `--resume`: user and assistant text, in order.
+
+    System lines and empty turns carry nothing to replay and are left out. Every turn gets a
+    unique item id (the stored one, else a made-up one) because the conversation keys by id.
+    """
+    turns: list[Turn] = []
+    seen: set[str] = set()
+    for number, record in enumerate(load_session(directory, session_id), start=1):
+        if record.role not in ("user", "assistant") or not record.text.strip():
+            continue
+        item_id = record.item_id
+        if not item_id or item_id in seen:
+            item_id = f"item_hist{number:06d}"
+        seen.add(item_id)
+        turns.append(turn_from_record(record, item_id))
+    return turns
 
 
 # --------------------------------------------------------------------------- showing

@@ -628,3 +628,31 @@ def test_example_documents_every_key_with_its_default() -> None:
 
 def test_loading_the_example_gives_the_defaults() -> None:
     assert load_settings(REPO / "config.example.toml", env={}) == Settings()
+
+
+def test_sections_group_every_field_once_in_schema_order() -> None:
+    titles = [title for title, _ in config.SECTIONS]
+    assert titles == ["Connection", "Session", "Turn detection", "Audio", "Interface",
+                      "History", "Keys"]  # fmt: skip
+    assert [spec for _, specs in config.SECTIONS for spec in specs] == list(SCHEMA)
+
+
+def test_error_detail_is_the_bare_message_for_a_form() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_value("audio.block_ms", "7")
+    assert caught.value.detail == "expected a whole number from 10 to 100, got 7"  # type: ignore[attr-defined]
+    assert str(caught.value) == f"key 'audio.block_ms': {caught.value.detail}"  # type: ignore[attr-defined]
+    assert caught.value.key == "audio.block_ms"
+
+
+@hyp_settings(max_examples=40, deadline=None)
+@given(st.fixed_dictionaries({spec.path: _value_strategy(spec) for spec in SCHEMA}))
+def test_format_value_then_parse_value_round_trips(values: dict[str, object]) -> None:
+    for path, value in values.items():
+        spec = field(path)
+        if isinstance(value, str) and spec.kind != "multiline" and value.strip() != value:
+            continue  # one-line fields trim what is typed, by design
+        if spec.optional and value is None:
+            assert parse_value(path, config.format_value(path, value)) is None
+            continue
+        assert parse_value(path, config.format_value(path, value)) == value, path

@@ -28,6 +28,7 @@ from tui.history import (
     history_dir,
     list_sessions,
     load_session,
+    load_turns,
     read_transcript,
     safe_url,
     wav_paths,
@@ -344,6 +345,38 @@ def test_format_session_is_readable(tmp_path: Path) -> None:
     )
     plain = [TurnRecord(role="user", text="no time")]
     assert format_session(plain) == "You: no time\n"
+
+
+def test_load_turns_gives_replayable_turns(tmp_path: Path) -> None:
+    at = START.timestamp()
+    with HistoryWriter(tmp_path, "resume") as writer:
+        writer.write_turn(Turn("item_u", Role.USER, "What is TOML?", TurnStatus.DONE, at))
+        writer.write_turn(TurnRecord(role="system", text="Reconnected"))
+        writer.write_turn(
+            Turn("item_a", Role.ASSISTANT, "A config format that", TurnStatus.INTERRUPTED, at,
+                 audio_ms=3000.0, heard_ms=1000.0)
+        )  # fmt: skip
+        writer.write_turn(TurnRecord(role="assistant", text="   ", item_id="item_empty"))
+        writer.write_turn(TurnRecord(role="user", text="no id"))
+        writer.write_turn(TurnRecord(role="user", text="same id", item_id="item_u"))
+    turns = load_turns(tmp_path, "resume")
+    assert [(t.role, t.text) for t in turns] == [
+        (Role.USER, "What is TOML?"),
+        (Role.ASSISTANT, "A config format that"),
+        (Role.USER, "no id"),
+        (Role.USER, "same id"),
+    ]
+    assert all(t.replayed and t.final for t in turns)
+    assert len({t.item_id for t in turns}) == 4 and all(t.item_id for t in turns)
+    assert turns[0].item_id == "item_u" and turns[0].started_at == at
+    interrupted = turns[1]
+    assert interrupted.status is TurnStatus.INTERRUPTED
+    assert (interrupted.heard_ms, interrupted.audio_ms) == (1000.0, 3000.0)
+
+
+def test_history_errors_are_os_errors_for_io_guards(tmp_path: Path) -> None:
+    with pytest.raises(OSError):
+        load_session(tmp_path, "nothing-here")
 
 
 # --------------------------------------------------------------------------- folders
