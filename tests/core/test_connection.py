@@ -210,6 +210,21 @@ async def test_no_key_sends_no_authorization_on_loopback(start_server: Any) -> N
     await conn.close()
 
 
+async def test_loopback_ignores_proxy_environment(
+    start_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dead_proxy = f"http://127.0.0.1:{closed_port()}"
+    for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        monkeypatch.setenv(name, dead_proxy)
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    server = await start_server(session_created)
+    conn = RealtimeConnection(server.url, "m", KEY)
+    await conn.connect()  # straight to the local server, not via the dead proxy
+    assert isinstance(await next_event(conn), ServerEvent)
+    await conn.close()
+
+
 @pytest.mark.parametrize("status", [401, 403])
 async def test_auth_error_names_the_env_var_not_the_key(start_server: Any, status: int) -> None:
     server = await start_server(status=status)

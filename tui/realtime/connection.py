@@ -23,8 +23,11 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import (
     ConnectionClosed,
     InvalidHandshake,
+    InvalidProxy,
     InvalidStatus,
     InvalidURI,
+    ProxyError,
+    WebSocketException,
 )
 
 from tui.errors import (
@@ -169,7 +172,6 @@ class RealtimeConnection:
         self._queue: asyncio.Queue[str] = asyncio.Queue()
         self._sender: asyncio.Task[None] | None = None
         self._closing = False
-        self._send_error: BaseException | None = None
 
     def __repr__(self) -> str:  # never shows the key
         return f"RealtimeConnection({safe_url(self.url)!r}, model={self.model!r})"
@@ -216,6 +218,12 @@ class RealtimeConnection:
             ) from None
         except InvalidURI as error:
             raise InvalidURLError(f"invalid endpoint URL {shown!r}: {error.msg}") from None
+        except (ProxyError, InvalidProxy) as error:
+            raise ConnectError(
+                f"the proxy for {shown} failed ({type(error).__name__}); check the "
+                "https_proxy/no_proxy "
+                "environment variables"
+            ) from None
         except InvalidHandshake as error:
             raise HandshakeError(
                 f"{shown} is not a websocket endpoint ({type(error).__name__}); "
@@ -243,6 +251,8 @@ class RealtimeConnection:
             raise ConnectError(
                 f"cannot reach {shown}: {error.strerror or type(error).__name__}"
             ) from None
+        except WebSocketException as error:
+            raise ConnectError(f"cannot open {shown}: {type(error).__name__}") from None
         self._sender = asyncio.create_task(self._send_loop(), name="realtime-sender")
 
     def _check_key(self, url: str, shown: str) -> None:
