@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 from tests.ui.conftest import live_settings, wait_until
 from tui.app import RtApp
 from tui.changes import ConnectionState, Role
+from tui.config import with_value
 from tui.localserver import LocalServer
+from tui.screens.help import HelpScreen
+from tui.screens.settings import SettingsScreen
+from tui.widgets.keys import ACTIONS
 from tui.widgets.level_meter import MeterState
 
 SIZE = (100, 32)
@@ -55,3 +60,159 @@ async def test_typed_message_gets_a_reply_turn(server: LocalServer, config_path:
         # Escape leaves the box: keys act on the app again.
         await pilot.press("escape")
         assert app.focused is not None and app.focused.id == "log"
+
+
+async def test_mute_keys_toggle_session_and_meter(server: LocalServer, config_path: Path) -> None:
+    app = make_app(server, config_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_live(app, pilot)
+        assert app.session is not None and not app.session.muted
+        await pilot.press("m")
+        assert app.session.muted
+        await wait_until(lambda: app.meter.state is MeterState.MUTED, pilot, what="muted bar")
+        await pilot.press("f2")
+        assert not app.session.muted
+        await wait_until(lambda: app.meter.state is not MeterState.MUTED, pilot, what="unmuted")
+        # While typing, "m" is text and F2 still mutes.
+        await pilot.press("slash", "m")
+        assert app.query_one("#message").value == "m"
+        assert not app.session.muted
+        await pilot.press("f2")
+        assert app.session.muted
+
+
+async def test_inspector_toggles_and_never_shows_the_key(
+    server: LocalServer, config_path: Path
+) -> None:
+    app = make_app(server, config_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_live(app, pilot)
+        assert app.inspector.display is False
+        await pilot.press("e")
+        assert app.inspector.display is True
+        assert app.session is not None and app.session.inspect is True
+        # Type the key itself: the event that carries it must reach the inspector redacted.
+        await pilot.press("slash", *API_KEY, "enter", "escape")
+        await wait_until(
+            lambda: any("response.done" in strip.text for strip in app.inspector.lines),
+            pilot,
+            what="response.done in the inspector",
+        )
+        shown = "\n".join(strip.text for strip in app.inspector.lines)
+        assert "conversation.item.create" in shown and "→" in shown and "←" in shown
+        assert API_KEY not in shown
+        await pilot.press("e")
+        assert app.inspector.display is False
+        assert app.session.inspect is False
+
+
+async def test_talk_key_starts_and_ends_a_manual_turn(
+    server: LocalServer, config_path: Path
+) -> None:
+    settings = with_value(live_settings(server.url), "session.turn_detection.mode", "manual")
+    app = RtApp(settings, config_path=config_path, api_key=API_KEY, audio_enabled=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_live(app, pilot)
+        received = server.sessions[-1].received
+        await pilot.press("space")
+        await wait_until(
+            lambda: "input_audio_buffer.clear" in [e["type"] for e in received],
+            pilot,
+            what="the turn to start",
+        )
+        await pilot.press("f4")
+        await wait_until(
+            lambda: "input_audio_buffer.commit" in [e["type"] for e in received],
+            pilot,
+            what="the turn to end",
+        )
+        types = [e["type"] for e in received]
+        assert types.index("response.create") > types.index("input_audio_buffer.commit")
+
+
+async def test_interrupt_key_cancels_the_running_reply(config_path: Path) -> None:
+    # Real-time streaming so the reply is still running when the key arrives.
+    async with LocalServer(realtime_factor=1.0) as server:
+        app = make_app(server, config_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_live(app, pilot)
+            await pilot.press("slash", *"tell me a long story", "enter", "escape")
+            await wait_until(
+                lambda: any(
+                    turn.role is Role.ASSISTANT and not turn.final
+                    for turn in app.session.conversation.turns  # type: ignore[union-attr]
+                ),
+                pilot,
+                what="the reply to start",
+            )
+            await pilot.press("escape")
+            received = server.sessions[-1].received
+            await wait_until(
+                lambda: "response.cancel" in [e["type"] for e in received],
+                pilot,
+                what="response.cancel",
+            )
+
+
+async def test_help_and_settings_open_and_close(server: LocalServer, config_path: Path) -> None:
+    app = make_app(server, config_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        await wait_until(lambda: isinstance(app.screen, HelpScreen), pilot, what="help")
+        text = str(app.screen.query_one("#help-text").render())
+        for spec in ACTIONS:
+            assert spec.help in text
+        assert "m / F2" in text and "ctrl+q" in text
+        await pilot.press("escape")
+        await wait_until(lambda: not isinstance(app.screen, HelpScreen), pilot)
+        await pilot.press("s")
+        await wait_until(lambda: isinstance(app.screen, SettingsScreen), pilot, what="settings")
+        await pilot.press("escape")
+        await wait_until(lambda: not isinstance(app.screen, SettingsScreen), pilot)
+
+
+async def test_keymap_from_settings_rebinds_actions(server: LocalServer, config_path: Path) -> None:
+    settings = with_value(live_settings(server.url), "keys.mute", "u,f9")
+    app = RtApp(settings, config_path=config_path, api_key=API_KEY, audio_enabled=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_live(app, pilot)
+        assert app.session is not None
+        await pilot.press("m")
+        assert not app.session.muted
+        await pilot.press("u")
+        assert app.session.muted
+        await pilot.press("f9")
+        assert not app.session.muted
+
+
+async def test_ctrl_q_quits_and_closes_the_connection(
+    server: LocalServer, config_path: Path
+) -> None:
+    app = make_app(server, config_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_live(app, pilot)
+        record = server.sessions[-1]
+        await pilot.press("ctrl+q")
+        await wait_until(lambda: record.closed.is_set(), pilot, what="the connection to close")
+    assert app.return_code == 0
+
+
+async def test_cancel_reconnect_stays_offline(config_path: Path) -> None:
+    with socket.socket() as probe:  # a loopback port with nothing listening
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = live_settings(f"ws://127.0.0.1:{port}/v1/realtime")
+    app = RtApp(settings, config_path=config_path, api_key=API_KEY, audio_enabled=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(
+            lambda: app.connection_bar.change.state is ConnectionState.RECONNECTING,
+            pilot,
+            what="reconnecting",
+        )
+        assert "reconnecting" in str(app.connection_bar.render())
+        await pilot.press("ctrl+x")
+        await wait_until(
+            lambda: app.connection_bar.change.state is ConnectionState.OFFLINE,
+            pilot,
+            what="offline",
+        )
