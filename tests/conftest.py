@@ -50,3 +50,12 @@ def virtual_audio() -> Iterator[Path]:
             yield VIRTUAL_AUDIO_DIR
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@pytest.fixture
+async def local_server():
+    """The built-in Realtime server on a free loopback port (default pacing: 4x real time)."""
+    from tui.localserver import LocalServer
+
+    async with LocalServer() as server:
+        yield server

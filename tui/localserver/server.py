@@ -347,11 +347,13 @@ class _Connection:
         except websockets.ConnectionClosed:
             pass
         finally:
+            ending = self.closing  # a close/abort is queued: let the sender carry it out
             self.closing = True
             if self.response is not None and self.response.task is not None:
                 self.response.task.cancel()
             watcher.cancel()
-            # let a queued close/abort run; a client that left needs nothing more
+            if not ending:
+                sender.cancel()  # the client left: nothing more to say
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(sender, timeout=2.0)
             self.record.closed.set()
