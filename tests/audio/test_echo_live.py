@@ -73,7 +73,8 @@ class LiveClient:
         self.raw: list[np.ndarray] = []
         self.processed: list[np.ndarray] = []
         self.captured = 0
-        self.cancel_seconds = 0.0  # time spent inside on_input, for the benchmark
+        self.cancel_seconds = 0.0  # wall time spent inside on_input, for the benchmark
+        self.cancel_cpu_seconds = 0.0  # CPU time of the capture thread inside on_input
         self.cancel_frames = 0
         self.frame_costs_us: list[float] = []
         self.max_backlog = 0
@@ -120,7 +121,9 @@ class LiveClient:
         if self._path is not None:
             self.max_backlog = max(self.max_backlog, self._path.far_backlog)
             started = time.perf_counter()
+            started_cpu = time.thread_time()
             out = self._path.on_input(block)
+            self.cancel_cpu_seconds += time.thread_time() - started_cpu
             spent = time.perf_counter() - started
             self.cancel_seconds += spent
             if out.size:
@@ -154,6 +157,9 @@ class LiveRun:
     far_start: int  # capture index where the far end's echo could first arrive
     path: EchoPath | None
     client: LiveClient
+    wall_s: float  # how long the client streams ran
+    process_cpu_s: float  # CPU time of this whole process (client, room, test) meanwhile
+    erle_estimate_before_near: float | None  # the canceller's smoothed ERLE as the user starts
 
     def far_only_mask(self, from_s: float) -> np.ndarray:
         echo_e = room.frame_energies(self.echo)
@@ -181,14 +187,21 @@ def run_scene(
         client = LiveClient(sd, path, far)
         near_mark = client.when_played(near_at_s) if near_at_s is not None else None
         done = client.when_played(far.size / room.RATE + tail_s)
+        erle_estimate_before_near: float | None = None
+        wall_started = time.monotonic()
+        cpu_started = time.process_time()
         with client:
             if near_mark is not None:
                 assert near_mark.wait(far.size / room.RATE + 5.0), "playback stalled"
+                if path is not None:
+                    erle_estimate_before_near = path.erle_db
                 live.start_near()
                 assert live.near_started.wait(2.0), "the room never started the talker"
             assert done.wait(far.size / room.RATE + 10.0), "playback stalled"
             end = client.captured + round(tail_s * room.RATE)
             wait_for(lambda: client.captured >= end, 5.0, "the echo tail to be captured")
+            wall_s = time.monotonic() - wall_started
+            process_cpu_s = time.process_time() - cpu_started
         written = live.written()
         echo_written = live.echo_written()
         near_started = live.near_started_at_frame
@@ -205,7 +218,18 @@ def run_scene(
         far_start = int(first_echo[0])
     else:
         far_start = lag
-    return LiveRun(raw, processed, aligned_echo, onset, far_start, path, client)
+    return LiveRun(
+        raw,
+        processed,
+        aligned_echo,
+        onset,
+        far_start,
+        path,
+        client,
+        wall_s,
+        process_cpu_s,
+        erle_estimate_before_near,
+    )
 
 
 @pytest.fixture
