@@ -1,0 +1,164 @@
+"""The settings panel: built from the schema, validated, saved to disk, applied to the session."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from textual.widgets import Input, Select, Switch, TextArea
+
+from tests.ui.conftest import live_settings, wait_until
+from tests.ui.test_live import API_KEY, SIZE, make_app, wait_live
+from tui.app import RtApp
+from tui.config import SCHEMA, with_value
+from tui.localserver import LocalServer
+from tui.screens.settings import SettingsScreen, field_shown, slug
+
+
+async def open_settings(app: RtApp, pilot) -> SettingsScreen:  # type: ignore[no-untyped-def]
+    await pilot.press("s")
+    await wait_until(lambda: isinstance(app.screen, SettingsScreen), pilot, what="settings")
+    screen = app.screen
+    assert isinstance(screen, SettingsScreen)
+    return screen
+
+
+def field(screen: SettingsScreen, path: str):  # type: ignore[no-untyped-def]
+    return screen.query_one(f"#f-{slug(path)}")
+
+
+async def test_every_schema_field_has_an_editor(server: LocalServer, config_path: Path) -> None:
+    app = make_app(server, config_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_settings(app, pilot)
+        for spec in SCHEMA:
+            widget = field(screen, spec.path)
+            if spec.type is bool:
+                assert isinstance(widget, Switch), spec.path
+            elif spec.choices:
+                assert isinstance(widget, Select), spec.path
+            elif spec.kind == "multiline":
+                assert isinstance(widget, TextArea), spec.path
+        key_input = field(screen, "connection.api_key")
+        assert isinstance(key_input, Input) and key_input.password and key_input.value == ""
+        # Suggestions: a Select that fills the free text input.
+        suggest = screen.query_one(f"#s-{slug('session.voice')}", Select)
+        suggest.value = "verse"
+        await pilot.pause()
+        assert field(screen, "session.voice").value == "verse"
+
+
+async def test_change_save_writes_file_and_sends_session_update(
+    server: LocalServer, config_path: Path
+) -> None:
+    app = make_app(server, config_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_live(app, pilot)
+        screen = await open_settings(app, pilot)
+        field(screen, "session.voice").value = "cedar"
+        field(screen, "session.turn_detection.threshold").value = "0.7"
+        await pilot.press("ctrl+s")
+        await wait_until(lambda: not isinstance(app.screen, SettingsScreen), pilot, what="close")
+        saved = tomllib.loads(config_path.read_text())
+        assert saved["session"]["voice"] == "cedar"
+        assert saved["session"]["turn_detection"]["threshold"] == 0.7
+        assert app.settings.session.voice == "cedar"
+
+        def update_sent() -> bool:
+            updates = [e for e in server.sessions[-1].received if e["type"] == "session.update"]
+            if len(updates) < 2:  # the first one configured the connection
+                return False
+            session = updates[-1]["session"]
+            turn = session["audio"]["input"]["turn_detection"]
+            return session["audio"]["output"]["voice"] == "cedar" and turn["threshold"] == 0.7
+
+        await wait_until(update_sent, pilot, what="session.update with the new values")
+
+
+async def test_invalid_value_is_refused_and_file_unchanged(
+    server: LocalServer, config_path: Path
+) -> None:
+    config_path.parent.mkdir(parents=True)
+    config_path.write_text('[session]\nvoice = "marin"\n')
+    before = config_path.read_bytes()
+    app = make_app(server, config_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_settings(app, pilot)
+        field(screen, "session.turn_detection.threshold").value = "1.5"
+        await pilot.pause()
+        error = screen.query_one(f"#e-{slug('session.turn_detection.threshold')}")
+        assert error.has_class("-shown")
+        assert "1.5" in str(error.render())
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, SettingsScreen)  # still open
+        assert screen.errors == {"session.turn_detection.threshold": str(error.render())}
+        assert config_path.read_bytes() == before
+        # Fixing it clears the message.
+        field(screen, "session.turn_detection.threshold").value = "0.6"
+        await pilot.pause()
+        assert not error.has_class("-shown")
+        await pilot.press("escape")
+        await wait_until(lambda: not isinstance(app.screen, SettingsScreen), pilot)
+        assert config_path.read_bytes() == before
+        assert app.settings.session.turn_detection.threshold == 0.5
+
+
+async def test_turn_detection_fields_follow_the_mode(
+    server: LocalServer, config_path: Path
+) -> None:
+    app = make_app(server, config_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_settings(app, pilot)
+
+        def shown(path: str) -> bool:
+            return bool(screen.query_one(f"#row-{slug(path)}").display)
+
+        assert shown("session.turn_detection.threshold")
+        assert not shown("session.turn_detection.eagerness")
+        field(screen, "session.turn_detection.mode").value = "semantic_vad"
+        await pilot.pause()
+        assert not shown("session.turn_detection.threshold")
+        assert shown("session.turn_detection.eagerness")
+        field(screen, "session.turn_detection.mode").value = "manual"
+        await pilot.pause()
+        assert not shown("session.turn_detection.interrupt_response")
+    assert field_shown("session.voice", "manual")
+
+
+async def test_theme_preview_is_undone_by_escape_and_kept_by_save(
+    server: LocalServer, config_path: Path
+) -> None:
+    app = make_app(server, config_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_settings(app, pilot)
+        field(screen, "ui.theme").value = "calm"
+        await pilot.pause()
+        assert app.theme == "calm"  # live preview
+        await pilot.press("escape")
+        await wait_until(lambda: not isinstance(app.screen, SettingsScreen), pilot)
+        assert app.theme == "textual-dark"
+        assert not config_path.exists()
+        screen = await open_settings(app, pilot)
+        field(screen, "ui.theme").value = "high-contrast"
+        await pilot.press("ctrl+s")
+        await wait_until(lambda: not isinstance(app.screen, SettingsScreen), pilot)
+        assert app.theme == "high-contrast"
+        assert tomllib.loads(config_path.read_text())["ui"]["theme"] == "high-contrast"
+
+
+async def test_typed_api_key_is_saved_but_never_shown(
+    server: LocalServer, config_path: Path
+) -> None:
+    settings = with_value(live_settings(server.url), "connection.api_key", "sk-stored-secret")
+    app = RtApp(settings, config_path=config_path, api_key=API_KEY, audio_enabled=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_settings(app, pilot)
+        key_input = field(screen, "connection.api_key")
+        assert key_input.value == ""  # the stored key is not put on screen
+        await pilot.press("ctrl+s")  # empty keeps the stored key
+        await wait_until(lambda: not isinstance(app.screen, SettingsScreen), pilot)
+        assert tomllib.loads(config_path.read_text())["connection"]["api_key"] == (
+            "sk-stored-secret"
+        )
+        assert config_path.stat().st_mode & 0o777 == 0o600
