@@ -16,6 +16,7 @@ from tui import __version__
 from tui.errors import MissingKeyError, RtTuiError
 
 EXIT_USAGE = 2
+DEMO_KEY = "demo"
 
 # flag -> settings path it overrides
 FLAG_SETTINGS = {
@@ -135,7 +136,8 @@ def _run_app(args: argparse.Namespace, settings: Any) -> int:
 
         demo = DemoServer()
         settings = with_value(settings, "connection.url", demo.start())
-    api_key = resolve_api_key(settings)
+    # the built-in server takes any bearer token; a real key never goes to it
+    api_key = DEMO_KEY if demo is not None else resolve_api_key(settings)
     if api_key is None and not is_loopback(settings.connection.url):
         name = settings.connection.api_key_env
         raise MissingKeyError(

@@ -1,0 +1,146 @@
+"""Test helpers for the session: a change recorder to await on, and a scripted audio engine."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tui.audio.engine import AudioStatus
+from tui.audio.meter import Level
+from tui.audio.playback import PlayedItem
+from tui.changes import Change
+
+SERVER_POLL_S = 0.02
+
+
+class ChangeRecorder:
+    """The session's listener: keeps every change and lets a test await a condition."""
+
+    def __init__(self) -> None:
+        self.changes: list[Change] = []
+        self._arrived = asyncio.Condition()
+        self._pending = False
+
+    def __call__(self, change: Change) -> None:
+        self.changes.append(change)
+        if not self._pending:
+            self._pending = True
+            asyncio.get_running_loop().create_task(self._notify())
+
+    async def _notify(self) -> None:
+        async with self._arrived:
+            self._pending = False
+            self._arrived.notify_all()
+
+    def of(self, kind: type) -> list[Any]:
+        return [c for c in self.changes if isinstance(c, kind)]
+
+    async def wait_for(
+        self, predicate: Callable[[], Any], timeout: float = 10.0, what: str = ""
+    ) -> Any:
+        """Resolve when predicate() is truthy: checked after every change, and every 20 ms
+        for conditions on the server side, which no session change announces."""
+
+        async def waiter() -> Any:
+            async with self._arrived:
+                while not (result := predicate()):
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._arrived.wait(), SERVER_POLL_S)
+                return result
+
+        try:
+            return await asyncio.wait_for(waiter(), timeout)
+        except TimeoutError:
+            raise AssertionError(
+                f"timed out waiting for {what or predicate}; last changes: {self.changes[-8:]}"
+            ) from None
+
+
+@dataclass
+class ScriptedAudio:
+    """Stands in for AudioEngine where a test must control exactly what 'reached the speaker'.
+
+    `play()` queues audio; `advance(ms)` plays that much of the queue, as the output callback
+    would. Real PortAudio behaviour is covered by tests/audio and the audio e2e test.
+    """
+
+    on_capture: Callable[[bytes], None]
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    received: dict[str, float] = field(default_factory=dict)
+    played: dict[str, float] = field(default_factory=dict)
+    first_audible: dict[str, float] = field(default_factory=dict)
+    queue: list[str] = field(default_factory=list)
+    muted: bool = False
+    echo_guard: str = "off"
+    interrupts: int = 0
+    stopped: bool = False
+    input_level: Level = field(default_factory=Level)
+    output_level: Level = field(default_factory=Level)
+
+    @classmethod
+    def factory(cls, holder: list[ScriptedAudio]) -> Callable[..., ScriptedAudio]:
+        def make(**kwargs: Any) -> ScriptedAudio:
+            audio = cls(on_capture=kwargs["on_capture"], kwargs=kwargs)
+            holder.append(audio)
+            return audio
+
+        return make
+
+    def start(self) -> AudioStatus:
+        return AudioStatus("full", "")
+
+    def stop(self) -> None:
+        self.stopped = True
+
+    def reopen(self, input_device: str, output_device: str) -> AudioStatus:
+        self.kwargs.update(input_device=input_device, output_device=output_device)
+        return AudioStatus("full", "")
+
+    def play(self, item_id: str, pcm: bytes) -> None:
+        if len(pcm) % 2:
+            raise ValueError("odd byte count")
+        self.received[item_id] = self.received.get(item_id, 0.0) + len(pcm) / 48
+        self.played.setdefault(item_id, 0.0)
+        if item_id not in self.queue:
+            self.queue.append(item_id)
+
+    def advance(self, ms: float) -> None:
+        while ms > 0 and self.queue:
+            item = self.queue[0]
+            room = self.received[item] - self.played[item]
+            step = min(room, ms)
+            if step > 0:
+                self.first_audible.setdefault(item, time.monotonic())
+            self.played[item] += step
+            ms -= step
+            if self.played[item] >= self.received[item]:
+                self.queue.pop(0)
+
+    def interrupt(self) -> PlayedItem | None:
+        self.interrupts += 1
+        if not self.queue:
+            return None
+        item = self.queue[0]
+        self.queue.clear()
+        return PlayedItem(item, int(self.played[item]), int(self.received[item]))
+
+    def played_ms(self, item_id: str) -> int:
+        return int(self.played.get(item_id, 0))
+
+    def received_ms(self, item_id: str) -> int:
+        return int(self.received.get(item_id, 0))
+
+    def first_audible_at(self, item_id: str) -> float | None:
+        return self.first_audible.get(item_id)
+
+    @property
+    def audible(self) -> bool:
+        return bool(self.queue)
+
+    def capture(self, pcm: bytes) -> None:
+        """A microphone block, as the engine hands it to the session on the loop."""
+        self.on_capture(pcm)

@@ -1,0 +1,369 @@
+"""The session controller against the built-in server over real loopback websockets."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tests.oracle import check_client_event
+from tests.session.helpers import ChangeRecorder, ScriptedAudio
+from tui.changes import (
+    ConnectionChanged,
+    ConnectionState,
+    MuteChanged,
+    Notice,
+    Role,
+    TurnFinished,
+    TurnStatus,
+)
+from tui.config import Settings, with_value
+from tui.localserver import LocalServer
+from tui.localserver.faults import BAD_FRAME_KINDS, Faults
+from tui.session import Session
+
+
+TEST_KEY = "sk-test-session-0123456789abcdef"
+
+
+def settings_for(url: str, **values: Any) -> Settings:
+    settings = with_value(Settings(), "connection.url", url)
+    for path, value in values.items():
+        settings = with_value(settings, path.replace("__", "."), value)
+    return settings
+
+
+def speech(ms: int, rate: int = 24000) -> bytes:
+    """A loud voiced sound (200 Hz with harmonics) the energy VAD takes for speech."""
+    t = np.arange(rate * ms // 1000) / rate
+    wave = sum(np.sin(2 * np.pi * 200 * k * t) / k for k in (1, 2, 3))
+    return (0.3 * wave / np.max(np.abs(wave)) * 32767).astype("<i2").tobytes()
+
+
+def silence(ms: int) -> bytes:
+    return bytes(48 * ms)
+
+
+def blocks(pcm: bytes, ms: int = 20) -> list[bytes]:
+    size = 48 * ms
+    return [pcm[i : i + size] for i in range(0, len(pcm), size)]
+
+
+@contextlib.asynccontextmanager
+async def running(
+    server: LocalServer,
+    *,
+    audio: list[ScriptedAudio] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    api_key: str | None = TEST_KEY,
+    **values: Any,
+) -> AsyncIterator[tuple[Session, ChangeRecorder]]:
+    recorder = ChangeRecorder()
+    session = Session(
+        settings_for(server.url, **values),
+        api_key=api_key,
+        listener=recorder,
+        audio_enabled=audio is not None,
+        audio_factory=ScriptedAudio.factory(audio) if audio is not None else None,
+        clock=clock,
+    )
+    task = asyncio.create_task(session.run())
+    try:
+        yield session, recorder
+    finally:
+        await session.stop()
+        await asyncio.wait_for(task, 10)
+
+
+def live(session: Session) -> Callable[[], bool]:
+    return lambda: session.state is ConnectionState.LIVE
+
+
+def finished(recorder: ChangeRecorder, role: Role, count: int = 1) -> Callable[[], list[Any]]:
+    def check() -> list[Any]:
+        done = [c.turn for c in recorder.of(TurnFinished) if c.turn.role is role]
+        return done if len(done) >= count else []
+
+    return check
+
+
+def received(server: LocalServer, kind: str, index: int = -1) -> list[dict[str, Any]]:
+    return [e for e in server.sessions[index].received if e["type"] == kind]
+
+
+async def test_text_turn_and_every_client_event_is_valid() -> None:
+    async with LocalServer() as server, running(server) as (session, rec):
+        await rec.wait_for(live(session), what="live")
+        session.send_text("hello there")
+        [reply] = await rec.wait_for(finished(rec, Role.ASSISTANT), what="assistant reply")
+        assert reply.status is TurnStatus.DONE
+        assert "hello there" in reply.text
+        [user] = finished(rec, Role.USER)()
+        assert user.text == "hello there"
+        assert [t.role for t in session.conversation.turns] == [Role.USER, Role.ASSISTANT]
+        for event in server.sessions[0].received:
+            check_client_event(event)
+        first = server.sessions[0].received[0]
+        assert first["type"] == "session.update"
+        assert first["session"]["audio"]["output"]["voice"] == "marin"
+        assert session.stats.session_usage.output_tokens > 0
+        assert session.stats.session_usage.cost_usd > 0
+
+
+async def test_voice_turn_gets_the_parrot_reply_played() -> None:
+    audio: list[ScriptedAudio] = []
+    async with LocalServer() as server, running(server, audio=audio) as (session, rec):
+        await rec.wait_for(live(session), what="live")
+        for block in blocks(silence(200) + speech(800) + silence(900)):
+            audio[0].capture(block)
+        [reply] = await rec.wait_for(finished(rec, Role.ASSISTANT), what="parrot reply")
+        sent = server.sessions[0].sent_types()
+        assert "input_audio_buffer.speech_started" in sent
+        assert "input_audio_buffer.speech_stopped" in sent
+        assert "input_audio_buffer.committed" in sent
+        assert audio[0].received_ms(reply.item_id) >= 700, "the parrot plays back the speech"
+        audio[0].advance(10_000)
+        await rec.wait_for(lambda: session.stats.last_latency_ms is not None, what="latency")
+        assert session.stats.median_latency_ms is not None
+
+
+async def test_talking_over_the_reply_truncates_at_what_was_heard() -> None:
+    audio: list[ScriptedAudio] = []
+    async with LocalServer() as server, running(server, audio=audio) as (session, rec):
+        await rec.wait_for(live(session), what="live")
+        session.send_text("tell me something long please, a long long answer")
+        [reply] = await rec.wait_for(finished(rec, Role.ASSISTANT), what="reply")
+        assert audio[0].received_ms(reply.item_id) > 1000
+        audio[0].advance(700)  # 700 ms reached the speaker
+        for block in blocks(speech(600) + silence(700)):
+            audio[0].capture(block)
+        await rec.wait_for(lambda: received(server, "conversation.item.truncate"), what="trunc")
+        [truncate] = received(server, "conversation.item.truncate")
+        assert truncate["item_id"] == reply.item_id
+        assert truncate["audio_end_ms"] == 700
+        assert reply.status is TurnStatus.INTERRUPTED and reply.heard_ms == 700
+        assert received(server, "response.cancel") == [], "the reply had already finished"
+        await rec.wait_for(
+            lambda: "conversation.item.truncated" in server.sessions[0].sent_types(),
+            what="truncated",
+        )
+        assert not [e for e in server.sessions[0].sent if e["type"] == "error"]
+
+
+async def test_interrupt_key_cancels_a_running_response_and_truncates() -> None:
+    audio: list[ScriptedAudio] = []
+    async with (
+        LocalServer(realtime_factor=0.5) as server,
+        running(server, audio=audio) as (
+            session,
+            rec,
+        ),
+    ):
+        await rec.wait_for(live(session), what="live")
+        session.send_text("a reply that streams slowly")
+        item = await rec.wait_for(
+            lambda: next((i for i, ms in audio[0].received.items() if ms >= 100), None),
+            what="first audio",
+        )
+        audio[0].advance(60)
+        session.interrupt()
+        await rec.wait_for(lambda: received(server, "response.cancel"), what="cancel")
+        [truncate] = received(server, "conversation.item.truncate")
+        assert (truncate["item_id"], truncate["audio_end_ms"]) == (item, 60)
+        await rec.wait_for(
+            lambda: any(
+                e["type"] == "response.done" and e["response"]["status"] == "cancelled"
+                for e in server.sessions[0].sent
+            ),
+            what="cancelled response",
+        )
+        errors = [e for e in server.sessions[0].sent if e["type"] == "error"]
+        assert errors == []
+        turn = session.conversation.get(item)
+        assert turn is not None and turn.status is TurnStatus.INTERRUPTED
+
+
+async def test_muted_microphone_sends_nothing() -> None:
+    audio: list[ScriptedAudio] = []
+    async with LocalServer() as server, running(server, audio=audio) as (session, rec):
+        await rec.wait_for(live(session), what="live")
+        session.toggle_mute()
+        assert session.muted and audio[0].muted
+        for block in blocks(speech(500)):
+            audio[0].capture(block)
+        session.toggle_mute()
+        audio[0].capture(silence(20))
+        await rec.wait_for(
+            lambda: received(server, "input_audio_buffer.append"), what="unmuted append"
+        )
+        assert len(received(server, "input_audio_buffer.append")) == 1
+        assert [c.muted for c in rec.of(MuteChanged)] == [True, False]
+
+
+async def test_manual_mode_talk_key_starts_and_ends_a_turn() -> None:
+    audio: list[ScriptedAudio] = []
+    async with (
+        LocalServer() as server,
+        running(server, audio=audio, session__turn_detection__mode="manual") as (session, rec),
+    ):
+        await rec.wait_for(live(session), what="live")
+        audio[0].capture(speech(100))  # not talking yet: not sent
+        session.talk()
+        for block in blocks(speech(600)):
+            audio[0].capture(block)
+        session.talk()
+        [reply] = await rec.wait_for(finished(rec, Role.ASSISTANT), what="reply")
+        types = [e["type"] for e in server.sessions[0].received]
+        assert types.count("input_audio_buffer.append") == 30
+        assert types.index("input_audio_buffer.clear") < types.index("input_audio_buffer.commit")
+        assert types[-1] == "response.create"
+        assert audio[0].received_ms(reply.item_id) == pytest.approx(600, abs=1)
+
+
+async def test_drop_mid_reply_reconnects_and_restores_the_conversation() -> None:
+    async with LocalServer() as server, running(server) as (session, rec):
+        await rec.wait_for(live(session), what="live")
+        session.send_text("remember the number 42")
+        await rec.wait_for(finished(rec, Role.ASSISTANT), what="first reply")
+        server.break_next_connections(Faults(), 0)
+        server.faults.drop_after_deltas = 2
+        session.send_text("and now a reply that will be cut")
+        await rec.wait_for(
+            lambda: [t for t in session.conversation.turns if t.status is TurnStatus.CUT_OFF],
+            what="cut off turn",
+        )
+        server.faults.drop_after_deltas = None
+        await rec.wait_for(lambda: len(server.sessions) == 2 and live(session)(), what="back")
+        states = [c.state for c in rec.of(ConnectionChanged)]
+        assert ConnectionState.RECONNECTING in states
+        restored = server.sessions[1].received
+        assert restored[0]["type"] == "session.update"
+        replayed = [e["item"] for e in restored if e["type"] == "conversation.item.create"]
+        texts = [part.get("text") for item in replayed for part in item["content"]]
+        assert texts[0] == "remember the number 42"
+        assert "and now a reply that will be cut" in texts
+        assert len(session.conversation.turns) >= 4, "replayed items are not shown twice"
+        session.send_text("still there?")
+        await rec.wait_for(finished(rec, Role.ASSISTANT, 2), what="reply after reconnect")
+
+
+@pytest.mark.parametrize("code", [1001, 1011, 1012, 1013])
+async def test_close_codes_reconnect(code: int) -> None:
+    async with LocalServer() as server, running(server) as (session, rec):
+        await rec.wait_for(live(session), what="live")
+        server.faults.close_code = code
+        server.faults.close_after_deltas = 1
+        session.send_text("hi")
+        await rec.wait_for(lambda: len(server.sessions) >= 2, what="second connection")
+        server.faults.close_code = None
+        await rec.wait_for(live(session), what="live again")
+        reasons = [c.reason for c in rec.of(ConnectionChanged) if c.state.value == "reconnecting"]
+        assert any(str(code) in reason for reason in reasons)
+
+
+async def test_auth_failure_stops_with_a_clear_message() -> None:
+    async with (
+        LocalServer(faults=Faults(refuse_status=401)) as server,
+        running(server) as (
+            session,
+            rec,
+        ),
+    ):
+        await rec.wait_for(lambda: session.state is ConnectionState.OFFLINE, what="offline")
+        assert server.handshakes == [401]
+        errors = [n.text for n in rec.of(Notice) if n.level == "error"]
+        assert errors and "OPENAI_API_KEY" in errors[0]
+        server.faults.refuse_status = None
+        session.reconnect()
+        await rec.wait_for(live(session), what="live after the fix")
+
+
+async def test_every_bad_frame_is_skipped_and_the_turn_completes() -> None:
+    faults = Faults(bad_frames=list(BAD_FRAME_KINDS))
+    async with LocalServer(faults=faults) as server, running(server) as (session, rec):
+        await rec.wait_for(live(session), what="live")
+        session.send_text("survive this")
+        [reply] = await rec.wait_for(finished(rec, Role.ASSISTANT), what="reply")
+        assert reply.status is TurnStatus.DONE and "survive this" in reply.text
+        assert sum(session.bad_frames.values()) == len(BAD_FRAME_KINDS)
+        warnings = [n for n in rec.of(Notice) if "bad server frame" in n.text]
+        assert len(warnings) == len(BAD_FRAME_KINDS)
+        session.send_text("and again")
+        await rec.wait_for(finished(rec, Role.ASSISTANT, 2), what="second reply")
+
+
+async def test_audio_captured_while_disconnected_is_not_sent_later() -> None:
+    audio: list[ScriptedAudio] = []
+    async with LocalServer() as server, running(server, audio=audio) as (session, rec):
+        await rec.wait_for(live(session), what="live")
+        server.faults.close_code = 1011
+        await rec.wait_for(lambda: session.state is not ConnectionState.LIVE, what="disconnected")
+        for block in blocks(speech(400)):
+            audio[0].capture(block)
+        server.faults.close_code = None
+        await rec.wait_for(lambda: len(server.sessions) >= 2 and live(session)(), what="back")
+        audio[0].capture(silence(20))
+        await rec.wait_for(lambda: received(server, "input_audio_buffer.append"), what="append")
+        assert len(received(server, "input_audio_buffer.append")) == 1
+
+
+async def test_spend_cap_mutes_and_refuses_new_responses() -> None:
+    audio: list[ScriptedAudio] = []
+    async with (
+        LocalServer() as server,
+        running(server, audio=audio, session__spend_cap_usd=0.000001) as (session, rec),
+    ):
+        await rec.wait_for(live(session), what="live")
+        session.send_text("spend")
+        await rec.wait_for(lambda: session.capped, what="cap reached")
+        assert session.muted and rec.of(MuteChanged)[-1].reason == "spend cap reached"
+        session.send_text("more")
+        assert len(received(server, "response.create")) == 1
+        raised = with_value(session.settings, "session.spend_cap_usd", 100.0)
+        session.apply_settings(raised)
+        assert not session.capped
+
+
+async def test_handover_before_the_session_limit_keeps_the_conversation() -> None:
+    offset = [0.0]
+
+    def clock() -> float:
+        return time.monotonic() + offset[0]
+
+    async with LocalServer() as server, running(server, clock=clock) as (session, rec):
+        await rec.wait_for(live(session), what="live")
+        session.send_text("first words")
+        await rec.wait_for(finished(rec, Role.ASSISTANT), what="reply")
+        offset[0] = session.settings.connection.max_session_min * 60.0 - 60
+        await rec.wait_for(lambda: len(server.sessions) == 2, what="fresh connection")
+        await rec.wait_for(lambda: server.sessions[0].closed.is_set(), what="old closed")
+        assert not [t for t in session.conversation.turns if t.status is TurnStatus.CUT_OFF]
+        restored = server.sessions[1].received
+        assert restored[0]["type"] == "session.update"
+        assert any(e["type"] == "conversation.item.create" for e in restored)
+        assert session.state is ConnectionState.LIVE
+        assert ConnectionState.RECONNECTING not in [c.state for c in rec.of(ConnectionChanged)]
+
+
+async def test_settings_apply_in_place_with_session_update() -> None:
+    audio: list[ScriptedAudio] = []
+    async with LocalServer() as server, running(server, audio=audio) as (session, rec):
+        await rec.wait_for(live(session), what="live")
+        session.send_text("speak first")
+        await rec.wait_for(finished(rec, Role.ASSISTANT), what="reply")
+        changed = with_value(session.settings, "session.voice", "cedar")
+        changed = with_value(changed, "session.turn_detection.threshold", 0.7)
+        changed = with_value(changed, "audio.input_device", "rt_mic")
+        notes = session.apply_settings(changed)
+        assert any("next connection" in note for note in notes)
+        await rec.wait_for(lambda: len(received(server, "session.update")) == 2, what="update")
+        update = received(server, "session.update")[-1]["session"]
+        assert "voice" not in update["audio"].get("output", {}), "voice is locked after audio"
+        assert update["audio"]["input"]["turn_detection"]["threshold"] == 0.7
+        assert audio[0].kwargs["input_device"] == "rt_mic", "devices reopened in place"
+        assert len(server.sessions) == 1, "no reconnect for session fields"
