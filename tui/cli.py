@@ -148,6 +148,10 @@ def _run_app(args: argparse.Namespace, settings: Any) -> int:
     if args.resume:
         replay = history.load_turns(history.history_dir(settings), args.resume)
     config_path = Path(args.config) if args.config else default_config_path()
+    writer = None
+    if settings.history.enabled:
+        secrets = [api_key] if api_key else []
+        writer = history.HistoryWriter.for_settings(settings, secrets=secrets)
 
     from tui.app import RtApp
 
@@ -157,6 +161,7 @@ def _run_app(args: argparse.Namespace, settings: Any) -> int:
         api_key=api_key,
         audio_enabled=settings.audio.enabled,
         replay=replay,
+        history=writer,
     )
     try:
         app.run()
