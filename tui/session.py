@@ -708,10 +708,11 @@ class Session:
     # ---- usage, cost, spend cap ----------------------------------------------------
 
     def _add_usage(self, usage: dict[str, Any], model: str | None = None) -> None:
+        main_model = model is None
         model = model or self.settings.connection.model
         cost = estimate_cost(model, usage)
-        if cost is None:
-            self.stats.priced = False
+        if cost is None and main_model:
+            self.stats.priced = False  # transcription without a price entry stays uncounted
         turn_usage = Usage(
             input_tokens=int(usage.get("input_tokens") or 0),
             output_tokens=int(usage.get("output_tokens") or 0),
