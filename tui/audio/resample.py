@@ -5,6 +5,9 @@ which would add a block of latency and jitter to both paths. "LQ" (16-bit precis
 for 16-bit speech) delivers steadily from the third block with ~7 ms delay, so it is the
 default. State is kept across calls, so a signal resampled block by block equals the
 one-shot result: no clicks at the seams.
+
+soxr always runs in float32 here: its int16 mode dithers, so digital silence would come out
+as +-1 LSB noise, and silence must stay exact zeros (an interrupt is "all-zero blocks").
 """
 
 from __future__ import annotations
@@ -36,9 +39,10 @@ class StreamResampler:
             None
             if self.identity
             else soxr.ResampleStream(
-                self.in_rate, self.out_rate, 1, dtype=self.dtype.name, quality=quality
+                self.in_rate, self.out_rate, 1, dtype="float32", quality=quality
             )
         )
+        self._int16 = self.dtype == np.dtype(np.int16)
 
     @property
     def identity(self) -> bool:
@@ -48,7 +52,14 @@ class StreamResampler:
         """Resample one block (1-D, this resampler's dtype); `last` flushes the tail."""
         if self._stream is None:
             return block
-        return self._stream.resample_chunk(np.ascontiguousarray(block, dtype=self.dtype), last)
+        if not self._int16:
+            return self._stream.resample_chunk(np.ascontiguousarray(block, dtype=np.float32), last)
+        as_float = block.astype(np.float32)
+        as_float *= 1.0 / 32768.0
+        out = self._stream.resample_chunk(as_float, last)
+        out *= 32768.0
+        np.clip(out, -32768.0, 32767.0, out=out)
+        return np.rint(out).astype(np.int16)
 
     def reset(self) -> None:
         """Forget the state (after a flush/clear) so no stale tail comes out later."""
