@@ -1,0 +1,204 @@
+"""Widgets on their own: level meter, status line, conversation log, connection bar."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.ui.conftest import scripted, wait_until
+from tui.app import RtApp
+from tui.changes import (
+    ConnectionChanged,
+    ConnectionState,
+    Role,
+    SessionInfo,
+    SpeechChanged,
+    Stats,
+    StatsChanged,
+    Turn,
+    TurnFinished,
+    TurnStarted,
+    TurnStatus,
+    TurnText,
+    Usage,
+)
+from tui.config import Settings
+from tui.widgets.connection_bar import connection_text
+from tui.widgets.conversation import KEEP_TURNS, PRUNE_BATCH, render_turn
+from tui.widgets.keys import ACTIONS
+from tui.widgets.level_meter import FLOOR_DB, MeterState, bar_cells, meter_state
+from tui.widgets.status_line import StatusInputs, format_duration, status_markup
+
+SIZE = (100, 32)
+
+
+def test_bar_cells_use_eighths() -> None:
+    assert bar_cells(FLOOR_DB, 10) == " " * 10
+    assert bar_cells(0.0, 10) == "█" * 10
+    half = bar_cells(-30.0, 10)
+    assert half == "█████     "
+    assert bar_cells(-30.0 + 60 / 80, 10)[5] == "▏"  # one eighth of a cell more
+    assert all(len(bar_cells(db, 17)) == 17 for db in (-90, -59.9, -12.3, 0, 5))
+
+
+def test_meter_state_priority() -> None:
+    kwargs = {"has_input": True, "user_speaking": True, "assistant_audible": True}
+    assert meter_state(muted=True, **kwargs) is MeterState.MUTED
+    assert meter_state(muted=False, **kwargs) is MeterState.USER_SPEAKING
+    assert (
+        meter_state(has_input=True, muted=False, user_speaking=False, assistant_audible=True)
+        is MeterState.ASSISTANT_SPEAKING
+    )
+    assert (
+        meter_state(has_input=False, muted=False, user_speaking=False, assistant_audible=False)
+        is MeterState.NO_INPUT
+    )
+
+
+async def test_meter_peak_hold_falls_after_a_second(tmp_path: Path) -> None:
+    now = [100.0]
+    app = RtApp(
+        Settings(),
+        config_path=tmp_path / "c.toml",
+        session_factory=scripted(level=(-30.0, -10.0)),
+        monotonic=lambda: now[0],
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        meter = app.meter
+        await wait_until(lambda: meter.level_db == -30.0, pilot, what="a sampled level")
+        assert meter.peak_db == -10.0
+        assert meter.state is MeterState.LISTENING
+        assert "-30.0 dBFS" in str(meter.render())
+        meter.sample((-40.0, -35.0))
+        assert meter.peak_db == -10.0  # held
+        now[0] += 2.0  # one second past the hold: falls at 20 dB/s
+        meter.sample((-40.0, -35.0))
+        assert meter.peak_db == -30.0
+
+
+def test_status_line_text() -> None:
+    stats = Stats(last_latency_ms=812, latencies_ms=[700, 812, 900], session_started=10.0)
+    stats.turn_usage = Usage(300, 120, 0.0123)
+    stats.session_usage = Usage(10_000, 2_034, 4.1)
+    stats.rate_limits = {"requests": {"remaining": 48, "limit": 50}}
+    stats.handover_in_s = 130
+    text = status_markup(StatusInputs(stats, now=10.0 + 3725, spend_cap_usd=5.0)).plain
+    assert "812 ms (p50 812)" in text
+    assert "1:02:05" in text
+    assert "turn ≈$0.012 420 tok" in text and "total ≈$4.10 12.0k tok" in text
+    assert "requests 48/50" in text
+    assert "82% of $5 cap" in text
+    assert "handover in 02:10" in text
+    stats.session_usage.cost_usd = 5.0
+    capped = status_markup(StatusInputs(stats, now=0, spend_cap_usd=5.0, mute_reason="")).plain
+    assert "spend cap $5 reached: mic muted" in capped
+    assert format_duration(59) == "00:59"
+
+
+def test_status_line_without_prices_or_data() -> None:
+    text = status_markup(StatusInputs(Stats(priced=False), now=0.0)).plain
+    assert "latency —" in text and "(no price)" in text and "≈" not in text
+
+
+def test_turn_rendering_markers_and_no_markup() -> None:
+    stamp = lambda _: "12:00:00"  # noqa: E731
+    turn = Turn("a", Role.ASSISTANT, text="[b]not bold[/b]", status=TurnStatus.INTERRUPTED)
+    turn.audio_ms, turn.heard_ms = 5100, 2300
+    plain = render_turn(turn, stamp).plain
+    assert "heard 2.3 s of 5.1 s" in plain and "[b]not bold[/b]" in plain
+    failed = Turn("b", Role.USER, status=TurnStatus.FAILED, reason="transcription failed")
+    assert "✗ failed: transcription failed" in render_turn(failed, stamp).plain
+    cut = Turn("c", Role.ASSISTANT, text="half", status=TurnStatus.CUT_OFF, reason="lost")
+    assert "⚡ cut off lost" in render_turn(cut, stamp).plain
+    replayed = Turn("d", Role.USER, text="old", status=TurnStatus.DONE, replayed=True)
+    assert "↺ replayed" in render_turn(replayed, stamp).plain
+    streaming = Turn("e", Role.ASSISTANT, text="partial")
+    assert render_turn(streaming, stamp).plain.endswith("partial ▍")
+
+
+def test_connection_text() -> None:
+    info = SessionInfo("wss://api.openai.com/v1/realtime", "gpt-realtime-2", "marin")
+    change = ConnectionChanged(ConnectionState.RECONNECTING, "connection lost", 3, 4.0)
+    text = connection_text(change, info, 3.4).plain
+    assert text.startswith("◌ reconnecting (attempt 3, retry in 3 s)")
+    assert "api.openai.com" in text and "gpt-realtime-2" in text and "marin" in text
+    assert text.endswith("connection lost")
+
+
+async def test_deltas_are_batched_and_shown(tmp_path: Path) -> None:
+    turn = Turn("a1", Role.ASSISTANT, started_at=1.0)
+    app = RtApp(Settings(), config_path=tmp_path / "c.toml", session_factory=scripted())
+    async with app.run_test(size=SIZE) as pilot:
+        log = app.conversation_log
+        app._on_change(TurnStarted(turn))
+        await pilot.pause()
+        view = log.view_for("a1")
+        assert view is not None
+        renders = []
+        original = view.refresh_turn
+        view.refresh_turn = lambda: (renders.append(1), original())[1]  # type: ignore[method-assign]
+        for word in ["one ", "two ", "three ", "four ", "five"]:
+            turn.text += word
+            app._on_change(TurnText(turn))
+        assert renders == []  # nothing repainted per delta
+        await wait_until(lambda: "four five" in str(view.render()), pilot, what="flush")
+        assert len(renders) == 1
+        turn.status = TurnStatus.DONE
+        app._on_change(TurnFinished(turn))
+        assert "▍" not in str(view.render())
+
+
+async def test_two_thousand_turns_are_pruned(tmp_path: Path) -> None:
+    turns = [
+        Turn(f"t{i}", Role.USER if i % 2 else Role.ASSISTANT, text=f"turn {i}", started_at=1.0)
+        for i in range(2000)
+    ]
+    script = [TurnStarted(t) for t in turns]
+    app = RtApp(Settings(), config_path=tmp_path / "c.toml", session_factory=scripted(script))
+    async with app.run_test(size=SIZE) as pilot:
+        log = app.conversation_log
+        await wait_until(lambda: log.view_for("t1999") is not None, pilot, what="newest turn")
+        await pilot.pause()
+        assert log.mounted_turns < KEEP_TURNS + PRUNE_BATCH
+        assert len(log.query("TurnView")) == log.mounted_turns
+        assert log.view_for("t0") is None
+        assert log.hidden_turns == 2000 - log.mounted_turns
+        assert "earlier turns not shown" in str(log.query_one("#hidden-turns").render())
+        # Anchored: the newest turn is in view.
+        assert log.scroll_y == log.max_scroll_y
+        # Another turn still lands at the bottom.
+        app._on_change(TurnStarted(Turn("new", Role.USER, text="after 2000", started_at=1.0)))
+        await wait_until(lambda: log.view_for("new") is not None, pilot)
+        await pilot.pause()
+        assert log.scroll_y == log.max_scroll_y
+
+
+async def test_speech_changes_drive_the_meter_state(tmp_path: Path) -> None:
+    app = RtApp(
+        Settings(),
+        config_path=tmp_path / "c.toml",
+        session_factory=scripted(level=(-50.0, -45.0)),
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        app._on_change(SpeechChanged(user_speaking=True, assistant_audible=False))
+        await wait_until(lambda: app.meter.state is MeterState.USER_SPEAKING, pilot)
+        app._on_change(SpeechChanged(user_speaking=False, assistant_audible=True))
+        await wait_until(lambda: app.meter.state is MeterState.ASSISTANT_SPEAKING, pilot)
+        app._on_change(StatsChanged(Stats(last_latency_ms=640.0)))
+        assert "640 ms" in str(app.status_line.render())
+
+
+async def test_palette_has_a_command_for_every_action(tmp_path: Path) -> None:
+    app = RtApp(Settings(), config_path=tmp_path / "c.toml", session_factory=scripted())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        for spec in ACTIONS:
+            assert spec.title in titles or spec.name == "quit"
+        assert "Quit" in titles and "Reconnect" in titles
+        # Every binding has an id and shows in the footer.
+        ids = {binding.id for binding in app.BINDINGS}  # type: ignore[union-attr]
+        assert ids == {spec.name for spec in ACTIONS}
+        # Running one through the palette's callback reaches the session.
+        command = next(c for c in app.get_system_commands(app.screen) if c.title == "Talk")
+        command.callback()
+        assert ("talk", None) in app.session.calls  # type: ignore[union-attr]
