@@ -785,7 +785,6 @@ class _Connection:
 
     async def _stream(self, response: _Response) -> None:
         chunk = self.server.chunk_ms * BYTES_PER_MS
-        pause = self.server.chunk_ms / 1000 / self.server.realtime_factor
         if self._delta_faults(response):
             return
         ids = {
@@ -809,7 +808,7 @@ class _Connection:
                 response.deltas += 1
                 if self._delta_faults(response):
                     return
-                await asyncio.sleep(pause)
+                await asyncio.sleep(self._pause())
         else:
             words = re.findall(r"\S+\s*", response.transcript) or [response.transcript]
             for word in words:
@@ -818,8 +817,12 @@ class _Connection:
                 response.deltas += 1
                 if self._delta_faults(response):
                     return
-                await asyncio.sleep(pause / 2)
+                await asyncio.sleep(self._pause() / 2)
         self._finish_response(response, "completed", None)
+
+    def _pause(self) -> float:
+        """Seconds between deltas; read each time so a test can change the pace mid-reply."""
+        return self.server.chunk_ms / 1000 / self.server.realtime_factor
 
     def _delta_faults(self, response: _Response) -> bool:
         """Apply the per-delta fault switches; True when the connection is going away."""
