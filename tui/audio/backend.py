@@ -22,13 +22,18 @@ _module: ModuleType | None = None
 _error: str | None = None
 
 
+def _import_sounddevice() -> ModuleType:
+    """The one place the import happens (tests replace it to simulate a missing PortAudio)."""
+    return importlib.import_module("sounddevice")
+
+
 def load() -> ModuleType | None:
     """The sounddevice module, or None when PortAudio cannot be loaded (text-only mode)."""
     global _loaded, _module, _error
     if not _loaded:
         _loaded = True
         try:
-            _module = importlib.import_module("sounddevice")
+            _module = _import_sounddevice()
             _error = None
         except OSError as exc:
             _module = None
