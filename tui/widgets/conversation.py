@@ -127,6 +127,8 @@ class ConversationLog(VerticalScroll):
         self.time_format = time_format
         self._views: dict[str, TurnView] = {}
         self._dirty: set[str] = set()
+        self._pending: dict[str, Turn] = {}
+        self._mount_scheduled = False
         self.hidden_turns = 0  # pruned from the screen (still in the session's history)
 
     def compose(self):  # type: ignore[no-untyped-def]
@@ -155,16 +157,28 @@ class ConversationLog(VerticalScroll):
         self._prune()
 
     def add_turn(self, turn: Turn) -> None:
+        """Queue a new turn; turns announced in one burst (a replay) are mounted together."""
         view = self._views.get(turn.item_id)
         if view is not None:  # the same item announced again: treat as an update
             view.turn = turn
             self._dirty.add(turn.item_id)
             return
-        self.mount(self._make_view(turn))
-        self._prune()
+        self._pending[turn.item_id] = turn
+        if not self._mount_scheduled:
+            self._mount_scheduled = True
+            self.call_later(self._mount_pending)
+
+    def _mount_pending(self) -> None:
+        self._mount_scheduled = False
+        pending = list(self._pending.values())
+        self._pending.clear()
+        self.add_turns(pending)
 
     def turn_changed(self, turn: Turn) -> None:
         """A delta arrived: repaint at the next flush, not now."""
+        if turn.item_id in self._pending:
+            self._pending[turn.item_id] = turn  # rendered as it is when it mounts
+            return
         view = self._views.get(turn.item_id)
         if view is None:
             self.add_turn(turn)
@@ -177,11 +191,10 @@ class ConversationLog(VerticalScroll):
         view = self._views.get(turn.item_id)
         if view is None:
             self.add_turn(turn)
-            view = self._views.get(turn.item_id)
-        if view is not None:
-            view.turn = turn
-            self._dirty.discard(turn.item_id)
-            view.refresh_turn()
+            return
+        view.turn = turn
+        self._dirty.discard(turn.item_id)
+        view.refresh_turn()
 
     def flush(self) -> None:
         if not self._dirty:
@@ -198,6 +211,7 @@ class ConversationLog(VerticalScroll):
             view.remove()
         self._views.clear()
         self._dirty.clear()
+        self._pending.clear()
         self.hidden_turns = 0
         self._count_hidden(0)
 
