@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import tempfile
 import wave
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +33,12 @@ TIMEOUT = 5.0
 class RawClient:
     """A bare websockets client of the Realtime protocol, as any third-party client would be."""
 
-    def __init__(self, ws: ClientConnection, *, skip_frames: list[str | bytes] | None = None):
+    def __init__(self, ws: ClientConnection) -> None:
         self.ws = ws
         self.events: list[dict[str, Any]] = []
         self.bad_frames: list[str | bytes] = []
-        # frames that are allowed to be invalid (the injected faults)
-        self.skip_frames = skip_frames
+        # says which frames were injected on purpose (they may be invalid)
+        self.injected: Callable[[str | bytes], bool] | None = None
 
     @classmethod
     async def connect(cls, url: str, *, model: str = "gpt-realtime", **kwargs: Any) -> RawClient:
@@ -64,7 +65,7 @@ class RawClient:
         """The next valid event; injected bad frames are collected in `bad_frames`."""
         while True:
             frame = await asyncio.wait_for(self.ws.recv(), timeout)
-            if self.skip_frames is not None and frame in self.skip_frames:
+            if self.injected is not None and self.injected(frame):
                 self.bad_frames.append(frame)
                 continue
             check_server_event(frame)
