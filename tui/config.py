@@ -106,8 +106,9 @@ OUTPUT_MODALITIES: tuple[str, ...] = ("audio", "text")
 NOISE_REDUCTIONS: tuple[str, ...] = ("off", "near_field", "far_field")
 TURN_DETECTION_MODES: tuple[str, ...] = ("server_vad", "semantic_vad", "manual")
 EAGERNESS: tuple[str, ...] = ("auto", "low", "medium", "high")
-# The echo issue extends this with "aec" once the canceller exists.
-ECHO_GUARDS: tuple[str, ...] = ("half_duplex", "off")
+# aec: WebRTC echo cancellation (falls back to half_duplex when it cannot load);
+# half_duplex: the mic is not sent while the assistant is audible; off: headphones.
+ECHO_GUARDS: tuple[str, ...] = ("aec", "half_duplex", "off")
 
 
 # --------------------------------------------------------------------------- settings values
@@ -155,7 +156,7 @@ class AudioSettings:
     input_device: str = ""
     output_device: str = ""
     block_ms: int = 20
-    echo_guard: str = "half_duplex"
+    echo_guard: str = "aec"
 
 
 @dataclass
@@ -224,6 +225,7 @@ class FieldSpec:
     secret: bool = False
     kind: str = "text"
     non_empty: bool = False  # an empty string is not allowed
+    choice_help: tuple[tuple[str, str], ...] = ()  # (choice, one line on when to use it)
 
     @property
     def table(self) -> str:
@@ -262,7 +264,8 @@ class FieldSpec:
             text = "an ISO-639-1 code such as en, or empty"
         elif self.suggestions:
             shown = ", ".join(self.suggestions[:10])
-            more = ", …" if len(self.suggestions) > 10 else ""
+            extra = len(self.suggestions) - 10
+            more = f" and {extra} more" if extra > 0 else ""
             text = f"any name, e.g. {shown}{more}"
         elif self.non_empty:
             text = "a non-empty string"
@@ -327,8 +330,12 @@ SCHEMA: tuple[FieldSpec, ...] = (
               "Stop answering once the estimated session cost reaches this (US dollars).",
               optional=True, minimum=0.0),
     FieldSpec("session.turn_detection.mode", str, "server_vad", _T,
-              "Who decides the end of your turn: server VAD, semantic VAD, or you (manual).",
-              choices=TURN_DETECTION_MODES),
+              "Who decides that your turn has ended.",
+              choices=TURN_DETECTION_MODES, choice_help=(
+                  ("server_vad", "the server, after a pause of silence_duration_ms"),
+                  ("semantic_vad", "the server, from what you said (see eagerness)"),
+                  ("manual", "press the talk key to start and to end your turn"),
+              )),
     FieldSpec("session.turn_detection.threshold", float, 0.5, _T,
               "server_vad: loudness needed to count as speech (higher = louder).",
               minimum=0.0, maximum=1.0),
@@ -354,9 +361,13 @@ SCHEMA: tuple[FieldSpec, ...] = (
     FieldSpec("audio.block_ms", int, 20, _A,
               "Audio block size (ms): smaller = lower latency, more CPU.",
               minimum=10, maximum=100),
-    FieldSpec("audio.echo_guard", str, "half_duplex", _A,
-              "Keep the assistant's voice out of the mic: mute it while it speaks, or off.",
-              choices=ECHO_GUARDS),
+    FieldSpec("audio.echo_guard", str, "aec", _A,
+              "Keep the assistant's voice out of the microphone.",
+              choices=ECHO_GUARDS, choice_help=(
+                  ("aec", "cancel the echo, so you can talk over the assistant on laptop speakers"),
+                  ("half_duplex", "mute the mic while the assistant is audible"),
+                  ("off", "send the mic unchanged (headphones)"),
+              )),
     FieldSpec("ui.theme", str, "textual-dark", _U,
               "Colour theme.", suggestions=THEMES, non_empty=True),
     FieldSpec("ui.show_events", bool, False, _U,
@@ -916,6 +927,7 @@ def example_toml() -> str:
         lines += ["", f"# {specs[0].section}", f"[{table}]"]
         for spec in specs:
             lines.append(f"# {spec.help}")
+            lines += [f"#   {choice}: {text}" for choice, text in spec.choice_help]
             default = "empty" if spec.default is None else _toml_value(spec.default)
             lines.append(f"# Allowed: {spec.allowed()}. Default: {default}.")
             if spec.default is None:

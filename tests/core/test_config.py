@@ -81,6 +81,8 @@ def test_schema_is_self_describing() -> None:
         assert spec.type in (str, int, float, bool), spec.path
         if spec.choices:
             assert spec.default in spec.choices, spec.path
+        if spec.choice_help:
+            assert tuple(choice for choice, _ in spec.choice_help) == spec.choices, spec.path
         if spec.default is None:
             assert spec.optional, spec.path
 
@@ -616,7 +618,9 @@ def test_example_documents_every_key_with_its_default() -> None:
         path = f"{table}.{key}"
         if " = " in body and path in {spec.path for spec in SCHEMA}:
             spec = field(path)
-            assert lines[index - 2] == f"# {spec.help}"
+            choice_lines = [f"#   {choice}: {text}" for choice, text in spec.choice_help]
+            assert lines[index - 1 - len(choice_lines) : index - 1] == choice_lines
+            assert lines[index - 2 - len(choice_lines)] == f"# {spec.help}"
             assert spec.allowed() in lines[index - 1]
             shown = "empty" if spec.default is None else config._toml_value(spec.default)
             assert f"Default: {shown}." in lines[index - 1]
