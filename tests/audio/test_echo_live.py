@@ -13,6 +13,7 @@ a plain copy at 24 kHz).
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import threading
 import time
@@ -26,7 +27,7 @@ import pytest
 
 from tests.audio import room
 from tests.audio.test_echo import vad_start_times_ms
-from tui.audio.echo import FRAME_SAMPLES, EchoPath, create_echo_path
+from tui.audio.echo import FRAME_SAMPLES, EchoPath, WebRtcEchoCanceller, create_echo_path
 
 pytestmark = pytest.mark.audio
 
@@ -156,7 +157,7 @@ class LiveRun:
     near_onset: int | None  # capture index where the near talker starts
     far_start: int  # capture index where the far end's echo could first arrive
     path: EchoPath | None
-    client: LiveClient
+    client: LiveClient | None  # None when the real AudioEngine ran the streams
     wall_s: float  # how long the client streams ran
     process_cpu_s: float  # CPU time of this whole process (client, room, test) meanwhile
     erle_estimate_before_near: float | None  # the canceller's smoothed ERLE as the user starts
@@ -168,6 +169,27 @@ class LiveRun:
         if self.near_onset is not None:
             mask[self.near_onset // FRAME_SAMPLES :] = False
         return mask
+
+
+def align_with_room(
+    raw: np.ndarray,
+    written: np.ndarray,
+    echo_written: np.ndarray,
+    near_started: int | None,
+    *,
+    echo_on: bool,
+) -> tuple[np.ndarray, int | None, int]:
+    """The room's echo in the capture timeline, the talker's onset there, and the first echo."""
+    lag = room.find_lag(written, raw)
+    aligned_echo = np.zeros(raw.size)
+    part = echo_written[: max(0, raw.size - lag)]
+    aligned_echo[lag : lag + part.size] = part
+    onset = None if near_started is None else near_started + lag
+    if not echo_on:
+        return aligned_echo, onset, lag
+    first_echo = np.flatnonzero(np.abs(aligned_echo) > 10.0 ** (-50.0 / 20.0))
+    assert first_echo.size, "no echo arrived at the microphone"
+    return aligned_echo, onset, int(first_echo[0])
 
 
 def run_scene(
@@ -207,17 +229,9 @@ def run_scene(
         near_started = live.near_started_at_frame
     raw = np.concatenate(client.raw)
     processed = np.concatenate(client.processed)
-    lag = room.find_lag(written, raw)
-    aligned_echo = np.zeros(raw.size)
-    part = echo_written[: max(0, raw.size - lag)]
-    aligned_echo[lag : lag + part.size] = part
-    onset = None if near_started is None else near_started + lag
-    if echo_gain_db > -100.0:
-        first_echo = np.flatnonzero(np.abs(aligned_echo) > 10.0 ** (-50.0 / 20.0))
-        assert first_echo.size, "no echo arrived at the microphone"
-        far_start = int(first_echo[0])
-    else:
-        far_start = lag
+    aligned_echo, onset, far_start = align_with_room(
+        raw, written, echo_written, near_started, echo_on=echo_gain_db > -100.0
+    )
     return LiveRun(
         raw,
         processed,
@@ -289,3 +303,91 @@ def test_live_headphones_user_voice_passes_within_1_db(
 
     assert raw_level > -30.0, "the talker did not reach the microphone"
     assert abs(out_level - raw_level) <= 1.0, f"raw {raw_level:.2f} dBFS, out {out_level:.2f}"
+
+
+# --- through the real audio engine ----------------------------------------------------------
+
+
+class RawTappingEchoPath(EchoPath):
+    """The real EchoPath, also keeping the mic blocks it is given (the signal `off` would send)."""
+
+    def __init__(self, canceller: Any) -> None:
+        super().__init__(canceller)
+        self.raw: list[np.ndarray] = []
+
+    def on_input(self, block: np.ndarray) -> np.ndarray:
+        self.raw.append(np.array(block, dtype=np.int16).reshape(-1))
+        return super().on_input(block)
+
+
+async def wait_until(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
+    """Poll `condition` on the loop (the engine delivers there) with a bounded timeout."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+async def test_live_through_the_audio_engine(sd: Any, speech: dict[str, np.ndarray]) -> None:
+    """10 s of echo only, then the user talks over the assistant: all through AudioEngine."""
+    from tui.audio.engine import AudioEngine
+
+    far = speech["far"][: 13 * room.RATE]
+    echo_only_s = 10.0
+    path = RawTappingEchoPath(WebRtcEchoCanceller())
+    sent: list[bytes] = []
+    engine = AudioEngine(
+        input_device="rt_mic",
+        output_device="rt_speaker",
+        echo_guard="aec",
+        on_capture=sent.append,
+        loop=asyncio.get_running_loop(),
+        echo_canceller=path,
+    )
+    with room.LiveRoom(sd, delay_ms=ROOM_DELAY_MS, near=speech["near"]) as live:
+        status = engine.start()
+        try:
+            assert status.mode == "full", status.message
+            engine.play("reply", far.tobytes())
+            await wait_until(
+                lambda: engine.played_ms("reply") >= echo_only_s * 1000, 20.0, "10 s of reply"
+            )
+            live.start_near()
+            await wait_until(
+                lambda: engine.played_ms("reply") >= far.size * 1000 // room.RATE,
+                10.0,
+                "the whole reply",
+            )
+            played_samples = sum(block.size for block in path.raw)
+            await wait_until(
+                lambda: sum(block.size for block in path.raw) >= played_samples + 0.6 * room.RATE,
+                5.0,
+                "the echo tail",
+            )
+        finally:
+            engine.stop()
+        written = live.written()
+        echo_written = live.echo_written()
+        near_started = live.near_started_at_frame
+    await asyncio.sleep(0)  # let blocks already scheduled on the loop arrive
+    raw = np.concatenate(path.raw)
+    processed = np.frombuffer(b"".join(sent), dtype="<i2")
+    usable = min(raw.size, processed.size)
+    raw, processed = raw[:usable], processed[:usable]
+    echo, onset, far_start = align_with_room(raw, written, echo_written, near_started, echo_on=True)
+    assert onset is not None
+    onset_ms = onset * 1000 // room.RATE
+
+    starts = vad_start_times_ms(processed)
+    assert vad_start_times_ms(raw[:onset]), "the raw mic must trigger the VAD (the room works)"
+    assert starts, "the user talking over the assistant was never detected"
+    assert starts[0] >= onset_ms, f"the echo triggered the VAD before the user spoke: {starts}"
+    assert starts[0] - onset_ms <= 300, f"speech_started {starts[0] - onset_ms} ms after onset"
+    echo_e = room.frame_energies(echo)
+    mask = echo_e > 10.0 ** (-50.0 / 10.0)
+    mask[: (far_start + 3 * room.RATE) // FRAME_SAMPLES] = False
+    mask[onset // FRAME_SAMPLES :] = False
+    erle = room.erle_db(raw, processed, mask)
+    assert erle >= 30.0, f"ERLE after 3 s through the engine is {erle:.1f} dB"
+    print(f"\nengine: ERLE {erle:.1f} dB, speech_started {starts[0] - onset_ms} ms after onset")
