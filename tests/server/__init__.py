@@ -37,6 +37,7 @@ class RawClient:
         self.ws = ws
         self.events: list[dict[str, Any]] = []
         self.bad_frames: list[str | bytes] = []
+        self.bad_frames_at: list[int] = []  # how many valid events came before each bad frame
         # says which frames were injected on purpose (they may be invalid)
         self.injected: Callable[[str | bytes], bool] | None = None
 
@@ -67,6 +68,7 @@ class RawClient:
             frame = await asyncio.wait_for(self.ws.recv(), timeout)
             if self.injected is not None and self.injected(frame):
                 self.bad_frames.append(frame)
+                self.bad_frames_at.append(len(self.events))
                 continue
             check_server_event(frame)
             event = json.loads(frame)
