@@ -191,8 +191,10 @@ class HistoryWriter:
         url: str = "",
         secrets: Sequence[str] = (),
         now: Callable[[], datetime] = utc_now,
+        keep_empty: bool = False,
     ) -> None:
         self.session_id = session_id
+        self._keep_empty = keep_empty
         self.directory = Path(directory)
         self._secrets = tuple(secret for secret in secrets if secret)
         self._now = now
@@ -201,17 +203,20 @@ class HistoryWriter:
         self.started = now()
         self.turns = 0
         self.path = self._create_file()
-        self._write_line(
-            {
-                "type": "session",
-                "id": session_id,
-                "started": _iso(self.started),
-                "model": model,
-                "voice": voice,
-                "url": safe_url(url) if url else "",
-                "version": FORMAT_VERSION,
-            }
-        )
+        meta = {
+            "type": "session",
+            "id": session_id,
+            "started": _iso(self.started),
+            "model": model,
+            "voice": voice,
+            "url": safe_url(url) if url else "",
+            "version": FORMAT_VERSION,
+        }
+        try:
+            self._write_line(meta)
+        except HistoryError:
+            self._discard()
+            raise
 
     @classmethod
     def for_settings(
@@ -298,14 +303,31 @@ class HistoryWriter:
         return self._fd is None
 
     def close(self) -> None:
-        """Write the end line and close; safe to call twice."""
+        """Write the end line and close; safe to call twice.
+
+        A session in which nothing was said (no turn, no recording beside it) leaves no
+        file, so `rt-tui history` lists conversations, not every start of the app.
+        """
         if self._fd is None:
+            return
+        if (
+            self.turns == 0
+            and not self._keep_empty
+            and not any(p.exists() for p in wav_paths(self))
+        ):
+            self._discard()
             return
         try:
             self._write_line({"type": "end", "ended": _iso(self._now())})
         finally:
             os.close(self._fd)
             self._fd = None
+
+    def _discard(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        self.path.unlink(missing_ok=True)
 
     def __enter__(self) -> HistoryWriter:
         return self

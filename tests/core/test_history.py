@@ -392,7 +392,7 @@ def test_history_dir_default_and_configured(isolated_env: Path) -> None:
 def test_for_settings_uses_the_configured_folder_and_meta(isolated_env: Path) -> None:
     settings = with_value(Settings(), "session.voice", "cedar")
     with HistoryWriter.for_settings(settings) as writer:
-        pass
+        writer.write_turn(TurnRecord(role="user", text="hello"))
     assert writer.path.parent == isolated_env / "data" / "rt-tui" / "history"
     meta = lines_of(writer.path)[0]
     assert meta["voice"] == "cedar" and meta["url"] == settings.connection.url
@@ -401,9 +401,31 @@ def test_for_settings_uses_the_configured_folder_and_meta(isolated_env: Path) ->
 def test_wav_paths_sit_next_to_the_transcript(tmp_path: Path) -> None:
     with HistoryWriter(tmp_path, "wav12345", now=Clock()) as writer:
         mic, assistant = wav_paths(writer)
+        mic.write_bytes(b"RIFF")  # what the recorder would leave, even if nothing was said
     assert mic == tmp_path / "2026-11-24T07-05-12_wav12345.mic.wav"
     assert assistant == tmp_path / "2026-11-24T07-05-12_wav12345.assistant.wav"
+    assert writer.path.exists()  # a recording keeps its transcript, turns or not
     assert list_sessions(tmp_path)[0].id == "2026-11-24T07-05-12_wav12345"
+
+
+def test_a_session_without_turns_leaves_no_file(tmp_path: Path) -> None:
+    with HistoryWriter(tmp_path, "quiet") as quiet:
+        assert quiet.path.exists()  # created at once: a crash still leaves its meta line
+    assert not quiet.path.exists()
+    with HistoryWriter(tmp_path, "kept", keep_empty=True) as kept:
+        pass
+    assert [s.path for s in list_sessions(tmp_path)] == [kept.path]
+    assert list_sessions(tmp_path)[0].turns == 0
+
+
+def test_a_failed_meta_line_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def full_disk(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(history.os, "fsync", full_disk)
+    with pytest.raises(HistoryError, match="No space left"):
+        HistoryWriter(tmp_path / "h", "s")
+    assert list((tmp_path / "h").iterdir()) == []
 
 
 def test_same_second_same_id_gets_a_distinct_file(tmp_path: Path) -> None:
@@ -412,7 +434,9 @@ def test_same_second_same_id_gets_a_distinct_file(tmp_path: Path) -> None:
         HistoryWriter(tmp_path, "dup", now=Clock()) as two,
     ):
         assert one.path != two.path
-    assert len(list_sessions(tmp_path)) == 2
+        one.write_turn(TurnRecord(role="user", text="one"))
+        two.write_turn(TurnRecord(role="user", text="two"))
+    assert [s.first_words for s in list_sessions(tmp_path)] == ["one", "two"]
 
 
 # --------------------------------------------------------------------------- benchmark
