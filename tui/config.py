@@ -684,8 +684,10 @@ def _flatten(data: Mapping[str, Any], *, file: str, table: str = "") -> dict[str
         path = f"{table}.{key}" if table else key
         if key not in allowed:
             where = f"[{table}]" if table else "the top level"
+            homes = [f"[{spec.table}]" for spec in SCHEMA if spec.key == key]
+            hint = f" (it belongs in {' or '.join(homes)})" if homes else ""
             raise _config_error(
-                f"unknown key {key!r} in {where}{_did_you_mean(key, allowed)}; "
+                f"unknown key {key!r} in {where}{hint or _did_you_mean(key, allowed)}; "
                 f"allowed keys: {', '.join(allowed)}",
                 file=file,
                 key=path,

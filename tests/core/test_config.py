@@ -244,6 +244,13 @@ def test_unknown_key_without_close_match_lists_allowed(tmp_path: Path) -> None:
     assert "theme, show_events" in message
 
 
+def test_key_in_the_wrong_table_says_where_it_belongs(tmp_path: Path) -> None:
+    path = write(tmp_path / "c.toml", 'voice = "ash"\n[audio]\nmode = "manual"\n')
+    assert "it belongs in [session]" in error_of(path, env={})
+    path = write(tmp_path / "c.toml", '[audio]\nmode = "manual"\n')
+    assert "'mode' in [audio] (it belongs in [session.turn_detection])" in error_of(path, env={})
+
+
 def test_scalar_where_a_table_belongs(tmp_path: Path) -> None:
     path = write(tmp_path / "c.toml", "session = 3\n")
     assert "must be a table [session]" in error_of(path, env={})
