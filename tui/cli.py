@@ -151,7 +151,11 @@ def _run_app(args: argparse.Namespace, settings: Any) -> int:
     writer = None
     if settings.history.enabled:
         secrets = [api_key] if api_key else []
-        writer = history.HistoryWriter.for_settings(settings, secrets=secrets)
+        try:
+            writer = history.HistoryWriter.for_settings(settings, secrets=secrets)
+        except history.HistoryError as error:
+            # a voice conversation is worth having even when it cannot be saved
+            print(f"rt-tui: history off for this session: {error}", file=sys.stderr)
 
     from tui.app import RtApp
 
