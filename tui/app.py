@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
@@ -95,7 +95,7 @@ class MessageBox(Input):
 
 
 class RtApp(App[int], inherit_bindings=False):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "rt-tui"
     BINDINGS = default_bindings()
     AUTO_FOCUS = "#log"
@@ -119,6 +119,7 @@ class RtApp(App[int], inherit_bindings=False):
         theme_dirs: Iterable[Path] | None = None,
         replay: Iterable[Turn] = (),
         history: Any = None,
+        list_devices: Callable[[], Sequence[Any]] | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -131,6 +132,7 @@ class RtApp(App[int], inherit_bindings=False):
         self._time_format = time_format
         self._replay = list(replay)
         self._history = history
+        self._list_devices = list_devices  # None: the settings panel asks tui.audio.devices
         self.session: SessionLike | None = None
         self._session_worker: Worker[None] | None = None
         self._startup_problems: list[str] = []
@@ -158,7 +160,7 @@ class RtApp(App[int], inherit_bindings=False):
         yield LevelMeter(id="meter", monotonic=self._monotonic)
         yield MessageBox(placeholder="Type a message: Enter sends, Escape leaves", id="message")
         yield StatusLine(id="status", monotonic=self._monotonic)
-        yield Footer()
+        yield Footer(compact=True)
 
     @property
     def conversation_log(self) -> ConversationLog:
@@ -319,7 +321,11 @@ class RtApp(App[int], inherit_bindings=False):
             return
         self._previewing_theme = True
         self.push_screen(
-            SettingsScreen(self.settings, config_path=self.config_path),
+            SettingsScreen(
+                self.settings,
+                config_path=self.config_path,
+                **({"list_devices": self._list_devices} if self._list_devices else {}),
+            ),
             self._settings_closed,
         )
 

@@ -99,7 +99,7 @@ def _text_of(value: Any) -> str:
 
 
 class SettingsScreen(ModalScreen[Settings | None]):
-    CSS_PATH = "settings.tcss"
+    CSS_PATH = Path(__file__).with_name("settings.tcss")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="settings_save", priority=True),
         Binding("escape", "cancel", "Close without saving", id="settings_cancel"),
@@ -166,17 +166,22 @@ class SettingsScreen(ModalScreen[Settings | None]):
                 "",
                 placeholder="hidden; type a new key to replace it",
                 password=True,
+                compact=True,
                 id=wid,
             )
         elif spec.type is bool:
             yield Switch(bool(value), animate=False, id=wid)
         elif spec.choices:
-            yield Select([(c, c) for c in spec.choices], value=value, allow_blank=False, id=wid)
+            yield Select(
+                [(c, c) for c in spec.choices], value=value, allow_blank=False, compact=True, id=wid
+            )
         elif spec.path == THEME_PATH:
             names = sorted(self._theme_names or self.app.available_themes)
             if value not in names:
                 names.insert(0, value)
-            yield Select([(n, n) for n in names], value=value, allow_blank=False, id=wid)
+            yield Select(
+                [(n, n) for n in names], value=value, allow_blank=False, compact=True, id=wid
+            )
         elif spec.kind == "multiline":
             yield TextArea(str(value), id=wid, soft_wrap=True, show_line_numbers=False)
         elif spec.suggestions or spec.kind == "device":
@@ -192,10 +197,11 @@ class SettingsScreen(ModalScreen[Settings | None]):
                     value=value if value in known else Select.NULL,
                     allow_blank=True,
                     prompt="choose…",
+                    compact=True,
                     id=f"s-{slug(spec.path)}",
                     classes="suggest",
                 ),
-                Input(_text_of(value), id=wid, classes="free"),
+                Input(_text_of(value), id=wid, classes="free", compact=True),
                 classes="suggest-row",
             )
         elif spec.type in (int, float):
@@ -203,10 +209,11 @@ class SettingsScreen(ModalScreen[Settings | None]):
                 _text_of(value),
                 type="integer" if spec.type is int else "number",
                 placeholder="empty = server default" if spec.optional else "",
+                compact=True,
                 id=wid,
             )
         else:
-            yield Input(_text_of(value), id=wid)
+            yield Input(_text_of(value), compact=True, id=wid)
 
     # ---- reading the form ----------------------------------------------------------
 

@@ -18,7 +18,7 @@ FLOOR_DB = -60.0
 PEAK_HOLD_S = 1.0
 PEAK_FALL_DB_PER_S = 20.0
 EIGHTHS = " ▏▎▍▌▋▊▉█"
-LABEL_WIDTH = 18
+LABEL_WIDTH = 22  # fits '◆ assistant speaking' plus a gap
 NUMBER_WIDTH = 10
 
 
@@ -110,7 +110,8 @@ class LevelMeter(Widget):
         mark, colour = _STATE_MARK[self.state]
         label = Content.from_markup(
             f"[{colour} b]$mark[/] [{colour}]$text[/]", mark=mark, text=str(self.state)
-        ).pad_right(max(0, LABEL_WIDTH - len(str(self.state)) - 2))
+        )
+        label = label.pad_right(max(0, LABEL_WIDTH - len(label.plain)))
         width = max(0, self.size.width - LABEL_WIDTH - NUMBER_WIDTH)
         if self.state in (MeterState.MUTED, MeterState.NO_INPUT) or width == 0:
             number = "" if self.state is MeterState.NO_INPUT else "   muted"

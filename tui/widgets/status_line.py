@@ -123,7 +123,7 @@ class StatusLine(Widget):
     """Re-rendered on stats changes and once a second (for the session clock)."""
 
     DEFAULT_CSS = """
-    StatusLine { height: 1; padding: 0 1; background: $panel; color: $foreground; }
+    StatusLine { height: auto; max-height: 2; padding: 0 1; background: $panel; }
     """
 
     def __init__(
@@ -153,7 +153,7 @@ class StatusLine(Widget):
         )
         if content.plain != self._content.plain:
             self._content = content
-            self.refresh()
+            self.refresh(layout=True)  # the line may wrap to a second row
         else:
             self._content = content
 

@@ -1,0 +1,66 @@
+"""SVG snapshots of the main screen and the settings panel (regenerate: --snapshot-update)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.ui.snapshot_apps import snapshot_app
+
+SIZE = (100, 32)
+
+
+async def _settle(pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.pause()
+    pilot.app.conversation_log.flush()
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("state", ["empty", "conversation", "muted", "reconnecting"])
+def test_main_screen(snap_compare, state: str) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(snapshot_app(state), terminal_size=SIZE, run_before=_settle)
+
+
+def test_main_screen_calm_theme(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(
+        snapshot_app("conversation", theme="calm"), terminal_size=SIZE, run_before=_settle
+    )
+
+
+def test_main_screen_light_theme_with_inspector(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _settle(pilot)
+        await pilot.press("e")
+        pilot.app.inspector.log_event("out", {"type": "response.create", "response": {}})
+        pilot.app.inspector.log_event(
+            "in", {"type": "response.output_audio.delta", "delta": "<3 kB audio>"}
+        )
+        await pilot.pause()
+
+    assert snap_compare(
+        snapshot_app("conversation", theme="light"), terminal_size=SIZE, run_before=run_before
+    )
+
+
+def test_settings_panel(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _settle(pilot)
+        await pilot.press("s")
+        await pilot.pause(0.1)
+        await pilot.pause()
+
+    assert snap_compare(snapshot_app("empty"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_settings_turn_detection_tab(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _settle(pilot)
+        await pilot.press("s")
+        await pilot.pause(0.1)
+        pilot.app.screen.query_one("TabbedContent").active = "tab-Turn-detection"
+        await pilot.pause()
+
+    assert snap_compare(snapshot_app("empty"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_help_screen(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(snapshot_app("empty"), terminal_size=SIZE, press=["question_mark", "_"])
