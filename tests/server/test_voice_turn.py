@@ -182,3 +182,30 @@ async def test_manual_mode_ignores_speech_until_commit() -> None:
         ]
         await client.send({"type": "response.create"})
         assert audio_of(await client.until("response.done")) == pcm
+
+
+async def test_idle_timeout_commits_the_quiet_and_asks() -> None:
+    async with (
+        LocalServer(realtime_factor=50) as server,
+        await RawClient.connect(server.url) as client,
+    ):
+        await client.recv()
+        await vad_settings(client, type="server_vad", idle_timeout_ms=200)
+        await client.send(user_text("hi"))
+        await client.send({"type": "response.create"})
+        await client.until("response.done")
+        # well before the deadline (reply playback 0.7 s + 200 ms) the client sends quiet audio
+        await client.append(silence(300))  # the quiet the server will commit
+        events = await client.until("response.done")
+        names = types(events)
+        assert names[:4] == [
+            "input_audio_buffer.timeout_triggered",
+            "input_audio_buffer.committed",
+            "conversation.item.added",
+            "conversation.item.done",
+        ]
+        timeout = events[0]
+        assert timeout["audio_end_ms"] == 300 and 0 <= timeout["audio_start_ms"] < 300
+        assert timeout["item_id"] == events[1]["item_id"]
+        transcript = events[-1]["response"]["output"][0]["content"][0]["transcript"]
+        assert transcript == "I heard only silence. Are you still there?"

@@ -11,8 +11,13 @@ the user's own audio played back (a parrot) with the transcript "I heard 2.3 s o
 per 100 ms, assistant audio one token per 50 ms; context items that were already part of the
 previous response count as cached.
 
+server_vad's idle_timeout_ms is honoured on the wall clock: that long after the end of the last
+reply's playback (response.done time + its audio duration) without speech, the server emits
+input_audio_buffer.timeout_triggered, commits the buffered (silent) audio and answers "are you
+still there?".
+
 Not simulated: tools/function calling (function items are stored, never called), MCP,
-idle_timeout_ms, G.711 formats (rejected), out-of-band responses running alongside another.
+G.711 formats (rejected), out-of-band responses running alongside another.
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from tui.localserver.faults import MAX_DURATION_REASON, Faults, bad_frame
-from tui.localserver.vad import EnergyVad, VadEvent
+from tui.localserver.vad import EnergyVad, VadEvent, level_dbfs
 from tui.localserver.voice import describe_heard, synthesize, transcribe_placeholder
 
 log = logging.getLogger("tui.localserver")
@@ -50,6 +55,7 @@ PATH = "/v1/realtime"
 RATE = 24000
 BYTES_PER_MS = RATE * 2 // 1000  # 48: PCM16 mono 24 kHz
 MIN_COMMIT_MS = 100  # the real server refuses to commit less
+QUIET_DBFS = -60.0  # user audio below this level gets "are you still there?", not a parrot
 SESSION_SECONDS = 3600
 WATCH_INTERVAL_S = 0.05
 SEMANTIC_SILENCE_MS = {"low": 1000, "medium": 500, "auto": 500, "high": 250}
@@ -242,6 +248,7 @@ class _Connection:
         self.outbox: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
         self.closing = False
         self.opened_at = time.monotonic()
+        self.idle_deadline: float | None = None  # monotonic time idle_timeout_ms fires
         self._event_counter = 0
 
     # --- plumbing -----------------------------------------------------------------------
@@ -324,6 +331,8 @@ class _Connection:
                 and time.monotonic() - self.opened_at >= faults.max_session_s
             ):
                 self.end(("close", 1001, MAX_DURATION_REASON), f"close 1001 {MAX_DURATION_REASON}")
+            elif self.idle_deadline is not None and time.monotonic() >= self.idle_deadline:
+                self._idle_timeout()
             await asyncio.sleep(WATCH_INTERVAL_S)
 
     def _close_text(self) -> str:
@@ -596,6 +605,7 @@ class _Connection:
     def _on_vad(self, event: VadEvent) -> None:
         detection = self.turn_detection or {}
         if event.kind == "started":
+            self.idle_deadline = None
             self.speech_item_id = new_id("item")
             self._drop_buffer_before(event.ms * BYTES_PER_MS)
             self.emit(
@@ -615,6 +625,40 @@ class _Connection:
         self._commit(pcm, item_id)
         if detection.get("create_response", True) and self.response is None:
             self._start_response({})
+
+    def _idle_timeout(self) -> None:
+        """No speech for idle_timeout_ms after the last reply ended: commit the quiet, answer."""
+        self.idle_deadline = None
+        detection = self.turn_detection or {}
+        if (
+            detection.get("type") != "server_vad"
+            or not detection.get("idle_timeout_ms")
+            or self.response is not None
+            or self.speech_item_id is not None
+        ):
+            return
+        item_id = new_id("item")
+        self.emit(
+            "input_audio_buffer.timeout_triggered",
+            audio_start_ms=self.buffer_start // BYTES_PER_MS,
+            audio_end_ms=self.input_bytes // BYTES_PER_MS,
+            item_id=item_id,
+        )
+        pcm = bytes(self.buffer)
+        self.buffer_start = self.input_bytes
+        self.buffer.clear()
+        self.vad.reset()
+        self._commit(pcm, item_id)
+        self._start_response({})
+
+    def _arm_idle_timeout(self, reply_audio_bytes: int) -> None:
+        detection = self.turn_detection or {}
+        idle_ms = (
+            detection.get("idle_timeout_ms") if detection.get("type") == "server_vad" else None
+        )
+        if isinstance(idle_ms, int) and idle_ms > 0:
+            playback_s = reply_audio_bytes / BYTES_PER_MS / 1000
+            self.idle_deadline = time.monotonic() + playback_s + idle_ms / 1000
 
     def _commit(self, pcm: bytes, item_id: str) -> None:
         previous = self.items[-1].id if self.items else None
@@ -756,8 +800,11 @@ class _Connection:
             if item.role != "user":
                 continue
             kinds = [part.get("type") for part in item.data.get("content", [])]
-            if "input_audio" in kinds and item.audio:
+            if "input_audio" in kinds and level_dbfs(item.audio) > QUIET_DBFS:
                 return (item.audio if "audio" in modalities else b""), describe_heard(item.audio)
+            if "input_audio" in kinds:
+                transcript = "I heard only silence. Are you still there?"
+                break
             texts = [
                 p.get("text", "") for p in item.data["content"] if p.get("type") == "input_text"
             ]
@@ -896,6 +943,7 @@ class _Connection:
             details = {"type": status, "reason": reason}
         final = self._response_object(response, status, details=details, output=[item])
         self.response = None
+        self._arm_idle_timeout(response.sent_audio)
         self.emit("response.done", response=final)
 
     def _assistant_item(self, response: _Response, status: str, *, with_content: bool):
