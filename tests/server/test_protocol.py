@@ -424,3 +424,21 @@ async def test_every_event_the_server_recorded_validates(
         check_server_event(event)
     assert [e["type"] for e in record.received] == ["conversation.item.create", "response.create"]
     assert json.loads(json.dumps(record.config)) == record.config
+
+
+async def test_a_server_bug_mid_response_ends_it_as_failed(
+    client: RawClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(text: str, count: int) -> list[str]:
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr("tui.localserver.server._split_words", broken)
+    await client.send(user_text("hello"))
+    await client.send({"type": "response.create"})
+    done = (await client.until("response.done"))[-1]["response"]
+    assert done["status"] == "failed"
+    assert done["status_details"]["error"]["type"] == "server_error"
+    # the connection carries on
+    monkeypatch.undo()
+    await client.send({"type": "response.create"})
+    assert (await client.until("response.done"))[-1]["response"]["status"] == "completed"

@@ -279,7 +279,9 @@ class _Connection:
             self.record.raw_sent.append((kind, frame))
             self.outbox.put_nowait(("raw", frame))
 
-    def error(self, message: str, *, code: str, param: str | None = None, event_id: Any = None):
+    def error(
+        self, message: str, *, code: str, param: str | None = None, event_id: Any = None
+    ) -> None:
         body: dict[str, Any] = {"type": "invalid_request_error", "code": code, "message": message}
         body["param"] = param
         body["event_id"] = event_id if isinstance(event_id, str) else None
@@ -311,6 +313,10 @@ class _Connection:
                     return
             except websockets.ConnectionClosed:
                 return
+            except Exception:  # a bug must not leave the client waiting on a silent socket
+                log.exception("local server failed to send %s", kind)
+                self.ws.transport.abort()
+                return
 
     async def _drain_then_abort(self) -> None:
         # abort() throws away unsent bytes: let the deltas before the fault reach the client
@@ -332,7 +338,10 @@ class _Connection:
             ):
                 self.end(("close", 1001, MAX_DURATION_REASON), f"close 1001 {MAX_DURATION_REASON}")
             elif self.idle_deadline is not None and time.monotonic() >= self.idle_deadline:
-                self._idle_timeout()
+                try:
+                    self._idle_timeout()
+                except Exception:  # keep watching the session limit even if this failed
+                    log.exception("local server failed on the idle timeout")
             await asyncio.sleep(WATCH_INTERVAL_S)
 
     def _close_text(self) -> str:
@@ -774,7 +783,7 @@ class _Connection:
             content_index=0,
             part=part,
         )
-        response.task = asyncio.create_task(self._stream(response))
+        response.task = asyncio.create_task(self._stream_guarded(response))
 
     def _context(self, given: Any) -> list[_Item]:
         """The items a response reads: the conversation, or response.input when given."""
@@ -829,6 +838,14 @@ class _Connection:
                 cached_text += item_text
                 cached_audio += item_audio
         return text, audio, cached_text, cached_audio
+
+    async def _stream_guarded(self, response: _Response) -> None:
+        try:
+            await self._stream(response)
+        except Exception:  # end the response visibly rather than leave it hanging
+            log.exception("local server failed while streaming %s", response.id)
+            if self.response is response and not self.closing:
+                self._finish_response(response, "failed", None)
 
     async def _stream(self, response: _Response) -> None:
         chunk = self.server.chunk_ms * BYTES_PER_MS
@@ -939,7 +956,10 @@ class _Connection:
                 previous = self.items[index - 1].id if index > 0 else None
                 self.emit("conversation.item.done", previous_item_id=previous, item=item)
         details: dict[str, Any] | None = None
-        if status != "completed":
+        if status == "failed":
+            error = {"type": "server_error", "code": "internal_error"}
+            details = {"type": "failed", "error": error}
+        elif status != "completed":
             details = {"type": status, "reason": reason}
         final = self._response_object(response, status, details=details, output=[item])
         self.response = None
