@@ -442,3 +442,30 @@ async def test_a_server_bug_mid_response_ends_it_as_failed(
     monkeypatch.undo()
     await client.send({"type": "response.create"})
     assert (await client.until("response.done"))[-1]["response"]["status"] == "completed"
+
+
+async def test_truncate_while_streaming_then_cancel() -> None:
+    """The interrupt key: truncate the playing item first, then cancel the running response."""
+    async with (
+        LocalServer(realtime_factor=1) as server,
+        await RawClient.connect(server.url) as client,
+    ):
+        await client.recv()
+        await client.send(user_text("a long enough reply to interrupt in the middle"))
+        await client.send({"type": "response.create"})
+        events = await client.until("response.output_audio.delta")
+        item_id = events[-1]["item_id"]
+        truncate = {"type": "conversation.item.truncate", "item_id": item_id, "content_index": 0}
+        # beyond what has been streamed so far: an error, as with a finished item
+        await client.send({**truncate, "audio_end_ms": 60_000})
+        assert (await client.until("error"))[-1]["error"]["param"] == "audio_end_ms"
+        await client.send({**truncate, "audio_end_ms": 50})
+        truncated = (await client.until("conversation.item.truncated"))[-1]
+        assert (truncated["item_id"], truncated["audio_end_ms"]) == (item_id, 50)
+        await client.send({"type": "response.cancel"})
+        done = (await client.until("response.done"))[-1]["response"]
+        assert done["status_details"]["reason"] == "client_cancelled"
+        await client.send({"type": "conversation.item.retrieve", "item_id": item_id})
+        content = (await client.until("conversation.item.retrieved"))[-1]["item"]["content"][0]
+        assert content["transcript"] == ""
+        assert len(base64.b64decode(content["audio"])) == 50 * BYTES_PER_MS

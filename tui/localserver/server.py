@@ -516,7 +516,11 @@ class _Connection:
         content_index = _require(data, "content_index", int)
         audio_end_ms = _require(data, "audio_end_ms", int)
         parts = item.data.get("content", [])
-        if item.role != "assistant" or not any(p.get("type") == "output_audio" for p in parts):
+        response = self.response
+        # the item of a streaming response has no content part yet, but audio all the same
+        active = response is not None and response.item_id == item.id and response.is_audio
+        has_audio = active or any(p.get("type") == "output_audio" for p in parts)
+        if item.role != "assistant" or not has_audio:
             raise _ClientError(
                 f"Item {item.id!r} is not an assistant message with audio; only those can be "
                 "truncated.",
@@ -529,8 +533,6 @@ class _Connection:
                 code="invalid_value",
                 param="content_index",
             )
-        response = self.response
-        active = response is not None and response.item_id == item.id
         audio_ms = (response.sent_audio if active else len(item.audio)) // BYTES_PER_MS
         if audio_end_ms < 0 or audio_end_ms > audio_ms:
             raise _ClientError(
@@ -540,7 +542,7 @@ class _Connection:
                 param="audio_end_ms",
             )
         if active:
-            response.truncate_ms = audio_end_ms
+            response.truncate_ms = audio_end_ms  # applied when the response ends
         item.audio = item.audio[: audio_end_ms * BYTES_PER_MS]
         for part in parts:
             if part.get("type") == "output_audio":
