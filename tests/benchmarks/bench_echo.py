@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from tests.audio import room
-from tests.audio.test_echo import RecordingCanceller, through_echo_path
+from tests.audio.test_echo import RecordingCanceller, through_echo_path, vad_start_times_ms
 from tests.audio.test_echo_live import run_scene
 from tui.audio.echo import FRAME_SAMPLES, EchoPath, WebRtcEchoCanceller, create_echo_path
 
@@ -127,6 +127,46 @@ def frame_wait_ms(block: int, blocks: int = 500) -> tuple[float, float]:
         left_at.extend([delivered] * out.size)
     waits = (np.array(left_at) - np.array(arrived_at[: len(left_at)])) / 24.0
     return float(waits.mean()), float(waits.max())
+
+
+def test_user_voice_while_the_assistant_speaks(speech: dict[str, np.ndarray]) -> None:
+    """How much of a voice talking over the assistant gets through, with and without echo."""
+    near = speech["near"]
+    far = np.concatenate((speech["far"], speech["far"]))
+    print("\nUser talking over the assistant (offline room, user at the echo's level):")
+    print("  echo path | user starts at | level change | worst 100 ms | speech_started after")
+    for echo_gain_db, label in ((-6.0, "-6 dB room"), (-200.0, "headphones")):
+        for onset_s in (2.0, 4.0, 6.0, 10.0, 20.0):
+            scene = room.echo_scene(
+                far[: round((onset_s + 7.0) * room.RATE)],
+                echo_gain_db=echo_gain_db,
+                near=near,
+                near_onset_s=onset_s,
+            )
+            assert scene.near_onset is not None
+            path, _ = create_echo_path("aec")
+            assert path is not None
+            processed = through_echo_path(path, scene.far, scene.mic)
+            talk = slice(scene.near_onset, scene.near_onset + near.size)
+            delay = 223  # AEC3's own delay (see test_latency_added_to_the_mic_path)
+            clean = scene.near[talk]  # what the user said, without echo or noise
+            out = room.as_float(processed[talk.start + delay : talk.stop + delay])
+            # Least-squares gain of the user's voice in the output: the echo residual and
+            # noise are uncorrelated with it.
+            gain_db = 20.0 * np.log10(max(float(np.dot(out, clean) / np.dot(clean, clean)), 1e-6))
+            clean_e = room.frame_energies(clean, 2400)
+            out_e = room.frame_energies(out, 2400)
+            loud = clean_e > 10.0 ** (-40.0 / 10.0)
+            worst = 10.0 * np.log10(max(float(np.min(out_e[loud] / clean_e[loud])), 1e-12))
+            onset_ms = scene.near_onset * 1000 // room.RATE
+            later = [
+                start - onset_ms for start in vad_start_times_ms(processed) if start >= onset_ms
+            ]
+            heard = f"{later[0]} ms" if later else "never"
+            print(
+                f"  {label:>10} | {onset_s:>11.0f} s | {gain_db:>+9.1f} dB | {worst:>+9.1f} dB"
+                f" | {heard}"
+            )
 
 
 @pytest.fixture

@@ -24,6 +24,13 @@ block is not a multiple of 240 samples, `on_input` holds back the remainder unti
 completes the frame: the processed stream then trails the captured one by less than 240 samples
 (< 10 ms of audio), and the held samples leave with the next capture callback (measured with
 441-sample blocks: 4.9 ms on average). With 240- or 480-sample blocks nothing is held.
+
+Known limits of AEC3 (measured, tests/benchmarks/bench_echo.py): a voice talking over the
+assistant is attenuated by about 6-8 dB but detected within ~150 ms. With headphones (no echo
+path) the filter never converges, and until AEC3 has heard about 10-20 s of assistant audio it
+suppresses a voice talking over the assistant (detected 1-4 s late in the first 6 s); answering
+after the assistant stops is unaffected. livekit's newer AEC3 behaves the same. Headphone
+users lose nothing with echo_guard "off".
 """
 
 from __future__ import annotations
