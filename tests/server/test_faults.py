@@ -193,3 +193,22 @@ async def test_drop_on_first_connection_then_clean_reconnect(server: LocalServer
     assert (await second.until("response.done"))[-1]["response"]["status"] == "completed"
     await second.close()
     assert [r.ended_by for r in server.sessions] == ["abort", ""]
+
+
+async def test_drop_all_and_close_all_end_open_connections(server: LocalServer) -> None:
+    clients = [await RawClient.connect(server.url) for _ in range(2)]
+    for client in clients:
+        await client.recv()
+    await server.wait_for_session(2)
+    server.drop_all()
+    for client in clients:
+        ended, _ = await closed_by_server(client)
+        assert ended.rcvd is None
+    assert [r.ended_by for r in server.sessions] == ["abort", "abort"]
+    again = await RawClient.connect(server.url)
+    await again.recv()
+    await server.wait_for_session(3)
+    server.close_all(1012, "restarting")
+    ended, _ = await closed_by_server(again)
+    assert (ended.rcvd.code, ended.rcvd.reason) == (1012, "restarting")
+    assert server.sessions[2].ended_by == "close 1012 restarting"

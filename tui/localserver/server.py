@@ -1285,6 +1285,7 @@ class LocalServer:
         self.handshakes: list[int] = []  # HTTP status of every handshake on /v1/realtime
         self._server: Server | None = None
         self._faults_by_connection: dict[int, Faults] = {}
+        self._connections: set[_Connection] = set()
         self._session_added = asyncio.Condition()
 
     @property
@@ -1329,13 +1330,16 @@ class LocalServer:
         return self.sessions[count - 1]
 
     def drop_all(self) -> None:
-        """Abort every open connection now (no close frame), as a network failure would."""
-        for connection in list(self._server.connections if self._server else ()):
-            connection.transport.abort()
+        """Abort every open connection (no close frame), as a network failure would.
 
-    async def close_all(self, code: int, reason: str = "") -> None:
-        for connection in list(self._server.connections if self._server else ()):
-            await connection.close(code, reason)
+        Events already emitted reach the client first; nothing is emitted after."""
+        for connection in list(self._connections):
+            connection.end(("abort",), "abort")
+
+    def close_all(self, code: int, reason: str = "") -> None:
+        """Close every open connection with `code` and `reason`, after what was emitted."""
+        for connection in list(self._connections):
+            connection.end(("close", code, reason), f"close {code} {reason}".rstrip())
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         parts = urlsplit(request.path)
@@ -1386,4 +1390,8 @@ class LocalServer:
         async with self._session_added:
             self.sessions.append(record)
             self._session_added.notify_all()
-        await connection.run()
+        self._connections.add(connection)
+        try:
+            await connection.run()
+        finally:
+            self._connections.discard(connection)
