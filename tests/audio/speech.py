@@ -10,6 +10,7 @@ import time
 import wave
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soxr
@@ -104,17 +105,23 @@ class MonitorRecorder:
         self.rate = rate
         self.blocks: list[np.ndarray] = []
         self.times: list[float] = []  # monotonic time at each callback
+        self.overflows = 0  # blocks PortAudio lost because this process was too slow
+        self.total_frames = 0
         self._stream = sd.InputStream(
             device=device,
             samplerate=rate,
             channels=1,
             dtype="int16",
-            latency="low",
+            # "high" (~35 ms) rides out a busy machine without losing input.
+            latency="high",
             callback=self._callback,
         )
 
-    def _callback(self, indata: np.ndarray, frames: int, _t: object, _s: object) -> None:
+    def _callback(self, indata: np.ndarray, frames: int, _t: object, status: Any) -> None:
+        if status.input_overflow:
+            self.overflows += 1
         self.blocks.append(indata[:, 0].copy())
+        self.total_frames += frames
         self.times.append(time.monotonic())
 
     def __enter__(self) -> MonitorRecorder:
