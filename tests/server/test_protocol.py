@@ -469,3 +469,18 @@ async def test_truncate_while_streaming_then_cancel() -> None:
         content = (await client.until("conversation.item.retrieved"))[-1]["item"]["content"][0]
         assert content["transcript"] == ""
         assert len(base64.b64decode(content["audio"])) == 50 * BYTES_PER_MS
+
+
+@pytest.mark.parametrize("modality", ["audio", "text"])
+async def test_max_output_tokens_cuts_the_reply_as_incomplete(client: RawClient, modality) -> None:
+    await client.send(user_text("a sentence that needs more tokens than the limit allows"))
+    params = {"max_output_tokens": 10, "output_modalities": [modality]}
+    await client.send({"type": "response.create", "response": params})
+    done = (await client.until("response.done"))[-1]["response"]
+    assert done["status"] == "incomplete"
+    assert done["status_details"] == {"type": "incomplete", "reason": "max_output_tokens"}
+    assert done["max_output_tokens"] == 10
+    assert 0 < done["usage"]["output_tokens"] <= 10
+    assert done["output"][0]["status"] == "incomplete"
+    await client.send({"type": "response.create", "response": {"max_output_tokens": 0}})
+    assert (await client.until("error"))[-1]["error"]["param"] == "response.max_output_tokens"

@@ -211,6 +211,8 @@ class _Response:
     deltas: int = 0
     bad_frames_sent: bool = False
     truncate_ms: int | None = None
+    max_output_tokens: int | str = "inf"
+    limited: bool = False  # cut to max_output_tokens: ends "incomplete"
     task: asyncio.Task[None] | None = None
 
     @property
@@ -734,6 +736,11 @@ class _Connection:
         voice_name = voice if isinstance(voice, str) else str(voice.get("id", "custom"))
         context = self._context(params.get("input"))
         audio, transcript = self._reply(context, modalities, voice_name, output.get("speed", 1.0))
+        limit = params.get("max_output_tokens", self.config.get("max_output_tokens", "inf"))
+        _check_max_output_tokens(limit, "response.max_output_tokens")
+        limited = False
+        if isinstance(limit, int):
+            audio, transcript, limited = _fit_budget(audio, transcript, limit)
         instructions = params.get("instructions") or self.config.get("instructions") or ""
         text_in, audio_in, cached_text, cached_audio = self._input_tokens(context, instructions)
         response = _Response(
@@ -750,6 +757,8 @@ class _Connection:
             input_audio_tokens=audio_in,
             cached_text_tokens=cached_text,
             cached_audio_tokens=cached_audio,
+            max_output_tokens=limit,
+            limited=limited,
         )
         self.response = response
         self.cached_ids = {item.id for item in context} | {response.item_id}
@@ -884,7 +893,10 @@ class _Connection:
                 if self._delta_faults(response):
                     return
                 await asyncio.sleep(self._pause() / 2)
-        self._finish_response(response, "completed", None)
+        if response.limited:
+            self._finish_response(response, "incomplete", "max_output_tokens")
+        else:
+            self._finish_response(response, "completed", None)
 
     def _pause(self) -> float:
         """Seconds between deltas; read each time so a test can change the pace mid-reply."""
@@ -1019,7 +1031,7 @@ class _Connection:
             "object": "realtime.response",
             "conversation_id": self.conversation_id if response.in_conversation else None,
             "output_modalities": response.modalities,
-            "max_output_tokens": self.config.get("max_output_tokens", "inf"),
+            "max_output_tokens": response.max_output_tokens,
             "audio": {"output": {"format": response.output_format, "voice": response.voice}},
             "metadata": response.metadata,
             "output": output or [],
@@ -1139,7 +1151,29 @@ def _merge_turn_detection(current: dict[str, Any] | None, update: dict[str, Any]
     return merged
 
 
+def _fit_budget(audio: bytes, transcript: str, limit: int) -> tuple[bytes, str, bool]:
+    """Cut a reply so its output tokens (audio ms/50 + text len/4) stay within `limit`."""
+    tokens = len(audio) / BYTES_PER_MS / 50 + len(transcript) / 4
+    if tokens <= limit:
+        return audio, transcript, False
+    share = limit / tokens
+    audio_ms = int(len(audio) / BYTES_PER_MS * share)
+    chars = int(len(transcript) * share) // 4 * 4
+    return audio[: audio_ms * BYTES_PER_MS], transcript[:chars], True
+
+
+def _check_max_output_tokens(value: Any, param: str) -> None:
+    if value == "inf" or (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+        return
+    raise _ClientError(
+        f"Invalid max_output_tokens {value!r}: expected a whole number from 1 to 4096 or 'inf'.",
+        code="invalid_value",
+        param=param,
+    )
+
+
 def _check_session(merged: dict[str, Any], current: dict[str, Any], audio_produced: bool) -> None:
+    _check_max_output_tokens(merged.get("max_output_tokens", "inf"), "session.max_output_tokens")
     if merged.get("output_modalities") not in (["audio"], ["text"]):
         raise _ClientError(
             f"Invalid output_modalities {merged.get('output_modalities')!r}: "
