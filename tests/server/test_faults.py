@@ -212,3 +212,18 @@ async def test_drop_all_and_close_all_end_open_connections(server: LocalServer) 
     ended, _ = await closed_by_server(again)
     assert (ended.rcvd.code, ended.rcvd.reason) == (1012, "restarting")
     assert server.sessions[2].ended_by == "close 1012 restarting"
+
+
+async def test_fail_response_after_deltas_keeps_the_connection(server: LocalServer) -> None:
+    server.faults.fail_after_deltas = 2
+    client = await start_turn(server)
+    events = await client.until("response.done")
+    assert deltas(events) == 2
+    done = events[-1]["response"]
+    assert done["status"] == "failed"
+    error = done["status_details"]["error"]
+    assert error["type"] == "server_error" and error["message"]
+    server.faults.fail_after_deltas = None
+    await client.send({"type": "response.create"})
+    assert (await client.until("response.done"))[-1]["response"]["status"] == "completed"
+    await client.close()

@@ -3,8 +3,8 @@
 A `Faults` value is read live by the running connections: change a field on `server.faults`
 and the next check point of every connection sees it. Check points are the handshake
 (`refuse_status`), each output delta of a response (`drop_after_deltas`, `close_after_deltas`,
-`bad_frames`, `extra_frames`) and a 20 Hz watcher (`close_code` with no delta count,
-`max_session_s`).
+`fail_after_deltas`, `bad_frames`, `extra_frames`) and a 20 Hz watcher (`close_code` with no
+delta count, `max_session_s`).
 
 Counts are per response: `drop_after_deltas=3` aborts the TCP connection right after the
 third audio (or text) delta of whichever response is running.
@@ -41,6 +41,7 @@ BAD_FRAME_KINDS: tuple[BadFrameKind, ...] = (
 )
 HUGE_FRAME_BYTES = 4 * 1024 * 1024
 MAX_DURATION_REASON = "maximum duration reached"
+FAILED_MESSAGE = "The server had an error while processing your request."
 
 
 @dataclass
@@ -58,6 +59,8 @@ class Faults:
       response after `bad_frames_after_deltas` deltas, between valid events.
     - `extra_frames`: raw frames (str = text frame, bytes = binary frame) sent at the same
       point, for property tests with arbitrary input.
+    - `fail_after_deltas`: after this many deltas, end the response with status "failed"
+      (`status_details.error` of type server_error); the connection stays open.
     - `max_session_s`: close with 1001 "maximum duration reached" this many seconds after
       the connection opened, as the real server does at its session limit.
     """
@@ -70,6 +73,7 @@ class Faults:
     bad_frames: list[BadFrameKind] = field(default_factory=list)
     bad_frames_after_deltas: int = 1
     extra_frames: list[str | bytes] = field(default_factory=list)
+    fail_after_deltas: int | None = None
     max_session_s: float | None = None
 
 

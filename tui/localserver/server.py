@@ -45,7 +45,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
-from tui.localserver.faults import MAX_DURATION_REASON, Faults, bad_frame
+from tui.localserver.faults import FAILED_MESSAGE, MAX_DURATION_REASON, Faults, bad_frame
 from tui.localserver.vad import EnergyVad, VadEvent, level_dbfs
 from tui.localserver.voice import describe_heard, synthesize, transcribe_placeholder
 
@@ -856,7 +856,7 @@ class _Connection:
         except Exception:  # end the response visibly rather than leave it hanging
             log.exception("local server failed while streaming %s", response.id)
             if self.response is response and not self.closing:
-                self._finish_response(response, "failed", None)
+                self._finish_response(response, "failed", "The local server had an internal error.")
 
     async def _stream(self, response: _Response) -> None:
         chunk = self.server.chunk_ms * BYTES_PER_MS
@@ -903,7 +903,7 @@ class _Connection:
         return self.server.chunk_ms / 1000 / self.server.realtime_factor
 
     def _delta_faults(self, response: _Response) -> bool:
-        """Apply the per-delta fault switches; True when the connection is going away."""
+        """Apply the per-delta fault switches; True when this response stops here."""
         faults = self.faults
         if (
             (faults.bad_frames or faults.extra_frames)
@@ -919,6 +919,9 @@ class _Connection:
                 self.emit_raw(kind, frame)
             for frame in faults.extra_frames:
                 self.emit_raw("extra", frame)
+        if faults.fail_after_deltas is not None and response.deltas >= faults.fail_after_deltas:
+            self._finish_response(response, "failed", FAILED_MESSAGE)
+            return True
         if faults.drop_after_deltas is not None and response.deltas >= faults.drop_after_deltas:
             self.end(("abort",), "abort")
             return True
@@ -971,7 +974,8 @@ class _Connection:
                 self.emit("conversation.item.done", previous_item_id=previous, item=item)
         details: dict[str, Any] | None = None
         if status == "failed":
-            error = {"type": "server_error", "code": "internal_error"}
+            # `reason` carries the error message for a failed response
+            error = {"type": "server_error", "code": "server_error", "message": reason}
             details = {"type": "failed", "error": error}
         elif status != "completed":
             details = {"type": status, "reason": reason}
