@@ -23,6 +23,9 @@ from typing import Any
 import numpy as np
 import soxr
 
+from tui.audio.echo import FRAME_SAMPLES, EchoPath
+from tui.localserver.vad import EnergyVad
+
 RATE = 24_000
 FULL_SCALE = 32768.0
 
@@ -37,6 +40,7 @@ NEAR_TEXT = (
     "Sorry to interrupt, but could you tell me about the trains to the coast instead? "
     "I need to leave early tomorrow."
 )
+ODD_BLOCKS = (480, 441, 1000)  # capture blocks that do not divide into 10 ms frames
 FAR_VOICE = "en-us"
 NEAR_VOICE = "en-gb+f3"
 
@@ -218,6 +222,55 @@ def find_lag(reference: np.ndarray, recording: np.ndarray) -> int:
     n_fft = 1 << (a.size + b.size - 1).bit_length()
     correlation = np.fft.irfft(np.fft.rfft(b, n_fft) * np.conj(np.fft.rfft(a, n_fft)), n_fft)
     return int(np.argmax(correlation[: b.size]))
+
+
+# --- running signals through the echo path -------------------------------------------------
+
+
+def through_echo_path(
+    path: EchoPath, far: np.ndarray, mic: np.ndarray, sizes: tuple[int, ...] = ODD_BLOCKS
+) -> np.ndarray:
+    """Play `far` and capture `mic` block by block, output tap before capture, like the engine."""
+    processed = []
+    start = 0
+    index = 0
+    while start < far.size:
+        size = sizes[index % len(sizes)]
+        path.on_output(far[start : start + size])
+        processed.append(path.on_input(mic[start : start + size]))
+        start += size
+        index += 1
+    return np.concatenate(processed)
+
+
+def vad_start_times_ms(pcm: np.ndarray) -> list[int]:
+    """When (input-timeline ms) the server VAD would emit speech_started, fed 10 ms at a time."""
+    vad = EnergyVad(threshold=0.5, prefix_padding_ms=300, silence_duration_ms=500)
+    emitted = []
+    for start in range(0, pcm.size - FRAME_SAMPLES + 1, FRAME_SAMPLES):
+        for event in vad.feed(pcm[start : start + FRAME_SAMPLES].tobytes()):
+            if event.kind == "started":
+                emitted.append(vad.position_ms)
+    return emitted
+
+
+def assert_voice_passes(raw: np.ndarray, processed: np.ndarray, talk: slice) -> None:
+    """The talker's level over the same span within 1 dB, and no 100 ms of it swallowed.
+
+    Levels are plain RMS over one span for both signals: a gate per signal would skip the
+    frames the canceller suppressed and hide exactly what this checks.
+    """
+    raw_part = raw[talk]
+    lag = find_lag(raw_part, processed[talk.start : talk.stop + 2400])
+    out_part = processed[talk.start + lag : talk.stop + lag]
+    raw_level = level_dbfs(raw_part)
+    out_level = level_dbfs(out_part)
+    assert abs(out_level - raw_level) <= 1.0, f"raw {raw_level:.2f} dBFS, out {out_level:.2f}"
+    raw_e = frame_energies(raw_part, 2400)
+    out_e = frame_energies(out_part, 2400)
+    loud = raw_e > 10.0 ** (-40.0 / 10.0)
+    gains = 10.0 * np.log10(out_e[loud] / raw_e[loud])
+    assert gains.min() > -6.0, f"100 ms frames of the talker cut by {np.sort(gains)[:5]} dB"
 
 
 # --- the live room --------------------------------------------------------------------------

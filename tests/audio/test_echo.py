@@ -26,9 +26,8 @@ from tui.audio.echo import (
     WebRtcEchoCanceller,
     create_echo_path,
 )
-from tui.localserver.vad import EnergyVad
 
-ODD_BLOCKS = (480, 441, 1000)
+ODD_BLOCKS = room.ODD_BLOCKS
 
 
 # --- fixtures and helpers -------------------------------------------------------------------
@@ -53,33 +52,6 @@ def near_speech(speech_cache: Path) -> np.ndarray:
     return room.render_speech(
         room.NEAR_TEXT, room.NEAR_VOICE, speech_cache, pitch=70, level_dbfs=-26.0
     )
-
-
-def through_echo_path(
-    path: EchoPath, far: np.ndarray, mic: np.ndarray, sizes: tuple[int, ...] = ODD_BLOCKS
-) -> np.ndarray:
-    """Play `far` and capture `mic` block by block, output tap before capture, like the engine."""
-    processed = []
-    start = 0
-    index = 0
-    while start < far.size:
-        size = sizes[index % len(sizes)]
-        path.on_output(far[start : start + size])
-        processed.append(path.on_input(mic[start : start + size]))
-        start += size
-        index += 1
-    return np.concatenate(processed)
-
-
-def vad_start_times_ms(pcm: np.ndarray) -> list[int]:
-    """When (input-timeline ms) the server VAD would emit speech_started, fed 10 ms at a time."""
-    vad = EnergyVad(threshold=0.5, prefix_padding_ms=300, silence_duration_ms=500)
-    emitted = []
-    for start in range(0, pcm.size - FRAME_SAMPLES + 1, FRAME_SAMPLES):
-        for event in vad.feed(pcm[start : start + FRAME_SAMPLES].tobytes()):
-            if event.kind == "started":
-                emitted.append(vad.position_ms)
-    return emitted
 
 
 def aec_path() -> EchoPath:
@@ -127,7 +99,7 @@ def test_echo_path_slices_blocks_into_continuous_frames(sizes: tuple[int, ...]) 
     far = ramp(12_000)
     mic = ramp(12_000, offset=7)
 
-    processed = through_echo_path(path, far, mic, sizes)
+    processed = room.through_echo_path(path, far, mic, sizes)
 
     whole = mic.size // FRAME_SAMPLES * FRAME_SAMPLES
     np.testing.assert_array_equal(processed, mic[:whole])
@@ -237,13 +209,13 @@ def test_echo_only_is_removed_and_never_triggers_the_vad(
     scene = room.echo_scene(far_speech[: 10 * room.RATE], delay_ms=delay_ms)
     path = aec_path()
 
-    processed = through_echo_path(path, scene.far, scene.mic)
+    processed = room.through_echo_path(path, scene.far, scene.mic)
 
     after_3s = scene.far_only_mask(from_s=3.0)
     erle = room.erle_db(scene.mic, processed, after_3s)
     assert erle >= 30.0, f"ERLE after 3 s is {erle:.1f} dB"
-    assert vad_start_times_ms(scene.mic), "the raw mic must trigger the VAD (the room works)"
-    assert vad_start_times_ms(processed) == []
+    assert room.vad_start_times_ms(scene.mic), "the raw mic must trigger the VAD (the room works)"
+    assert room.vad_start_times_ms(processed) == []
     # The canceller's own smoothed estimate tells the UI about the same figure.
     assert path.erle_db is not None
     assert path.erle_db >= 30.0
@@ -263,30 +235,11 @@ def test_double_talk_user_is_heard_within_300_ms(
     assert scene.near_onset is not None
     onset_ms = scene.near_onset * 1000 // room.RATE
 
-    processed = through_echo_path(aec_path(), scene.far, scene.mic)
+    processed = room.through_echo_path(aec_path(), scene.far, scene.mic)
 
-    starts = vad_start_times_ms(processed)
+    starts = room.vad_start_times_ms(processed)
     assert starts, "the user talking over the assistant was never detected"
     assert onset_ms <= starts[0] <= onset_ms + 300, f"first speech_started at {starts}"
-
-
-def assert_voice_passes(raw: np.ndarray, processed: np.ndarray, talk: slice) -> None:
-    """The talker's level over the same span within 1 dB, and no 100 ms of it swallowed.
-
-    Levels are plain RMS over one span for both signals: a gate per signal would skip the
-    frames the canceller suppressed and hide exactly what this checks.
-    """
-    raw_part = raw[talk]
-    lag = room.find_lag(raw_part, processed[talk.start : talk.stop + 2400])
-    out_part = processed[talk.start + lag : talk.stop + lag]
-    raw_level = room.level_dbfs(raw_part)
-    out_level = room.level_dbfs(out_part)
-    assert abs(out_level - raw_level) <= 1.0, f"raw {raw_level:.2f} dBFS, out {out_level:.2f}"
-    raw_e = room.frame_energies(raw_part, 2400)
-    out_e = room.frame_energies(out_part, 2400)
-    loud = raw_e > 10.0 ** (-40.0 / 10.0)
-    gains = 10.0 * np.log10(out_e[loud] / raw_e[loud])
-    assert gains.min() > -6.0, f"100 ms frames of the talker cut by {np.sort(gains)[:5]} dB"
 
 
 def test_headphones_user_answering_after_the_reply_passes_within_1_db(
@@ -298,9 +251,9 @@ def test_headphones_user_answering_after_the_reply_passes_within_1_db(
     scene = room.echo_scene(far, echo_gain_db=-200.0, near=near_speech, near_onset_s=6.3)
     assert scene.near_onset is not None
 
-    processed = through_echo_path(aec_path(), scene.far, scene.mic)
+    processed = room.through_echo_path(aec_path(), scene.far, scene.mic)
 
-    assert_voice_passes(
+    room.assert_voice_passes(
         scene.mic, processed, slice(scene.near_onset, scene.near_onset + near_speech.size)
     )
 
@@ -314,9 +267,9 @@ def test_headphones_barge_in_passes_within_1_db_once_aec3_knows_there_is_no_echo
     scene = room.echo_scene(far, echo_gain_db=-200.0, near=near_speech, near_onset_s=20.0)
     assert scene.near_onset is not None
 
-    processed = through_echo_path(aec_path(), scene.far, scene.mic)
+    processed = room.through_echo_path(aec_path(), scene.far, scene.mic)
 
-    assert_voice_passes(
+    room.assert_voice_passes(
         scene.mic, processed, slice(scene.near_onset, scene.near_onset + near_speech.size)
     )
 

@@ -26,7 +26,6 @@ import numpy as np
 import pytest
 
 from tests.audio import room
-from tests.audio.test_echo import assert_voice_passes, vad_start_times_ms
 from tui.audio.echo import FRAME_SAMPLES, EchoPath, WebRtcEchoCanceller, create_echo_path
 
 pytestmark = pytest.mark.audio
@@ -260,9 +259,9 @@ def test_live_echo_only_is_cancelled_and_never_triggers_the_vad(
 ) -> None:
     run = run_scene(sd, far_10s)
 
-    raw_starts = vad_start_times_ms(run.raw)
+    raw_starts = room.vad_start_times_ms(run.raw)
     assert raw_starts, "without cancellation the echo must trigger the VAD (the room works)"
-    assert vad_start_times_ms(run.processed) == []
+    assert room.vad_start_times_ms(run.processed) == []
     erle = room.erle_db(run.raw, run.processed, run.far_only_mask(from_s=3.0))
     assert erle >= 30.0, f"live ERLE after 3 s is {erle:.1f} dB"
     assert run.path is not None and run.path.erle_db is not None
@@ -274,7 +273,7 @@ def test_live_off_mode_lets_the_echo_trigger_the_vad(sd: Any, far_10s: np.ndarra
     run = run_scene(sd, far_10s[: 5 * room.RATE], mode="off")
     assert run.path is None
     np.testing.assert_array_equal(run.processed, run.raw)
-    assert len(vad_start_times_ms(run.processed)) > 0
+    assert len(room.vad_start_times_ms(run.processed)) > 0
 
 
 def test_live_double_talk_user_is_heard_within_300_ms(
@@ -284,7 +283,7 @@ def test_live_double_talk_user_is_heard_within_300_ms(
     assert run.near_onset is not None
     onset_ms = run.near_onset * 1000 // room.RATE
 
-    starts = vad_start_times_ms(run.processed)
+    starts = room.vad_start_times_ms(run.processed)
 
     assert starts, "the user talking over the assistant was never detected"
     assert starts[0] >= onset_ms, f"the echo triggered the VAD before the user spoke: {starts}"
@@ -302,7 +301,7 @@ def test_live_headphones_user_answering_after_the_reply_passes_within_1_db(
     talk = slice(run.near_onset, min(run.near_onset + near.size, run.raw.size - 2400))
 
     assert room.level_dbfs(run.raw[talk]) > -30.0, "the talker did not reach the microphone"
-    assert_voice_passes(run.raw, run.processed, talk)
+    room.assert_voice_passes(run.raw, run.processed, talk)
 
 
 # --- through the real audio engine ----------------------------------------------------------
@@ -379,8 +378,8 @@ async def test_live_through_the_audio_engine(sd: Any, speech: dict[str, np.ndarr
     assert onset is not None
     onset_ms = onset * 1000 // room.RATE
 
-    starts = vad_start_times_ms(processed)
-    assert vad_start_times_ms(raw[:onset]), "the raw mic must trigger the VAD (the room works)"
+    starts = room.vad_start_times_ms(processed)
+    assert room.vad_start_times_ms(raw[:onset]), "the raw mic must trigger the VAD (the room works)"
     assert starts, "the user talking over the assistant was never detected"
     assert starts[0] >= onset_ms, f"the echo triggered the VAD before the user spoke: {starts}"
     assert starts[0] - onset_ms <= 300, f"speech_started {starts[0] - onset_ms} ms after onset"

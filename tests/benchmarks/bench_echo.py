@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from tests.audio import room
-from tests.audio.test_echo import RecordingCanceller, through_echo_path, vad_start_times_ms
+from tests.audio.test_echo import RecordingCanceller
 from tests.audio.test_echo_live import run_scene
 from tui.audio.echo import FRAME_SAMPLES, EchoPath, WebRtcEchoCanceller, create_echo_path
 
@@ -98,7 +98,7 @@ def test_latency_added_to_the_mic_path(speech: dict[str, np.ndarray]) -> None:
     silence = np.zeros_like(mic)
     path, _ = create_echo_path("aec")
     assert path is not None
-    processed = through_echo_path(path, silence, mic, (480,))
+    processed = room.through_echo_path(path, silence, mic, (480,))
     delay = room.find_lag(mic[: processed.size], processed)
     print(f"\nAEC algorithmic delay on the mic path: {delay} samples = {delay / 24:.2f} ms")
     for size in (240, 480, 441, 1000):
@@ -146,7 +146,7 @@ def test_user_voice_while_the_assistant_speaks(speech: dict[str, np.ndarray]) ->
             assert scene.near_onset is not None
             path, _ = create_echo_path("aec")
             assert path is not None
-            processed = through_echo_path(path, scene.far, scene.mic)
+            processed = room.through_echo_path(path, scene.far, scene.mic)
             talk = slice(scene.near_onset, scene.near_onset + near.size)
             delay = 223  # AEC3's own delay (see test_latency_added_to_the_mic_path)
             clean = scene.near[talk]  # what the user said, without echo or noise
@@ -160,7 +160,9 @@ def test_user_voice_while_the_assistant_speaks(speech: dict[str, np.ndarray]) ->
             worst = 10.0 * np.log10(max(float(np.min(out_e[loud] / clean_e[loud])), 1e-12))
             onset_ms = scene.near_onset * 1000 // room.RATE
             later = [
-                start - onset_ms for start in vad_start_times_ms(processed) if start >= onset_ms
+                start - onset_ms
+                for start in room.vad_start_times_ms(processed)
+                if start >= onset_ms
             ]
             heard = f"{later[0]} ms" if later else "never"
             print(
