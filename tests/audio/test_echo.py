@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import shutil
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import pytest
 from tests.audio import room
 from tui.audio import echo
 from tui.audio.echo import (
+    FAR_QUEUE_FRAMES,
     FRAME_SAMPLES,
     EchoCanceller,
     EchoPath,
@@ -169,6 +171,72 @@ def test_reset_clears_queue_remainders_and_canceller_on_its_own_thread() -> None
     np.testing.assert_array_equal(out, np.full(240, 6, dtype=np.int16))
     np.testing.assert_array_equal(canceller.far[-1], np.full(240, 5, dtype=np.int16))
     assert path.erle_db == 12.5
+
+
+class ThreadRecordingCanceller(RecordingCanceller):
+    """Notes which thread makes each call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads: set[int] = set()
+
+    def feed_far(self, frame: np.ndarray) -> None:
+        self.threads.add(threading.get_ident())
+        super().feed_far(frame)
+
+    def process(self, frame: np.ndarray) -> np.ndarray:
+        self.threads.add(threading.get_ident())
+        return super().process(frame)
+
+    def reset(self) -> None:
+        self.threads.add(threading.get_ident())
+        super().reset()
+
+
+def test_only_the_capture_thread_touches_the_canceller_even_across_resets() -> None:
+    canceller = ThreadRecordingCanceller()
+    path = EchoPath(canceller)
+    errors: list[BaseException] = []
+    capture_thread: list[int] = []
+    produced: list[int] = []
+    go = threading.Barrier(3)
+    resets_done = threading.Event()
+
+    def output_side() -> None:
+        try:
+            go.wait()
+            for _ in range(2000):
+                path.on_output(ramp(441))
+        except BaseException as error:  # reported to the test below
+            errors.append(error)
+
+    def capture_side() -> None:
+        capture_thread.append(threading.get_ident())
+        try:
+            go.wait()
+            for _ in range(2000):
+                produced.append(path.on_input(ramp(480)).size)
+            # One more block after the last reset, which must honour it here.
+            assert resets_done.wait(10)
+            produced.append(path.on_input(ramp(480)).size)
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=output_side), threading.Thread(target=capture_side)]
+    for thread in threads:
+        thread.start()
+    go.wait()
+    for _ in range(200):
+        path.reset()  # from this (the "UI") thread while both callbacks run
+    resets_done.set()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    assert canceller.threads == set(capture_thread)
+    assert canceller.resets >= 1
+    assert sum(produced) == len(canceller.near) * FRAME_SAMPLES
+    assert path.far_backlog <= FAR_QUEUE_FRAMES
 
 
 def test_webrtc_canceller_meets_the_protocol_and_checks_frames() -> None:
