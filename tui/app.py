@@ -51,6 +51,7 @@ from tui.widgets.level_meter import LevelMeter, meter_state
 from tui.widgets.status_line import StatusLine
 
 METER_HZ = 25
+FLUSH_EVERY = 2  # transcript flush on every 2nd meter tick (12.5 Hz): one frame for both
 STOP_TIMEOUT_S = 5.0
 INPUT_MODES = ("full", "input_only")  # audio modes that capture the microphone
 
@@ -155,7 +156,7 @@ class RtApp(App[int], inherit_bindings=False):
 
     def compose(self) -> ComposeResult:
         yield ConnectionBar(id="connection", monotonic=self._monotonic)
-        yield ConversationLog(id="log", time_format=self._time_format)
+        yield ConversationLog(id="log", time_format=self._time_format, auto_flush=False)
         yield EventInspector(id="inspector")
         yield LevelMeter(id="meter", monotonic=self._monotonic)
         yield MessageBox(placeholder="Type a message: Enter sends, Escape leaves", id="message")
@@ -207,7 +208,8 @@ class RtApp(App[int], inherit_bindings=False):
         self._session_worker = self.run_worker(
             self._run_session(), name="session", group="session", exit_on_error=False
         )
-        self.set_interval(1 / METER_HZ, self._sample_level)
+        self._ticks = 0
+        self.set_interval(1 / METER_HZ, self._tick)
 
     async def _run_session(self) -> None:
         assert self.session is not None
@@ -259,11 +261,18 @@ class RtApp(App[int], inherit_bindings=False):
             case EventLogged():
                 self._inspector.log_event(change.direction, change.event)
 
-    def _sample_level(self) -> None:
-        if self.session is None:
-            return
-        self._meter.sample(self.session.input_level())
-        self._update_meter_state()
+    def _tick(self) -> None:
+        """Sample the meter and, every FLUSH_EVERY ticks, flush transcript deltas.
+
+        Both happen in one timer callback so they cost one screen update, not two.
+        """
+        self._ticks += 1
+        with self.batch_update():
+            if self._ticks % FLUSH_EVERY == 0:
+                self._log.flush()
+            if self.session is not None:
+                self._meter.sample(self.session.input_level())
+                self._update_meter_state()
 
     def _update_meter_state(self) -> None:
         has_input = (

@@ -93,6 +93,7 @@ class TurnView(Static):
     def __init__(self, turn: Turn, time_format: TimeFormat) -> None:
         self.turn = turn
         self._time_format = time_format
+        self._lines = -1  # wrapped height at the last update (-1: unknown)
         super().__init__(render_turn(turn, time_format), markup=False)
         self.add_class(f"-{turn.role}")
         self._set_status_class()
@@ -103,7 +104,12 @@ class TurnView(Static):
 
     def refresh_turn(self) -> None:
         self._set_status_class()
-        self.update(render_turn(self.turn, self._time_format))
+        content = render_turn(self.turn, self._time_format)
+        # A relayout costs ~0.1 ms per sibling: only ask for one when the height changes.
+        width = self.content_region.width
+        lines = len(content.wrap(width)) if width > 0 else -1
+        self.update(content, layout=lines != self._lines or lines < 0)
+        self._lines = lines
 
 
 class ConversationLog(VerticalScroll):
@@ -120,9 +126,11 @@ class ConversationLog(VerticalScroll):
         *,
         keep: int = KEEP_TURNS,
         time_format: TimeFormat = local_clock_time,
+        auto_flush: bool = True,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
+        self.auto_flush = auto_flush  # False: the owner calls flush() from its own timer
         self.keep = keep
         self.time_format = time_format
         self._views: dict[str, TurnView] = {}
@@ -136,7 +144,8 @@ class ConversationLog(VerticalScroll):
 
     def on_mount(self) -> None:
         self.anchor()
-        self.set_interval(1 / FLUSH_HZ, self.flush)
+        if self.auto_flush:
+            self.set_interval(1 / FLUSH_HZ, self.flush)
         self._count_hidden(0)
 
     @property
