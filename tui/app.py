@@ -39,10 +39,10 @@ from tui.changes import (
     TurnStarted,
     TurnText,
 )
-from tui.config import Settings, save_settings, with_value
+from tui.config import Settings, with_value
 from tui.errors import ConfigError, RtTuiError
 from tui.screens.help import HelpScreen
-from tui.screens.settings import SettingsScreen
+from tui.screens.settings import SettingsScreen, save_changes
 from tui.widgets.connection_bar import ConnectionBar
 from tui.widgets.conversation import ConversationLog, TimeFormat, local_clock_time
 from tui.widgets.inspector import EventInspector
@@ -413,11 +413,11 @@ class RtApp(App[int], inherit_bindings=False):
         except ConfigError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
-        self.run_worker(self._save(self.settings), group="save", exit_on_error=False)
+        self.run_worker(self._save_theme(theme.name), group="save", exit_on_error=False)
 
-    async def _save(self, settings: Settings) -> None:
+    async def _save_theme(self, name: str) -> None:
         try:
-            await asyncio.to_thread(save_settings, settings, self.config_path)
+            await asyncio.to_thread(save_changes, self.config_path, {"ui.theme": name})
         except (ConfigError, OSError) as exc:
             self.notify(f"Settings not saved: {exc}", severity="error", markup=False)
 

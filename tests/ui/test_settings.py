@@ -7,10 +7,10 @@ from pathlib import Path
 
 from textual.widgets import Input, Select, Switch, TextArea
 
-from tests.ui.conftest import live_settings, wait_until
+from tests.ui.conftest import wait_until
 from tests.ui.test_live import API_KEY, SIZE, make_app, wait_live
 from tui.app import RtApp
-from tui.config import SCHEMA, with_value
+from tui.config import SCHEMA, load_settings, with_value
 from tui.localserver import LocalServer
 from tui.screens.settings import SettingsScreen, field_shown, slug
 
@@ -62,7 +62,10 @@ async def test_change_save_writes_file_and_sends_session_update(
         saved = tomllib.loads(config_path.read_text())
         assert saved["session"]["voice"] == "cedar"
         assert saved["session"]["turn_detection"]["threshold"] == 0.7
+        # Runtime overrides (the local server's URL, audio off) are not pinned in the file.
+        assert "connection" not in saved and "audio" not in saved
         assert app.settings.session.voice == "cedar"
+        assert app.settings.connection.url == server.url
 
         def update_sent() -> bool:
             updates = [e for e in server.sessions[-1].received if e["type"] == "session.update"]
@@ -147,18 +150,34 @@ async def test_theme_preview_is_undone_by_escape_and_kept_by_save(
         assert tomllib.loads(config_path.read_text())["ui"]["theme"] == "high-contrast"
 
 
-async def test_typed_api_key_is_saved_but_never_shown(
+async def test_stored_api_key_is_kept_or_replaced_but_never_shown(
     server: LocalServer, config_path: Path
 ) -> None:
-    settings = with_value(live_settings(server.url), "connection.api_key", "sk-stored-secret")
+    config_path.parent.mkdir(parents=True)
+    config_path.write_text('[connection]\napi_key = "sk-stored-secret"\n')
+    config_path.chmod(0o600)
+    settings = load_settings(config_path, env={})
+    settings = with_value(settings, "connection.url", server.url)
     app = RtApp(settings, config_path=config_path, api_key=API_KEY, audio_enabled=False)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_settings(app, pilot)
         key_input = field(screen, "connection.api_key")
-        assert key_input.value == ""  # the stored key is not put on screen
-        await pilot.press("ctrl+s")  # empty keeps the stored key
+        assert key_input.value == "" and key_input.password  # not put on screen
+        field(screen, "session.voice").value = "sage"
+        await pilot.press("ctrl+s")  # an empty key field keeps the stored key
+        await wait_until(lambda: not isinstance(app.screen, SettingsScreen), pilot)
+        saved = tomllib.loads(config_path.read_text())
+        assert saved["connection"]["api_key"] == "sk-stored-secret"
+        assert saved["session"]["voice"] == "sage"
+
+        screen = await open_settings(app, pilot)
+        field(screen, "connection.api_key").value = "sk-replaced-secret"
+        await pilot.pause()
+        screen_text = "\n".join(s.text for s in app.screen._compositor.render_strips())
+        assert "sk-replaced-secret" not in screen_text  # masked while typed
+        await pilot.press("ctrl+s")
         await wait_until(lambda: not isinstance(app.screen, SettingsScreen), pilot)
         assert tomllib.loads(config_path.read_text())["connection"]["api_key"] == (
-            "sk-stored-secret"
+            "sk-replaced-secret"
         )
         assert config_path.stat().st_mode & 0o777 == 0o600

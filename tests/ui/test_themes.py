@@ -92,11 +92,18 @@ async def test_bad_user_theme_is_notified_once_and_app_runs(tmp_path: Path) -> N
 @pytest.mark.parametrize("name", ["nord", "calm"])
 async def test_theme_switch_persists_to_settings(tmp_path: Path, name: str) -> None:
     config_path = tmp_path / "config.toml"
-    app = RtApp(Settings(), config_path=config_path, session_factory=scripted())
+    config_path.write_text('[session]\nvoice = "cedar"\n')
+    running = with_value(Settings(), "connection.url", "ws://127.0.0.1:9/v1/realtime")
+    app = RtApp(running, config_path=config_path, session_factory=scripted())
     async with app.run_test(size=(100, 32)) as pilot:
         app.theme = name  # as the palette's theme picker does
-        await wait_until(config_path.exists, pilot, what="the config file")
-        assert tomllib.loads(config_path.read_text())["ui"]["theme"] == name
+        await wait_until(
+            lambda: "theme" in config_path.read_text(), pilot, what="the theme in the file"
+        )
+        saved = tomllib.loads(config_path.read_text())
+        assert saved["ui"]["theme"] == name
+        assert saved["session"]["voice"] == "cedar"  # the file's other keys are kept
+        assert "connection" not in saved  # the running override is not pinned
         assert app.settings.ui.theme == name
         # Role colours follow the theme (app variables resolve for every theme).
         assert app.get_css_variables()["role-user"]

@@ -27,6 +27,7 @@ from tui.config import (
     FieldSpec,
     Settings,
     get_value,
+    load_settings,
     parse_value,
     save_settings,
     with_value,
@@ -96,6 +97,23 @@ def _text_of(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
+
+
+def changed_paths(old: Settings, new: Settings) -> list[str]:
+    return [spec.path for spec in SCHEMA if get_value(old, spec.path) != get_value(new, spec.path)]
+
+
+def save_changes(path: Path, changes: dict[str, Any]) -> Path:
+    """Write `changes` onto the file's own settings, not the running ones.
+
+    The running settings also hold the environment and command-line overrides (--demo's
+    loopback URL, --voice, RT_TUI_* variables); saving those would pin them in the file.
+    Blocking: call it with asyncio.to_thread. Raises ConfigError for a broken file.
+    """
+    stored = load_settings(path, env={}) if path.exists() else Settings()
+    for key, value in changes.items():
+        stored = with_value(stored, key, value)
+    return save_settings(stored, path)
 
 
 class SettingsScreen(ModalScreen[Settings | None]):
@@ -302,8 +320,9 @@ class SettingsScreen(ModalScreen[Settings | None]):
             )
             self._reveal(first)
             return
+        changes = {path: get_value(new, path) for path in changed_paths(self.settings, new)}
         try:
-            await asyncio.to_thread(save_settings, new, self.config_path)
+            await asyncio.to_thread(save_changes, self.config_path, changes)
         except (ConfigError, OSError) as error:
             self.notify(f"Not saved: {error}", severity="error", markup=False)
             return
