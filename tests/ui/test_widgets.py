@@ -202,3 +202,65 @@ async def test_palette_has_a_command_for_every_action(tmp_path: Path) -> None:
         command = next(c for c in app.get_system_commands(app.screen) if c.title == "Talk")
         command.callback()
         assert ("talk", None) in app.session.calls  # type: ignore[union-attr]
+
+
+async def test_log_follows_newest_unless_scrolled_up(tmp_path: Path) -> None:
+    turns = [Turn(f"t{i}", Role.USER, f"line {i}", TurnStatus.DONE, 1.0) for i in range(40)]
+    app = RtApp(
+        Settings(),
+        config_path=tmp_path / "c.toml",
+        session_factory=scripted([TurnStarted(t) for t in turns]),
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        log = app.conversation_log
+        await wait_until(lambda: log.view_for("t39") is not None, pilot)
+        await pilot.pause()
+        assert log.scroll_y == log.max_scroll_y > 0
+        await pilot.press("pageup")  # the log has focus: the reader scrolls back
+        await pilot.pause()
+        reading_at = log.scroll_y
+        assert reading_at < log.max_scroll_y
+        app._on_change(TurnStarted(Turn("late", Role.ASSISTANT, "new", TurnStatus.DONE, 1.0)))
+        await wait_until(lambda: log.view_for("late") is not None, pilot)
+        await pilot.pause()
+        assert log.scroll_y == reading_at  # not yanked to the bottom
+        await pilot.press("end")
+        await pilot.pause()
+        app._on_change(TurnStarted(Turn("later", Role.USER, "newer", TurnStatus.DONE, 1.0)))
+        await wait_until(lambda: log.view_for("later") is not None, pilot)
+        await pilot.pause()
+        assert log.scroll_y == log.max_scroll_y  # following again
+
+
+async def test_settings_device_lists(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from textual.widgets import Select
+
+    from tui.audio import devices
+    from tui.audio.devices import DeviceInfo
+    from tui.errors import AudioUnavailableError
+    from tui.screens import settings as settings_screen
+
+    def unavailable() -> list[DeviceInfo]:
+        raise AudioUnavailableError("PortAudio library not found")
+
+    monkeypatch.setattr(devices, "list_devices", unavailable)
+    assert settings_screen._default_devices() == []
+
+    mic = DeviceInfo(1, "USB Mic", "ALSA", 1, 0, 48000.0, True, False)
+    speaker = DeviceInfo(2, "Speakers", "ALSA", 0, 2, 48000.0, False, True)
+    app = RtApp(
+        Settings(),
+        config_path=tmp_path / "c.toml",
+        session_factory=scripted(),
+        list_devices=lambda: [mic, speaker],
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        await wait_until(lambda: app.screen.query("#s-audio-input_device"), pilot)
+        inputs = app.screen.query_one("#s-audio-input_device", Select)
+        outputs = app.screen.query_one("#s-audio-output_device", Select)
+        assert [v for _, v in inputs._options if v != Select.NULL] == ["", "USB Mic"]
+        assert [v for _, v in outputs._options if v != Select.NULL] == ["", "Speakers"]
+        inputs.value = "USB Mic"
+        await pilot.pause()
+        assert app.screen.query_one("#f-audio-input_device").value == "USB Mic"
