@@ -264,3 +264,29 @@ async def test_settings_device_lists(tmp_path: Path, monkeypatch) -> None:  # ty
         inputs.value = "USB Mic"
         await pilot.pause()
         assert app.screen.query_one("#f-audio-input_device").value == "USB Mic"
+
+
+async def test_factory_gets_settings_key_replay_and_history(tmp_path: Path) -> None:
+    seen: dict[str, object] = {}
+
+    def factory(settings: Settings, **kwargs: object) -> object:
+        seen.update(kwargs, settings=settings)
+        return scripted()(settings, **kwargs)
+
+    replay = [Turn("old", Role.USER, "from last time", TurnStatus.DONE, 1.0, replayed=True)]
+    history = object()
+    settings = Settings()
+    app = RtApp(
+        settings,
+        config_path=tmp_path / "c.toml",
+        api_key="sk-x",
+        session_factory=factory,  # type: ignore[arg-type]
+        audio_enabled=False,
+        replay=replay,
+        history=history,
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert seen["settings"] is settings and seen["api_key"] == "sk-x"
+        assert seen["audio_enabled"] is False and seen["history"] is history
+        assert seen["replay"] == replay and callable(seen["listener"])

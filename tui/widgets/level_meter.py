@@ -23,7 +23,7 @@ NUMBER_WIDTH = 10
 
 
 class MeterState(StrEnum):
-    NO_INPUT = "no input"
+    NO_INPUT = "no microphone"
     MUTED = "muted"
     LISTENING = "listening"
     USER_SPEAKING = "you are speaking"
