@@ -99,7 +99,9 @@ class FifoWriter:
 class MonitorRecorder:
     """Records a device (the speaker's monitor) with its own sounddevice InputStream."""
 
-    def __init__(self, device: str = "rt_speaker_monitor", rate: int = RATE) -> None:
+    def __init__(
+        self, device: str = "rt_speaker_monitor", rate: int = RATE, latency: str = "high"
+    ) -> None:
         import sounddevice as sd
 
         self.rate = rate
@@ -113,7 +115,7 @@ class MonitorRecorder:
             channels=1,
             dtype="int16",
             # "high" (~35 ms) rides out a busy machine without losing input.
-            latency="high",
+            latency=latency,
             callback=self._callback,
         )
 

@@ -84,10 +84,14 @@ class AudioEngine:
         latency: str | float = "low",
         enable_input: bool = True,
         enable_output: bool = True,
+        output_block_ms: int | None = None,
     ) -> None:
         self.input_device = input_device
         self.output_device = output_device
         self.block_ms = block_ms
+        # The speaker runs smaller blocks than the wire: PortAudio keeps ~2 blocks queued, so
+        # 10 ms blocks make an interrupt audible ~20 ms sooner than 20 ms blocks would.
+        self.output_block_ms = output_block_ms or min(block_ms, 10)
         self._echo_guard: EchoGuard = echo_guard
         self.on_capture = on_capture
         self.loop = loop
@@ -326,7 +330,8 @@ class AudioEngine:
         sd = self._sd
         assert sd is not None
         rate = self._pick_rate(kind, index)
-        blocksize = max(1, round(rate * self.block_ms / 1000))
+        block_ms = self.block_ms if kind == "input" else self.output_block_ms
+        blocksize = max(1, round(rate * block_ms / 1000))
         side = self._sides[kind]
         if kind == "input":
             capture = CaptureProcessor(
