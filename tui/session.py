@@ -110,6 +110,7 @@ class Session:
         self._conn: RealtimeConnection | None = None
         self._next_conn: RealtimeConnection | None = None  # prepared by a handover
         self._audio: Any = None
+        self._echo_path: Any = None
         self._wake = asyncio.Event()
         self._stopping = False
         self._hold_offline = False
@@ -147,6 +148,12 @@ class Session:
             return None
         level = self._audio.output_level
         return (level.rms_db, level.peak_db)
+
+    def echo_erle_db(self) -> float | None:
+        """How much echo the canceller removes now (smoothed ERLE), None when not cancelling."""
+        if self._echo_path is None or self._audio is None or self.audio_mode != "full":
+            return None
+        return self._echo_path.erle_db
 
     @property
     def talking(self) -> bool:
@@ -571,6 +578,7 @@ class Session:
             from tui.audio.echo import create_echo_path
 
             echo_path, message = create_echo_path("aec")
+            self._echo_path = echo_path
             if echo_path is None:
                 echo_guard = "half_duplex"
                 self._notice("warning", message)
