@@ -88,3 +88,17 @@ async def test_off_is_full_duplex_and_aec_goes_through_the_hook() -> None:
     assert all(len(block) == 480 for block in echo.near)  # 24 kHz, after input resampling
     assert peak_hz(np.concatenate(echo.near)) == pytest.approx(440, abs=3)
     assert not any(np.frombuffer(block, dtype="<i2").any() for block in got)  # hook's output
+
+
+async def test_aec_hook_holding_a_partial_frame_sends_nothing_that_time() -> None:
+    class Holding(RecordingEcho):
+        def on_input(self, block: np.ndarray) -> np.ndarray:
+            self.near.append(block.copy())
+            return block[:0] if len(self.near) == 1 else block
+
+    echo = Holding()
+    processor, got = make(24000, echo_guard="aec", echo=echo)
+    feed(processor, tone(440, 0.06), 480)
+    assert await wait_for(lambda: len(got) == 2, 1.0)
+    assert processor.counters.blocks_sent == 2 and len(echo.near) == 3
+    assert b"" not in got

@@ -121,6 +121,8 @@ class CaptureProcessor:
                 return
         elif self.echo_guard == "aec" and self.echo is not None:
             block = np.asarray(self.echo.on_input(block), dtype=np.int16)
+            if block.size == 0:  # the canceller holds a partial 10 ms frame for next time
+                return
         counters.blocks_sent += 1
         # A closed loop (the app is shutting down) raises RuntimeError: drop the block.
         with contextlib.suppress(RuntimeError):
