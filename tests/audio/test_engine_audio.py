@@ -320,6 +320,36 @@ async def test_stream_dying_midway_is_detected_and_reopened(
     assert peak_hz(heard) == pytest.approx(900, abs=2)
 
 
+async def test_both_streams_dying_reinitialises_portaudio_and_recovers(
+    make_engine: EngineFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tui.audio import backend
+
+    reinits: list[int] = []
+    real_reinitialize = backend.reinitialize
+
+    def counting_reinitialize(sd: object) -> None:
+        # PortAudio may only be re-initialised with no stream open (it closes them all).
+        assert engine.input_stream is None and engine.output_stream is None
+        reinits.append(1)
+        real_reinitialize(sd)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(backend, "reinitialize", counting_reinitialize)
+    engine = make_engine(retry_interval_s=0.5, watchdog_interval_s=0.1)
+    assert engine.start().mode == "full"
+    engine.play("item_i", tone(440, 3.0).tobytes())
+    assert await wait_for(lambda: engine.played_ms("item_i") >= 200, 2.0)
+    engine.input_stream.abort()  # the sound server went away: both sides stop at once
+    engine.output_stream.abort()
+    assert await wait_for(lambda: bool(reinits) and engine.status.mode == "full", 3.0)
+    # The answer goes on from where it was on the new streams.
+    played = engine.played_ms("item_i")
+    assert await wait_for(lambda: engine.played_ms("item_i") > played + 200, 2.0)
+    counters = engine.capture_counters
+    assert counters is not None
+    assert await wait_for(lambda: counters.callbacks > 5, 2.0)
+
+
 async def test_reopen_switches_devices_and_keeps_playing(make_engine: EngineFactory) -> None:
     engine = make_engine(input_device="", output_device="rt_mic_feed")
     assert engine.start().mode == "full"

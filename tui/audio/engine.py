@@ -415,6 +415,9 @@ class AudioEngine:
 
     # -- the watchdog (runs on the loop) ------------------------------------------------------
     def _schedule_watchdog(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()  # start() twice must not run two watchdogs
+            self._watchdog = None
         if self._running:
             self._watchdog = self.loop.call_later(self.watchdog_interval_s, self._check)
 
