@@ -291,6 +291,23 @@ async def test_device_refusing_every_rate_degrades_to_input_only(
     assert engine.received_ms("item_e") == 200 and not engine.audible
 
 
+async def test_no_device_at_all_runs_text_only_and_says_why(make_engine: EngineFactory) -> None:
+    import sounddevice as sd
+
+    sd.default.device = (-1, -1)  # what PortAudio reports with no sound server or card
+    try:
+        engine = make_engine(input_device="", output_device="")
+        status = engine.start()
+    finally:
+        sd.default.reset()
+    assert status.mode == "text_only"
+    assert "Microphone unavailable: no microphone found" in status.message
+    assert "Speaker unavailable: no speaker found" in status.message
+    assert "Running text only; retrying every 3 s." in status.message
+    engine.play("item_j", tone(440, 0.1).tobytes())
+    assert engine.received_ms("item_j") == 100 and not engine.audible
+
+
 async def test_stream_dying_midway_is_detected_and_reopened(
     make_engine: EngineFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -140,7 +140,7 @@ def time_calls(obj: Any, name: str) -> list[float]:
 async def test_bench_callback_cost(virtual_audio: Path, device_rate: int | None) -> None:
     engine = make_engine(echo_guard="off", device_rate=device_rate)
     assert engine.start().mode == "full"
-    capture = engine._sides["input"].processor
+    capture = engine.capture_processor
     renderer = engine.playback_renderer
     capture_costs = time_calls(capture, "process")
     render_costs = time_calls(renderer, "render")

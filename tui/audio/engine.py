@@ -258,6 +258,10 @@ class AudioEngine:
         return self._sides["output"].stream
 
     @property
+    def capture_processor(self) -> CaptureProcessor | None:
+        return self._sides["input"].processor
+
+    @property
     def playback_renderer(self) -> PlaybackRenderer | None:
         return self._sides["output"].processor
 
@@ -329,6 +333,14 @@ class AudioEngine:
     def _open(self, kind: Literal["input", "output"], index: int | None) -> None:
         sd = self._sd
         assert sd is not None
+        if index is None:
+            try:
+                sd.query_devices(kind=kind)
+            except Exception as exc:  # PortAudioError "Error querying device -1"
+                what = "microphone" if kind == "input" else "speaker"
+                raise AudioError(
+                    f"no {what} found ({exc}); plug one in or start the sound server"
+                ) from exc
         rate = self._pick_rate(kind, index)
         block_ms = self.block_ms if kind == "input" else self.output_block_ms
         blocksize = max(1, round(rate * block_ms / 1000))
