@@ -179,7 +179,7 @@ def test_renderer_flush_drops_the_resampler_tail() -> None:
     out = np.zeros(960, dtype=np.int16)
     for _ in range(5):
         renderer.render(out)
-    assert renderer.lookahead_24k() >= 0
+    assert 0 < renderer.lookahead_24k() <= 480  # converter delay + remainder: <= 20 ms
     buffer.clear(now=1.0)
     renderer.request_flush()
     renderer.render(out)
