@@ -205,6 +205,7 @@ class RtApp(App[int], inherit_bindings=False):
             **({"replay": self._replay} if self._replay else {}),
         )
         self.session.inspect = self.settings.ui.show_events
+        self._status.erle_source = getattr(self.session, "echo_erle_db", None)
         self._session_worker = self.run_worker(
             self._run_session(), name="session", group="session", exit_on_error=False
         )

@@ -290,3 +290,10 @@ async def test_factory_gets_settings_key_replay_and_history(tmp_path: Path) -> N
         assert seen["settings"] is settings and seen["api_key"] == "sk-x"
         assert seen["audio_enabled"] is False and seen["history"] is history
         assert seen["replay"] == replay and callable(seen["listener"])
+
+
+def test_status_line_shows_echo_cancellation_when_it_runs() -> None:
+    running = status_markup(StatusInputs(Stats(), now=0.0, echo_erle_db=32.4)).plain
+    assert "echo cancelled 32 dB" in running
+    idle = status_markup(StatusInputs(Stats(), now=0.0)).plain
+    assert "echo" not in idle

@@ -25,6 +25,7 @@ class StatusInputs:
     spend_cap_usd: float | None = None
     audio_message: str = ""
     mute_reason: str = ""
+    echo_erle_db: float | None = None  # echo removed by the canceller, when it runs
 
 
 def format_duration(seconds: float) -> str:
@@ -111,6 +112,13 @@ def status_markup(inputs: StatusInputs) -> Content:
             )
         )
 
+    if inputs.echo_erle_db is not None:
+        pieces.append(
+            Content.from_markup(
+                "[$text-muted]echo cancelled[/] $v", v=f"{inputs.echo_erle_db:.0f} dB"
+            )
+        )
+
     if inputs.mute_reason:
         pieces.append(Content.from_markup("[$error]$v[/]", v=inputs.mute_reason))
     if inputs.audio_message:
@@ -135,6 +143,8 @@ class StatusLine(Widget):
         self.spend_cap_usd: float | None = None
         self.audio_message = ""
         self.mute_reason = ""
+        # read once a second: how much echo the canceller removes (None when not cancelling)
+        self.erle_source: Callable[[], float | None] | None = None
         self._content = Content("")
 
     def on_mount(self) -> None:
@@ -149,6 +159,7 @@ class StatusLine(Widget):
                 spend_cap_usd=self.spend_cap_usd,
                 audio_message=self.audio_message,
                 mute_reason=self.mute_reason,
+                echo_erle_db=self.erle_source() if self.erle_source else None,
             )
         )
         if content.plain != self._content.plain:
