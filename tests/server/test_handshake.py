@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import sys
 
 import pytest
@@ -93,3 +94,23 @@ async def test_module_entry_point_serves_until_terminated() -> None:
         process.terminate()
         code = await asyncio.wait_for(process.wait(), timeout=10)
     assert code == 0, (await process.stderr.read()).decode()
+
+
+async def test_module_entry_point_reports_a_taken_port() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tui.localserver",
+            "--port",
+            str(port),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=20)
+    assert process.returncode == 2
+    assert stderr.decode().startswith(f"cannot listen on 127.0.0.1:{port}:")
+    assert "Traceback" not in stderr.decode()

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 
 from tui.localserver.server import LocalServer
 
@@ -14,8 +15,9 @@ from tui.localserver.server import LocalServer
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m tui.localserver",
-        description="The rt-tui local Realtime server (GA protocol, loopback, no API key needed: "
-        "any 'Authorization: Bearer ...' value is accepted).",
+        description="The rt-tui local Realtime server: the OpenAI Realtime GA protocol on "
+        "ws://HOST:PORT/v1/realtime?model=..., no real key needed (any 'Authorization: Bearer "
+        "<anything>' header is accepted). Prints its URL, then serves until Ctrl-C.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8765, help="port (0 = any free port)")
@@ -43,7 +45,13 @@ async def serve_until_stopped(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
-    asyncio.run(serve_until_stopped(args))
+    try:
+        asyncio.run(serve_until_stopped(args))
+    except OSError as error:  # port taken, address not local: one line, no traceback
+        print(
+            f"cannot listen on {args.host}:{args.port}: {error.strerror or error}", file=sys.stderr
+        )
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

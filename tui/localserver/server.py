@@ -1429,7 +1429,9 @@ class LocalServer:
             self.sessions.append(record)
             self._session_added.notify_all()
         self._connections.add(connection)
+        log.info("session %s opened (model %s)", record.id, model)
         try:
             await connection.run()
         finally:
             self._connections.discard(connection)
+            log.info("session %s ended %s", record.id, record.ended_by or "by the client")
