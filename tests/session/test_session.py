@@ -27,7 +27,6 @@ from tui.localserver import LocalServer
 from tui.localserver.faults import BAD_FRAME_KINDS, Faults
 from tui.session import Session
 
-
 TEST_KEY = "sk-test-session-0123456789abcdef"
 
 
