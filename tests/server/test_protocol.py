@@ -484,3 +484,22 @@ async def test_max_output_tokens_cuts_the_reply_as_incomplete(client: RawClient,
     assert done["output"][0]["status"] == "incomplete"
     await client.send({"type": "response.create", "response": {"max_output_tokens": 0}})
     assert (await client.until("error"))[-1]["error"]["param"] == "response.max_output_tokens"
+
+
+async def test_record_audio_off_blanks_audio_in_the_records_only() -> None:
+    async with LocalServer(realtime_factor=50, record_audio=False) as server:
+        async with await RawClient.connect(server.url) as client:
+            await client.recv()
+            await client.append(tone(200))
+            await client.send(user_text("hi"))
+            await client.send({"type": "response.create"})
+            events = await client.until("response.done")
+            assert audio_of(events) == synthesize("You said: hi")  # the wire is untouched
+        record = server.sessions[0]
+        await record.closed.wait()
+    deltas = [e for e in record.sent if e["type"] == "response.output_audio.delta"]
+    appends = [e for e in record.received if e["type"] == "input_audio_buffer.append"]
+    assert deltas and all(e["delta"] == "" for e in deltas)
+    assert appends and all(e["audio"] == "" for e in appends)
+    for event in record.sent:
+        check_server_event(event)

@@ -37,7 +37,10 @@ async def serve_until_stopped(args: argparse.Namespace) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
-    async with LocalServer(args.host, args.port, realtime_factor=args.realtime_factor) as server:
+    server = LocalServer(
+        args.host, args.port, realtime_factor=args.realtime_factor, record_audio=False
+    )
+    async with server:
         print(server.url, flush=True)
         await stop.wait()
 

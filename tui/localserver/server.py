@@ -272,7 +272,10 @@ class _Connection:
         self._event_counter += 1
         event = {"type": event_type, "event_id": f"event_{self._event_counter:05d}", **fields}
         if not self.closing:
-            self.record.sent.append(event)
+            if event_type == "response.output_audio.delta" and not self.server.record_audio:
+                self.record.sent.append({**event, "delta": ""})
+            else:
+                self.record.sent.append(event)
             self.outbox.put_nowait(("event", event))
         return event
 
@@ -392,7 +395,10 @@ class _Connection:
         if not isinstance(data, dict):
             self.error("An event must be a JSON object.", code="invalid_json")
             return
-        self.record.received.append(data)
+        if data.get("type") == "input_audio_buffer.append" and not self.server.record_audio:
+            self.record.received.append({**data, "audio": ""})
+        else:
+            self.record.received.append(data)
         event_type = data.get("type")
         handler = self.handlers.get(event_type) if isinstance(event_type, str) else None
         if handler is None:
@@ -1299,9 +1305,12 @@ class LocalServer:
     """The built-in Realtime server. `async with LocalServer() as server: ... server.url`.
 
     `realtime_factor` is how much faster than real time reply audio streams (4 = a 100 ms
-    delta every 25 ms); `chunk_ms` the audio per delta. `faults` is read live by every
-    connection; `next_connection_faults` (a deque) gives the next connections their own
-    Faults instead, one entry each, so a test can break only the first K connections.
+    delta every 25 ms; read per delta, so it can change mid-reply); `chunk_ms` the audio per
+    delta. `faults` is read live by every connection; `next_connection_faults` (a deque)
+    gives the next connections their own Faults instead, one entry each, so a test can break
+    only the first K connections. With `record_audio=False` the session records keep every
+    event but blank the base64 of audio appends and deltas (the wire is unchanged), so a long
+    demo or soak run does not hold all its audio in memory.
     """
 
     def __init__(
@@ -1312,12 +1321,14 @@ class LocalServer:
         realtime_factor: float = 4.0,
         *,
         chunk_ms: int = 100,
+        record_audio: bool = True,
     ) -> None:
         self.host = host
         self.port = port
         self.faults = faults if faults is not None else Faults()
         self.realtime_factor = realtime_factor if realtime_factor > 0 else math.inf
         self.chunk_ms = chunk_ms
+        self.record_audio = record_audio
         self.next_connection_faults: collections.deque[Faults] = collections.deque()
         self.sessions: list[SessionRecord] = []
         self.handshakes: list[int] = []  # HTTP status of every handshake on /v1/realtime
