@@ -111,6 +111,7 @@ class Session:
         self._next_conn: RealtimeConnection | None = None  # prepared by a handover
         self._audio: Any = None
         self._echo_path: Any = None
+        self._recorder: Any = None  # the engine writes to it; the session owns and closes it
         self._wake = asyncio.Event()
         self._stopping = False
         self._hold_offline = False
@@ -185,6 +186,8 @@ class Session:
             self._flush_history(everything=True)
             if self._audio is not None:
                 self._audio.stop()
+            if self._recorder is not None:
+                self._recorder.close()
             if self._history is not None:
                 self._history.close()
 
@@ -601,13 +604,16 @@ class Session:
         )
 
     def _make_recorder(self) -> Any:
+        """One pair of WAV files per session, kept across audio restarts."""
         if not (self.settings.history.record_audio and self._history is not None):
             return None
-        from tui.audio.recorder import WavRecorder
-        from tui.history import wav_paths
+        if self._recorder is None:
+            from tui.audio.recorder import WavRecorder
+            from tui.history import wav_paths
 
-        mic_path, assistant_path = wav_paths(self._history)
-        return WavRecorder(mic_path, assistant_path)
+            mic_path, assistant_path = wav_paths(self._history)
+            self._recorder = WavRecorder(mic_path, assistant_path)
+        return self._recorder
 
     def _apply_audio_settings(self, old: Any, new: Any) -> list[str]:
         """Reopen only what changed: devices in place, a new engine for the rest."""
