@@ -199,6 +199,43 @@ async def test_session_update_merges_deeply(client: RawClient) -> None:
             "invalid_value",
             "session.audio.input.format",
         ),
+        (
+            {"type": "session.update", "session": {"type": "realtime", "temperature": 0.8}},
+            "unknown_parameter",
+            "session.temperature",
+        ),
+        (
+            {"type": "session.update", "session": {"type": "realtime", "instructions": 5}},
+            "invalid_type",
+            "session.instructions",
+        ),
+        (
+            {"type": "session.update", "session": {"type": "realtime", "audio": "loud"}},
+            "invalid_type",
+            "session.audio",
+        ),
+        (
+            {
+                "type": "session.update",
+                "session": {
+                    "type": "realtime",
+                    "audio": {"input": {"turn_detection": {"silence_ms": 200}}},
+                },
+            },
+            "unknown_parameter",
+            "session.audio.input.turn_detection",
+        ),
+        (
+            {
+                "type": "session.update",
+                "session": {
+                    "type": "realtime",
+                    "audio": {"input": {"noise_reduction": {"type": "studio"}}},
+                },
+            },
+            "invalid_value",
+            "session.audio.input.noise_reduction.type",
+        ),
         ({"type": "response.audio.delta"}, "invalid_value", "type"),
         ({"type": "response.cancel"}, "response_cancel_not_active", None),
         ({"type": "input_audio_buffer.commit"}, "input_audio_buffer_commit_empty", None),

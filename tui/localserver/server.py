@@ -1143,6 +1143,12 @@ def _merge_turn_detection(current: dict[str, Any] | None, update: dict[str, Any]
             code="unknown_parameter",
             param="session.audio.input.turn_detection",
         )
+    if kind == "semantic_vad" and merged["eagerness"] not in SEMANTIC_SILENCE_MS:
+        raise _ClientError(
+            f"Invalid eagerness {merged['eagerness']!r}: use low, medium, high or auto.",
+            code="invalid_value",
+            param="session.audio.input.turn_detection.eagerness",
+        )
     if kind == "server_vad":
         threshold = merged["threshold"]
         if not isinstance(threshold, int | float) or not 0.0 <= threshold <= 1.0:
@@ -1182,7 +1188,102 @@ def _check_max_output_tokens(value: Any, param: str) -> None:
     )
 
 
+NONE = type(None)
+NUMBER = (int, float)
+# the GA session fields and their JSON types (protocol doc section 2); deeper structures
+# (tools, tracing, prompt, reasoning) are taken as given
+SESSION_SHAPE: dict[str, Any] = {
+    "type": str,
+    "model": str,
+    "output_modalities": list,
+    "instructions": str,
+    "audio": dict,
+    "tools": list,
+    "tool_choice": (str, dict),
+    "max_output_tokens": (int, str),
+    "tracing": (str, dict, NONE),
+    "truncation": (str, dict),
+    "prompt": (dict, NONE),
+    "include": (list, NONE),
+    "reasoning": dict,
+    "parallel_tool_calls": bool,
+}
+AUDIO_SHAPE: dict[str, Any] = {"input": dict, "output": dict}
+INPUT_SHAPE: dict[str, Any] = {
+    "format": dict,
+    "transcription": (dict, NONE),
+    "noise_reduction": (dict, NONE),
+    "turn_detection": (dict, NONE),
+}
+OUTPUT_SHAPE: dict[str, Any] = {"format": dict, "voice": (str, dict), "speed": NUMBER}
+TRANSCRIPTION_SHAPE: dict[str, Any] = {
+    "model": str,
+    "language": str,
+    "languages": list,
+    "prompt": str,
+    "keywords": list,
+    "delay": str,
+}
+NOISE_SHAPE: dict[str, Any] = {"type": str, "strength": NUMBER}
+TURN_SHAPE: dict[str, Any] = {
+    "type": str,
+    "threshold": NUMBER,
+    "prefix_padding_ms": int,
+    "silence_duration_ms": int,
+    "idle_timeout_ms": (int, NONE),
+    "create_response": bool,
+    "interrupt_response": bool,
+    "eagerness": str,
+}
+
+
+def _check_shape(value: dict[str, Any], shape: dict[str, Any], path: str) -> None:
+    """Unknown keys and wrong JSON types are client errors, as on the real server."""
+    for key, item in value.items():
+        expected = shape.get(key)
+        if expected is None:
+            raise _ClientError(
+                f"Unknown parameter: '{path}.{key}'.",
+                code="unknown_parameter",
+                param=f"{path}.{key}",
+            )
+        kinds = expected if isinstance(expected, tuple) else (expected,)
+        if not isinstance(item, kinds) or (isinstance(item, bool) and bool not in kinds):
+            names = " or ".join("null" if k is NONE else k.__name__ for k in kinds)
+            raise _ClientError(
+                f"Invalid type for '{path}.{key}': expected {names}, got {type(item).__name__}.",
+                code="invalid_type",
+                param=f"{path}.{key}",
+            )
+
+
+def _check_session_shape(session: dict[str, Any]) -> None:
+    _check_shape(session, SESSION_SHAPE, "session")
+    audio = session["audio"]
+    _check_shape(audio, AUDIO_SHAPE, "session.audio")
+    _check_shape(audio["input"], INPUT_SHAPE, "session.audio.input")
+    _check_shape(audio["output"], OUTPUT_SHAPE, "session.audio.output")
+    inputs = audio["input"]
+    if inputs.get("transcription") is not None:
+        _check_shape(
+            inputs["transcription"], TRANSCRIPTION_SHAPE, "session.audio.input.transcription"
+        )
+    if inputs.get("turn_detection") is not None:
+        _check_shape(inputs["turn_detection"], TURN_SHAPE, "session.audio.input.turn_detection")
+    noise = inputs.get("noise_reduction")
+    if noise is not None:
+        _check_shape(noise, NOISE_SHAPE, "session.audio.input.noise_reduction")
+        if noise.get("type") not in ("near_field", "far_field"):
+            raise _ClientError(
+                f"Invalid noise_reduction type {noise.get('type')!r}: use 'near_field' or "
+                "'far_field' (or null for none).",
+                code="invalid_value",
+                param="session.audio.input.noise_reduction.type",
+            )
+
+
 def _check_session(merged: dict[str, Any], current: dict[str, Any], audio_produced: bool) -> None:
+    _check_session_shape(merged)
     _check_max_output_tokens(merged.get("max_output_tokens", "inf"), "session.max_output_tokens")
     if merged.get("output_modalities") not in (["audio"], ["text"]):
         raise _ClientError(
