@@ -186,7 +186,7 @@ async def test_session_update_merges_deeply(client: RawClient) -> None:
                 "session": {"type": "realtime", "output_modalities": ["video"]},
             },
             "invalid_value",
-            "session.output_modalities",
+            "session.output_modalities[0]",
         ),
         (
             {
@@ -197,7 +197,7 @@ async def test_session_update_merges_deeply(client: RawClient) -> None:
                 },
             },
             "invalid_value",
-            "session.audio.input.format",
+            "session.audio.input.format.rate",
         ),
         (
             {"type": "session.update", "session": {"type": "realtime", "temperature": 0.8}},
@@ -223,7 +223,7 @@ async def test_session_update_merges_deeply(client: RawClient) -> None:
                 },
             },
             "unknown_parameter",
-            "session.audio.input.turn_detection",
+            "session.audio.input.turn_detection.silence_ms",
         ),
         (
             {

@@ -47,6 +47,15 @@ from websockets.http11 import Request, Response
 
 from tui.localserver.faults import FAILED_MESSAGE, MAX_DURATION_REASON, Faults, bad_frame
 from tui.localserver.vad import EnergyVad, VadEvent, level_dbfs
+from tui.localserver.validation import (
+    RESPONSE,
+    SESSION,
+    TURN_DETECTION,
+    Any_,
+    ClientError,
+    Enum,
+    check,
+)
 from tui.localserver.voice import describe_heard, synthesize, transcribe_placeholder
 
 log = logging.getLogger("tui.localserver")
@@ -114,15 +123,6 @@ def new_id(prefix: str) -> str:
 
 def text_tokens(text: str) -> int:
     return math.ceil(len(text) / 4)
-
-
-class _ClientError(Exception):
-    """A client event the server refuses: becomes an `error` event, the socket stays open."""
-
-    def __init__(self, message: str, *, code: str, param: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.param = param
 
 
 @dataclass
@@ -412,7 +412,7 @@ class _Connection:
             return
         try:
             handler(self, data)
-        except _ClientError as exc:
+        except ClientError as exc:
             self.error(str(exc), code=exc.code, param=exc.param, event_id=data.get("event_id"))
         except Exception:  # a bug here must not kill the connection
             log.exception("local server failed on %s", event_type)
@@ -433,13 +433,13 @@ class _Connection:
         update = _require(data, "session", dict)
         kind = update.get("type")
         if kind is None:
-            raise _ClientError(
+            raise ClientError(
                 "Missing required parameter: 'session.type'.",
                 code="missing_required_parameter",
                 param="session.type",
             )
         if kind != "realtime":
-            raise _ClientError(
+            raise ClientError(
                 f"Invalid value: {kind!r}. The local server supports only 'realtime' sessions.",
                 code="invalid_value",
                 param="session.type",
@@ -468,7 +468,7 @@ class _Connection:
 
     def on_commit(self, data: dict[str, Any]) -> None:
         if len(self.buffer) < MIN_COMMIT_MS * BYTES_PER_MS:
-            raise _ClientError(
+            raise ClientError(
                 "Error committing input audio buffer: buffer too small. Expected at least "
                 f"{MIN_COMMIT_MS}ms of audio, but buffer only has "
                 f"{len(self.buffer) / BYTES_PER_MS:.2f}ms of audio.",
@@ -499,7 +499,7 @@ class _Connection:
         else:
             found = self._find(previous)
             if found is None:
-                raise _ClientError(
+                raise ClientError(
                     f"Previous item with id {previous!r} not found.",
                     code="invalid_value",
                     param="previous_item_id",
@@ -529,21 +529,21 @@ class _Connection:
         active = response is not None and response.item_id == item.id and response.is_audio
         has_audio = active or any(p.get("type") == "output_audio" for p in parts)
         if item.role != "assistant" or not has_audio:
-            raise _ClientError(
+            raise ClientError(
                 f"Item {item.id!r} is not an assistant message with audio; only those can be "
                 "truncated.",
                 code="invalid_value",
                 param="item_id",
             )
         if content_index != 0:
-            raise _ClientError(
+            raise ClientError(
                 f"Item {item.id!r} has no audio content at index {content_index}.",
                 code="invalid_value",
                 param="content_index",
             )
         audio_ms = (response.sent_audio if active else len(item.audio)) // BYTES_PER_MS
         if audio_end_ms < 0 or audio_end_ms > audio_ms:
-            raise _ClientError(
+            raise ClientError(
                 f"audio_end_ms ({audio_end_ms}) is out of range: the item has {audio_ms} ms "
                 "of audio.",
                 code="invalid_value",
@@ -565,22 +565,23 @@ class _Connection:
     def on_response_create(self, data: dict[str, Any]) -> None:
         params = data.get("response") or {}
         if not isinstance(params, dict):
-            raise _ClientError(
+            raise ClientError(
                 "'response' must be an object.", code="invalid_type", param="response"
             )
+        _check_response_params(params)
         self._start_response(params)
 
     def on_response_cancel(self, data: dict[str, Any]) -> None:
         wanted = data.get("response_id")
         if self.response is None or (wanted is not None and wanted != self.response.id):
-            raise _ClientError(
+            raise ClientError(
                 "Cancellation failed: no active response found",
                 code="response_cancel_not_active",
             )
         self._cancel_response("client_cancelled")
 
     def on_output_audio_clear(self, data: dict[str, Any]) -> None:
-        raise _ClientError(
+        raise ClientError(
             "output_audio_buffer.clear is only supported for WebRTC and SIP connections.",
             code="invalid_value",
             param="type",
@@ -724,14 +725,14 @@ class _Connection:
 
     def _start_response(self, params: dict[str, Any]) -> None:
         if self.response is not None:
-            raise _ClientError(
+            raise ClientError(
                 f"Conversation already has an active response in progress: {self.response.id}. "
                 "Wait until the response is finished before creating a new one.",
                 code="conversation_already_has_active_response",
             )
         modalities = params.get("output_modalities") or self.config["output_modalities"]
         if modalities not in (["audio"], ["text"]):
-            raise _ClientError(
+            raise ClientError(
                 f"Invalid output_modalities {modalities!r}: use ['audio'] or ['text'].",
                 code="invalid_value",
                 param="response.output_modalities",
@@ -1059,7 +1060,7 @@ class _Connection:
         item_id = _require(data, "item_id", str)
         item = self._find(item_id)
         if item is None:
-            raise _ClientError(
+            raise ClientError(
                 f"Item with item_id {item_id!r} not found.", code="item_not_found", param="item_id"
             )
         return item
@@ -1070,12 +1071,12 @@ class _Connection:
 
 def _require(data: dict[str, Any], key: str, kind: type) -> Any:
     if key not in data:
-        raise _ClientError(
+        raise ClientError(
             f"Missing required parameter: '{key}'.", code="missing_required_parameter", param=key
         )
     value = data[key]
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise _ClientError(
+        raise ClientError(
             f"Invalid type for '{key}': expected {kind.__name__}, got {type(value).__name__}.",
             code="invalid_type",
             param=key,
@@ -1087,13 +1088,13 @@ def _decode_audio(text: str, param: str) -> bytes:
     try:
         pcm = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise _ClientError(
+        raise ClientError(
             f"Invalid '{param}': expected base64-encoded audio ({exc}).",
             code="invalid_value",
             param=param,
         ) from exc
     if len(pcm) % 2:
-        raise _ClientError(
+        raise ClientError(
             f"Invalid '{param}': PCM16 audio must be whole 2-byte samples, got {len(pcm)} bytes.",
             code="invalid_value",
             param=param,
@@ -1127,42 +1128,32 @@ def _merge(current: dict[str, Any], update: dict[str, Any], path: tuple[str, ...
 
 def _merge_turn_detection(current: dict[str, Any] | None, update: dict[str, Any]) -> dict:
     kind = update.get("type") or (current or {}).get("type")
-    defaults = {"server_vad": SERVER_VAD_DEFAULTS, "semantic_vad": SEMANTIC_VAD_DEFAULTS}.get(kind)
+    defaults = {"server_vad": SERVER_VAD_DEFAULTS, "semantic_vad": SEMANTIC_VAD_DEFAULTS}.get(
+        kind if isinstance(kind, str) else ""
+    )
     if defaults is None:
-        raise _ClientError(
+        raise ClientError(
             f"Invalid value: {kind!r}. Supported values are: 'server_vad' and 'semantic_vad'.",
             code="invalid_value",
             param="session.audio.input.turn_detection.type",
         )
     base = current if current and current.get("type") == kind else defaults
     merged = {**base, **update, "type": kind}
-    unknown = set(merged) - set(defaults)
-    if unknown:
-        raise _ClientError(
-            f"Unknown parameter for {kind}: {', '.join(sorted(unknown))}.",
-            code="unknown_parameter",
-            param="session.audio.input.turn_detection",
-        )
-    if kind == "semantic_vad" and merged["eagerness"] not in SEMANTIC_SILENCE_MS:
-        raise _ClientError(
-            f"Invalid eagerness {merged['eagerness']!r}: use low, medium, high or auto.",
-            code="invalid_value",
-            param="session.audio.input.turn_detection.eagerness",
-        )
+    path = "session.audio.input.turn_detection"
+    check(merged, TURN_DETECTION[kind], path)
     if kind == "server_vad":
-        threshold = merged["threshold"]
-        if not isinstance(threshold, int | float) or not 0.0 <= threshold <= 1.0:
-            raise _ClientError(
-                f"Invalid threshold {threshold!r}: expected a number from 0 to 1.",
+        if not 0.0 <= merged["threshold"] <= 1.0:
+            raise ClientError(
+                f"Invalid threshold {merged['threshold']!r}: expected a number from 0 to 1.",
                 code="invalid_value",
-                param="session.audio.input.turn_detection.threshold",
+                param=f"{path}.threshold",
             )
-        for key in ("prefix_padding_ms", "silence_duration_ms"):
-            if not isinstance(merged[key], int) or merged[key] < 0:
-                raise _ClientError(
+        for key in ("prefix_padding_ms", "silence_duration_ms", "idle_timeout_ms"):
+            if merged[key] is not None and merged[key] < 0:
+                raise ClientError(
                     f"Invalid {key} {merged[key]!r}: expected a whole number of ms >= 0.",
                     code="invalid_value",
-                    param=f"session.audio.input.turn_detection.{key}",
+                    param=f"{path}.{key}",
                 )
     return merged
 
@@ -1181,112 +1172,18 @@ def _fit_budget(audio: bytes, transcript: str, limit: int) -> tuple[bytes, str, 
 def _check_max_output_tokens(value: Any, param: str) -> None:
     if value == "inf" or (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
         return
-    raise _ClientError(
+    raise ClientError(
         f"Invalid max_output_tokens {value!r}: expected a whole number from 1 to 4096 or 'inf'.",
         code="invalid_value",
         param=param,
     )
 
 
-NONE = type(None)
-NUMBER = (int, float)
-# the GA session fields and their JSON types (protocol doc section 2); deeper structures
-# (tools, tracing, prompt, reasoning) are taken as given
-SESSION_SHAPE: dict[str, Any] = {
-    "type": str,
-    "model": str,
-    "output_modalities": list,
-    "instructions": str,
-    "audio": dict,
-    "tools": list,
-    "tool_choice": (str, dict),
-    "max_output_tokens": (int, str),
-    "tracing": (str, dict, NONE),
-    "truncation": (str, dict),
-    "prompt": (dict, NONE),
-    "include": (list, NONE),
-    "reasoning": dict,
-    "parallel_tool_calls": bool,
-}
-AUDIO_SHAPE: dict[str, Any] = {"input": dict, "output": dict}
-INPUT_SHAPE: dict[str, Any] = {
-    "format": dict,
-    "transcription": (dict, NONE),
-    "noise_reduction": (dict, NONE),
-    "turn_detection": (dict, NONE),
-}
-OUTPUT_SHAPE: dict[str, Any] = {"format": dict, "voice": (str, dict), "speed": NUMBER}
-TRANSCRIPTION_SHAPE: dict[str, Any] = {
-    "model": str,
-    "language": str,
-    "languages": list,
-    "prompt": str,
-    "keywords": list,
-    "delay": str,
-}
-NOISE_SHAPE: dict[str, Any] = {"type": str, "strength": NUMBER}
-TURN_SHAPE: dict[str, Any] = {
-    "type": str,
-    "threshold": NUMBER,
-    "prefix_padding_ms": int,
-    "silence_duration_ms": int,
-    "idle_timeout_ms": (int, NONE),
-    "create_response": bool,
-    "interrupt_response": bool,
-    "eagerness": str,
-}
-
-
-def _check_shape(value: dict[str, Any], shape: dict[str, Any], path: str) -> None:
-    """Unknown keys and wrong JSON types are client errors, as on the real server."""
-    for key, item in value.items():
-        expected = shape.get(key)
-        if expected is None:
-            raise _ClientError(
-                f"Unknown parameter: '{path}.{key}'.",
-                code="unknown_parameter",
-                param=f"{path}.{key}",
-            )
-        kinds = expected if isinstance(expected, tuple) else (expected,)
-        if not isinstance(item, kinds) or (isinstance(item, bool) and bool not in kinds):
-            names = " or ".join("null" if k is NONE else k.__name__ for k in kinds)
-            raise _ClientError(
-                f"Invalid type for '{path}.{key}': expected {names}, got {type(item).__name__}.",
-                code="invalid_type",
-                param=f"{path}.{key}",
-            )
-
-
-def _check_session_shape(session: dict[str, Any]) -> None:
-    _check_shape(session, SESSION_SHAPE, "session")
-    audio = session["audio"]
-    _check_shape(audio, AUDIO_SHAPE, "session.audio")
-    _check_shape(audio["input"], INPUT_SHAPE, "session.audio.input")
-    _check_shape(audio["output"], OUTPUT_SHAPE, "session.audio.output")
-    inputs = audio["input"]
-    if inputs.get("transcription") is not None:
-        _check_shape(
-            inputs["transcription"], TRANSCRIPTION_SHAPE, "session.audio.input.transcription"
-        )
-    if inputs.get("turn_detection") is not None:
-        _check_shape(inputs["turn_detection"], TURN_SHAPE, "session.audio.input.turn_detection")
-    noise = inputs.get("noise_reduction")
-    if noise is not None:
-        _check_shape(noise, NOISE_SHAPE, "session.audio.input.noise_reduction")
-        if noise.get("type") not in ("near_field", "far_field"):
-            raise _ClientError(
-                f"Invalid noise_reduction type {noise.get('type')!r}: use 'near_field' or "
-                "'far_field' (or null for none).",
-                code="invalid_value",
-                param="session.audio.input.noise_reduction.type",
-            )
-
-
 def _check_session(merged: dict[str, Any], current: dict[str, Any], audio_produced: bool) -> None:
-    _check_session_shape(merged)
+    check(merged, SESSION, "session")
     _check_max_output_tokens(merged.get("max_output_tokens", "inf"), "session.max_output_tokens")
     if merged.get("output_modalities") not in (["audio"], ["text"]):
-        raise _ClientError(
+        raise ClientError(
             f"Invalid output_modalities {merged.get('output_modalities')!r}: "
             "use ['audio'] or ['text'].",
             code="invalid_value",
@@ -1295,7 +1192,7 @@ def _check_session(merged: dict[str, Any], current: dict[str, Any], audio_produc
     for side in ("input", "output"):
         fmt = merged["audio"][side].get("format")
         if fmt != PCM_FORMAT:
-            raise _ClientError(
+            raise ClientError(
                 f"Unsupported audio.{side}.format {fmt!r}: the local server speaks only "
                 f"{PCM_FORMAT}.",
                 code="invalid_value",
@@ -1303,19 +1200,19 @@ def _check_session(merged: dict[str, Any], current: dict[str, Any], audio_produc
             )
     speed = merged["audio"]["output"].get("speed", 1.0)
     if not isinstance(speed, int | float) or not 0.25 <= speed <= 1.5:
-        raise _ClientError(
+        raise ClientError(
             f"Invalid speed {speed!r}: expected 0.25 to 1.5.",
             code="invalid_value",
             param="session.audio.output.speed",
         )
     if audio_produced and merged["audio"]["output"]["voice"] != current["audio"]["output"]["voice"]:
-        raise _ClientError(
+        raise ClientError(
             "Cannot update a conversation's voice if assistant audio is present.",
             code="cannot_update_voice",
             param="session.audio.output.voice",
         )
     if merged.get("model") != current.get("model"):
-        raise _ClientError(
+        raise ClientError(
             "The session model cannot be changed.", code="invalid_value", param="session.model"
         )
 
@@ -1324,69 +1221,83 @@ USER_PARTS = {"input_text", "input_audio", "input_image"}
 ROLE_PARTS = {"user": USER_PARTS, "system": {"input_text"}, "assistant": {"output_text"}}
 
 
+def _field(data: dict[str, Any], key: str, spec: Any, path: str, *, default: Any = ...) -> Any:
+    """`data[key]` checked against `spec`; missing is an error unless a default is given."""
+    if key not in data:
+        if default is not ...:
+            return default
+        raise ClientError(
+            f"Missing required parameter: '{path}.{key}'.",
+            code="missing_required_parameter",
+            param=f"{path}.{key}",
+        )
+    check(data[key], spec, f"{path}.{key}")
+    return data[key]
+
+
 def _normalize_item(raw: dict[str, Any], conn: _Connection, *, check_duplicate: bool = True):
     """A client item as the server stores and reports it: known fields only, audio split off."""
-    item_id = raw.get("id") or new_id("item")
+    item_id = _field(raw, "id", Any_(str, None), "item", default=None) or new_id("item")
     if check_duplicate and conn._find(item_id) is not None:
-        raise _ClientError(
+        raise ClientError(
             f"Item with id {item_id!r} already exists.", code="invalid_value", param="item.id"
         )
-    head = {"id": item_id, "object": "realtime.item", "type": raw.get("type")}
     kind = raw.get("type")
+    head = {"id": item_id, "object": "realtime.item", "type": kind, "status": "completed"}
     if kind == "function_call":
-        return _Item(
-            {
-                **head,
-                "status": "completed",
-                "call_id": str(raw.get("call_id") or new_id("call")),
-                "name": str(_require(raw, "name", str)),
-                "arguments": str(_require(raw, "arguments", str)),
-            }
-        )
+        call_id = _field(raw, "call_id", Any_(str, None), "item", default=None) or new_id("call")
+        name = _field(raw, "name", str, "item")
+        arguments = _field(raw, "arguments", str, "item")
+        return _Item({**head, "call_id": call_id, "name": name, "arguments": arguments})
     if kind == "function_call_output":
-        return _Item(
-            {
-                **head,
-                "status": "completed",
-                "call_id": _require(raw, "call_id", str),
-                "output": _require(raw, "output", str),
-            }
-        )
+        call_id = _field(raw, "call_id", str, "item")
+        return _Item({**head, "call_id": call_id, "output": _field(raw, "output", str, "item")})
     if kind != "message":
-        raise _ClientError(
+        raise ClientError(
             f"Invalid item type {kind!r}: the local server takes 'message', 'function_call' and "
             "'function_call_output'.",
             code="invalid_value",
             param="item.type",
         )
     role = raw.get("role")
-    if role not in ROLE_PARTS:
-        raise _ClientError(
+    if not isinstance(role, str) or role not in ROLE_PARTS:
+        raise ClientError(
             f"Invalid role {role!r}: expected 'user', 'assistant' or 'system'.",
             code="invalid_value",
             param="item.role",
         )
-    content = _require(raw, "content", list)
+    content = _field(raw, "content", list, "item")
     parts: list[dict[str, Any]] = []
     audio = b""
     for index, part in enumerate(content):
+        where = f"item.content[{index}]"
         kind = part.get("type") if isinstance(part, dict) else None
-        if kind not in ROLE_PARTS[role]:
-            raise _ClientError(
+        if not isinstance(kind, str) or kind not in ROLE_PARTS[role]:
+            raise ClientError(
                 f"Invalid content type {kind!r} for a {role} message"
                 + (": assistant audio cannot be added." if kind == "output_audio" else "."),
                 code="invalid_value",
-                param=f"item.content[{index}].type",
+                param=f"{where}.type",
             )
         if kind in ("input_text", "output_text"):
-            parts.append({"type": kind, "text": _require(part, "text", str)})
+            parts.append({"type": kind, "text": _field(part, "text", str, where)})
         elif kind == "input_audio":
-            if "audio" in part and not audio:
-                audio = _decode_audio(part["audio"], f"item.content[{index}].audio")
-            parts.append({"type": kind, "transcript": part.get("transcript")})
+            encoded = _field(part, "audio", Any_(str, None), where, default=None)
+            if encoded and not audio:
+                audio = _decode_audio(encoded, f"{where}.audio")
+            transcript = _field(part, "transcript", Any_(str, None), where, default=None)
+            parts.append({"type": kind, "transcript": transcript})
         else:
-            parts.append({"type": kind, "image_url": part.get("image_url"), "detail": "auto"})
-    return _Item({**head, "status": "completed", "role": role, "content": parts}, audio)
+            image_url = _field(part, "image_url", str, where)
+            detail = _field(part, "detail", Enum(("auto", "low", "high")), where, default="auto")
+            parts.append({"type": kind, "image_url": image_url, "detail": detail})
+    return _Item({**head, "role": role, "content": parts}, audio)
+
+
+def _check_response_params(params: dict[str, Any]) -> None:
+    """response.create's `response` object, as strictly as session.update."""
+    check(params, RESPONSE, "response")
+    _check_max_output_tokens(params.get("max_output_tokens", "inf"), "response.max_output_tokens")
 
 
 # --- the server ---------------------------------------------------------------------------
