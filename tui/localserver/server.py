@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import collections
 import contextlib
 import copy
@@ -32,7 +31,6 @@ import json
 import logging
 import math
 import re
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,83 +44,35 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from tui.localserver.faults import FAILED_MESSAGE, MAX_DURATION_REASON, Faults, bad_frame
-from tui.localserver.vad import EnergyVad, VadEvent, level_dbfs
-from tui.localserver.validation import (
-    RESPONSE,
-    SESSION,
-    TURN_DETECTION,
-    Any_,
-    ClientError,
-    Enum,
-    check,
+from tui.localserver.items import (
+    BYTES_PER_MS,
+    RATE,
+    Item,
+    decode_audio,
+    new_id,
+    normalize_item,
+    require,
+    text_tokens,
 )
+from tui.localserver.sessionconfig import (
+    SEMANTIC_SILENCE_MS,
+    check_max_output_tokens,
+    check_response_params,
+    check_session,
+    default_session,
+    merge_session,
+)
+from tui.localserver.vad import EnergyVad, VadEvent, level_dbfs
+from tui.localserver.validation import ClientError
 from tui.localserver.voice import describe_heard, synthesize, transcribe_placeholder
 
 log = logging.getLogger("tui.localserver")
 
 PATH = "/v1/realtime"
-RATE = 24000
-BYTES_PER_MS = RATE * 2 // 1000  # 48: PCM16 mono 24 kHz
 MIN_COMMIT_MS = 100  # the real server refuses to commit less
 QUIET_DBFS = -60.0  # user audio below this level gets "are you still there?", not a parrot
 SESSION_SECONDS = 3600
 WATCH_INTERVAL_S = 0.05
-SEMANTIC_SILENCE_MS = {"low": 1000, "medium": 500, "auto": 500, "high": 250}
-DEFAULT_INSTRUCTIONS = (
-    "You are the rt-tui local test server. You echo typed text and play spoken audio back."
-)
-PCM_FORMAT = {"type": "audio/pcm", "rate": RATE}
-SERVER_VAD_DEFAULTS: dict[str, Any] = {
-    "type": "server_vad",
-    "threshold": 0.5,
-    "prefix_padding_ms": 300,
-    "silence_duration_ms": 500,
-    "idle_timeout_ms": None,
-    "create_response": True,
-    "interrupt_response": True,
-}
-SEMANTIC_VAD_DEFAULTS: dict[str, Any] = {
-    "type": "semantic_vad",
-    "eagerness": "auto",
-    "create_response": True,
-    "interrupt_response": True,
-}
-# session keys whose dict values merge key by key; every other value is replaced whole
-MERGED_PATHS = {("audio",), ("audio", "input"), ("audio", "output")}
-
-
-def default_session(model: str) -> dict[str, Any]:
-    """The full effective config of a new session, as session.created reports it."""
-    return {
-        "type": "realtime",
-        "model": model,
-        "output_modalities": ["audio"],
-        "instructions": DEFAULT_INSTRUCTIONS,
-        "audio": {
-            "input": {
-                "format": dict(PCM_FORMAT),
-                "transcription": None,
-                "noise_reduction": None,
-                "turn_detection": dict(SERVER_VAD_DEFAULTS),
-            },
-            "output": {"format": dict(PCM_FORMAT), "voice": "marin", "speed": 1.0},
-        },
-        "tools": [],
-        "tool_choice": "auto",
-        "max_output_tokens": "inf",
-        "tracing": None,
-        "truncation": "auto",
-        "prompt": None,
-        "include": None,
-    }
-
-
-def new_id(prefix: str) -> str:
-    return f"{prefix}_{secrets.token_hex(10)}"
-
-
-def text_tokens(text: str) -> int:
-    return math.ceil(len(text) / 4)
 
 
 @dataclass
@@ -149,46 +99,6 @@ class SessionRecord:
 
     def sent_types(self) -> list[str]:
         return [event["type"] for event in self.sent]
-
-
-@dataclass
-class _Item:
-    """A conversation item: `data` is its event form (no audio bytes), `audio` the PCM."""
-
-    data: dict[str, Any]
-    audio: bytes = b""
-
-    @property
-    def id(self) -> str:
-        return self.data["id"]
-
-    @property
-    def role(self) -> str | None:
-        return self.data.get("role")
-
-    def with_audio(self) -> dict[str, Any]:
-        out = copy.deepcopy(self.data)
-        for part in out.get("content", []):
-            if part.get("type") in ("input_audio", "output_audio"):
-                part["audio"] = base64.b64encode(self.audio).decode()
-                break
-        return out
-
-    def tokens(self) -> tuple[int, int]:
-        """(text, audio) tokens of this item as context of a later response."""
-        text = 0
-        audio = 0
-        for part in self.data.get("content", []):
-            kind = part.get("type")
-            if kind in ("input_text", "output_text"):
-                text += text_tokens(part.get("text") or "")
-            elif kind == "input_audio":
-                audio += len(self.audio) // BYTES_PER_MS // 100
-            elif kind == "output_audio":
-                audio += len(self.audio) // BYTES_PER_MS // 50
-        for key in ("arguments", "output"):
-            text += text_tokens(self.data.get(key) or "")
-        return text, audio
 
 
 @dataclass
@@ -236,7 +146,7 @@ class _Connection:
         self.ws = ws
         self.record = record
         self.conversation_id = new_id("conv")
-        self.items: list[_Item] = []
+        self.items: list[Item] = []
         self.response: _Response | None = None
         self.audio_produced = False
         self.cached_ids: set[str] = set()
@@ -430,7 +340,7 @@ class _Connection:
             )
 
     def on_session_update(self, data: dict[str, Any]) -> None:
-        update = _require(data, "session", dict)
+        update = require(data, "session", dict)
         kind = update.get("type")
         if kind is None:
             raise ClientError(
@@ -444,8 +354,8 @@ class _Connection:
                 code="invalid_value",
                 param="session.type",
             )
-        merged = _merge(self.config, update, ())
-        _check_session(merged, self.config, self.audio_produced)
+        merged = merge_session(self.config, update, ())
+        check_session(merged, self.config, self.audio_produced)
         old_detection = self.turn_detection
         self.record.config = merged
         if self.turn_detection != old_detection:
@@ -454,7 +364,7 @@ class _Connection:
         self.emit("session.updated", session=copy.deepcopy(merged))
 
     def on_append(self, data: dict[str, Any]) -> None:
-        pcm = _decode_audio(_require(data, "audio", str), "audio")
+        pcm = decode_audio(require(data, "audio", str), "audio")
         self.buffer.extend(pcm)
         self.input_bytes += len(pcm)
         if self.turn_detection is None:
@@ -490,7 +400,7 @@ class _Connection:
         self.emit("input_audio_buffer.cleared")
 
     def on_item_create(self, data: dict[str, Any]) -> None:
-        item = _normalize_item(_require(data, "item", dict), self)
+        item = normalize_item(require(data, "item", dict), self._exists)
         previous = data.get("previous_item_id")
         if previous is None:
             index = len(self.items)
@@ -521,8 +431,8 @@ class _Connection:
 
     def on_item_truncate(self, data: dict[str, Any]) -> None:
         item = self._require_item(data)
-        content_index = _require(data, "content_index", int)
-        audio_end_ms = _require(data, "audio_end_ms", int)
+        content_index = require(data, "content_index", int)
+        audio_end_ms = require(data, "audio_end_ms", int)
         parts = item.data.get("content", [])
         response = self.response
         # the item of a streaming response has no content part yet, but audio all the same
@@ -568,7 +478,7 @@ class _Connection:
             raise ClientError(
                 "'response' must be an object.", code="invalid_type", param="response"
             )
-        _check_response_params(params)
+        check_response_params(params)
         self._start_response(params)
 
     def on_response_cancel(self, data: dict[str, Any]) -> None:
@@ -683,7 +593,7 @@ class _Connection:
     def _commit(self, pcm: bytes, item_id: str) -> None:
         previous = self.items[-1].id if self.items else None
         self.emit("input_audio_buffer.committed", previous_item_id=previous, item_id=item_id)
-        item = _Item(
+        item = Item(
             {
                 "id": item_id,
                 "object": "realtime.item",
@@ -744,7 +654,7 @@ class _Connection:
         context = self._context(params.get("input"))
         audio, transcript = self._reply(context, modalities, voice_name, output.get("speed", 1.0))
         limit = params.get("max_output_tokens", self.config.get("max_output_tokens", "inf"))
-        _check_max_output_tokens(limit, "response.max_output_tokens")
+        check_max_output_tokens(limit, "response.max_output_tokens")
         limited = False
         if isinstance(limit, int):
             audio, transcript, limited = _fit_budget(audio, transcript, limit)
@@ -785,7 +695,7 @@ class _Connection:
         self.emit("response.output_item.added", **ids, item=item)
         if response.in_conversation:
             previous = self.items[-1].id if self.items else None
-            self.items.append(_Item(copy.deepcopy(item)))
+            self.items.append(Item(copy.deepcopy(item)))
             self.emit(
                 "conversation.item.added", previous_item_id=previous, item=copy.deepcopy(item)
             )
@@ -803,11 +713,11 @@ class _Connection:
         )
         response.task = asyncio.create_task(self._stream_guarded(response))
 
-    def _context(self, given: Any) -> list[_Item]:
+    def _context(self, given: Any) -> list[Item]:
         """The items a response reads: the conversation, or response.input when given."""
         if not isinstance(given, list):
             return list(self.items)
-        context: list[_Item] = []
+        context: list[Item] = []
         for entry in given:
             if not isinstance(entry, dict):
                 continue
@@ -816,11 +726,11 @@ class _Connection:
                 if found is not None:
                     context.append(found)
             else:
-                context.append(_normalize_item(entry, self, check_duplicate=False))
+                context.append(normalize_item(entry))
         return context
 
     def _reply(
-        self, context: list[_Item], modalities: list[str], voice: str, speed: float
+        self, context: list[Item], modalities: list[str], voice: str, speed: float
     ) -> tuple[bytes, str]:
         """(audio, transcript) for the latest user message: parrot speech, echo text."""
         for item in reversed(context):
@@ -843,7 +753,7 @@ class _Connection:
         audio = synthesize(transcript, voice=voice, speed=speed) if "audio" in modalities else b""
         return audio, transcript
 
-    def _input_tokens(self, context: list[_Item], instructions: str) -> tuple[int, int, int, int]:
+    def _input_tokens(self, context: list[Item], instructions: str) -> tuple[int, int, int, int]:
         text = text_tokens(instructions)
         cached_text = text if instructions and instructions == self.cached_instructions else 0
         audio = 0
@@ -1053,11 +963,14 @@ class _Connection:
 
     # --- helpers ------------------------------------------------------------------------
 
-    def _find(self, item_id: Any) -> _Item | None:
+    def _exists(self, item_id: str) -> bool:
+        return self._find(item_id) is not None
+
+    def _find(self, item_id: Any) -> Item | None:
         return next((item for item in self.items if item.id == item_id), None)
 
-    def _require_item(self, data: dict[str, Any]) -> _Item:
-        item_id = _require(data, "item_id", str)
+    def _require_item(self, data: dict[str, Any]) -> Item:
+        item_id = require(data, "item_id", str)
         item = self._find(item_id)
         if item is None:
             raise ClientError(
@@ -1067,39 +980,6 @@ class _Connection:
 
 
 # --- pure helpers -----------------------------------------------------------------------
-
-
-def _require(data: dict[str, Any], key: str, kind: type) -> Any:
-    if key not in data:
-        raise ClientError(
-            f"Missing required parameter: '{key}'.", code="missing_required_parameter", param=key
-        )
-    value = data[key]
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise ClientError(
-            f"Invalid type for '{key}': expected {kind.__name__}, got {type(value).__name__}.",
-            code="invalid_type",
-            param=key,
-        )
-    return value
-
-
-def _decode_audio(text: str, param: str) -> bytes:
-    try:
-        pcm = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise ClientError(
-            f"Invalid '{param}': expected base64-encoded audio ({exc}).",
-            code="invalid_value",
-            param=param,
-        ) from exc
-    if len(pcm) % 2:
-        raise ClientError(
-            f"Invalid '{param}': PCM16 audio must be whole 2-byte samples, got {len(pcm)} bytes.",
-            code="invalid_value",
-            param=param,
-        )
-    return pcm
 
 
 def _split_words(text: str, count: int) -> list[str]:
@@ -1113,51 +993,6 @@ def _split_words(text: str, count: int) -> list[str]:
     return pieces
 
 
-def _merge(current: dict[str, Any], update: dict[str, Any], path: tuple[str, ...]) -> dict:
-    out = copy.deepcopy(current)
-    for key, value in update.items():
-        here = (*path, key)
-        if here in MERGED_PATHS and isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value, here)
-        elif here == ("audio", "input", "turn_detection") and isinstance(value, dict):
-            out[key] = _merge_turn_detection(out.get(key), value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
-def _merge_turn_detection(current: dict[str, Any] | None, update: dict[str, Any]) -> dict:
-    kind = update.get("type") or (current or {}).get("type")
-    defaults = {"server_vad": SERVER_VAD_DEFAULTS, "semantic_vad": SEMANTIC_VAD_DEFAULTS}.get(
-        kind if isinstance(kind, str) else ""
-    )
-    if defaults is None:
-        raise ClientError(
-            f"Invalid value: {kind!r}. Supported values are: 'server_vad' and 'semantic_vad'.",
-            code="invalid_value",
-            param="session.audio.input.turn_detection.type",
-        )
-    base = current if current and current.get("type") == kind else defaults
-    merged = {**base, **update, "type": kind}
-    path = "session.audio.input.turn_detection"
-    check(merged, TURN_DETECTION[kind], path)
-    if kind == "server_vad":
-        if not 0.0 <= merged["threshold"] <= 1.0:
-            raise ClientError(
-                f"Invalid threshold {merged['threshold']!r}: expected a number from 0 to 1.",
-                code="invalid_value",
-                param=f"{path}.threshold",
-            )
-        for key in ("prefix_padding_ms", "silence_duration_ms", "idle_timeout_ms"):
-            if merged[key] is not None and merged[key] < 0:
-                raise ClientError(
-                    f"Invalid {key} {merged[key]!r}: expected a whole number of ms >= 0.",
-                    code="invalid_value",
-                    param=f"{path}.{key}",
-                )
-    return merged
-
-
 def _fit_budget(audio: bytes, transcript: str, limit: int) -> tuple[bytes, str, bool]:
     """Cut a reply so its output tokens (audio ms/50 + text len/4) stay within `limit`."""
     tokens = len(audio) / BYTES_PER_MS / 50 + len(transcript) / 4
@@ -1167,137 +1002,6 @@ def _fit_budget(audio: bytes, transcript: str, limit: int) -> tuple[bytes, str, 
     audio_ms = int(len(audio) / BYTES_PER_MS * share)
     chars = int(len(transcript) * share) // 4 * 4
     return audio[: audio_ms * BYTES_PER_MS], transcript[:chars], True
-
-
-def _check_max_output_tokens(value: Any, param: str) -> None:
-    if value == "inf" or (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
-        return
-    raise ClientError(
-        f"Invalid max_output_tokens {value!r}: expected a whole number from 1 to 4096 or 'inf'.",
-        code="invalid_value",
-        param=param,
-    )
-
-
-def _check_session(merged: dict[str, Any], current: dict[str, Any], audio_produced: bool) -> None:
-    check(merged, SESSION, "session")
-    _check_max_output_tokens(merged.get("max_output_tokens", "inf"), "session.max_output_tokens")
-    if merged.get("output_modalities") not in (["audio"], ["text"]):
-        raise ClientError(
-            f"Invalid output_modalities {merged.get('output_modalities')!r}: "
-            "use ['audio'] or ['text'].",
-            code="invalid_value",
-            param="session.output_modalities",
-        )
-    for side in ("input", "output"):
-        fmt = merged["audio"][side].get("format")
-        if fmt != PCM_FORMAT:
-            raise ClientError(
-                f"Unsupported audio.{side}.format {fmt!r}: the local server speaks only "
-                f"{PCM_FORMAT}.",
-                code="invalid_value",
-                param=f"session.audio.{side}.format",
-            )
-    speed = merged["audio"]["output"].get("speed", 1.0)
-    if not isinstance(speed, int | float) or not 0.25 <= speed <= 1.5:
-        raise ClientError(
-            f"Invalid speed {speed!r}: expected 0.25 to 1.5.",
-            code="invalid_value",
-            param="session.audio.output.speed",
-        )
-    if audio_produced and merged["audio"]["output"]["voice"] != current["audio"]["output"]["voice"]:
-        raise ClientError(
-            "Cannot update a conversation's voice if assistant audio is present.",
-            code="cannot_update_voice",
-            param="session.audio.output.voice",
-        )
-    if merged.get("model") != current.get("model"):
-        raise ClientError(
-            "The session model cannot be changed.", code="invalid_value", param="session.model"
-        )
-
-
-USER_PARTS = {"input_text", "input_audio", "input_image"}
-ROLE_PARTS = {"user": USER_PARTS, "system": {"input_text"}, "assistant": {"output_text"}}
-
-
-def _field(data: dict[str, Any], key: str, spec: Any, path: str, *, default: Any = ...) -> Any:
-    """`data[key]` checked against `spec`; missing is an error unless a default is given."""
-    if key not in data:
-        if default is not ...:
-            return default
-        raise ClientError(
-            f"Missing required parameter: '{path}.{key}'.",
-            code="missing_required_parameter",
-            param=f"{path}.{key}",
-        )
-    check(data[key], spec, f"{path}.{key}")
-    return data[key]
-
-
-def _normalize_item(raw: dict[str, Any], conn: _Connection, *, check_duplicate: bool = True):
-    """A client item as the server stores and reports it: known fields only, audio split off."""
-    item_id = _field(raw, "id", Any_(str, None), "item", default=None) or new_id("item")
-    if check_duplicate and conn._find(item_id) is not None:
-        raise ClientError(
-            f"Item with id {item_id!r} already exists.", code="invalid_value", param="item.id"
-        )
-    kind = raw.get("type")
-    head = {"id": item_id, "object": "realtime.item", "type": kind, "status": "completed"}
-    if kind == "function_call":
-        call_id = _field(raw, "call_id", Any_(str, None), "item", default=None) or new_id("call")
-        name = _field(raw, "name", str, "item")
-        arguments = _field(raw, "arguments", str, "item")
-        return _Item({**head, "call_id": call_id, "name": name, "arguments": arguments})
-    if kind == "function_call_output":
-        call_id = _field(raw, "call_id", str, "item")
-        return _Item({**head, "call_id": call_id, "output": _field(raw, "output", str, "item")})
-    if kind != "message":
-        raise ClientError(
-            f"Invalid item type {kind!r}: the local server takes 'message', 'function_call' and "
-            "'function_call_output'.",
-            code="invalid_value",
-            param="item.type",
-        )
-    role = raw.get("role")
-    if not isinstance(role, str) or role not in ROLE_PARTS:
-        raise ClientError(
-            f"Invalid role {role!r}: expected 'user', 'assistant' or 'system'.",
-            code="invalid_value",
-            param="item.role",
-        )
-    content = _field(raw, "content", list, "item")
-    parts: list[dict[str, Any]] = []
-    audio = b""
-    for index, part in enumerate(content):
-        where = f"item.content[{index}]"
-        kind = part.get("type") if isinstance(part, dict) else None
-        if not isinstance(kind, str) or kind not in ROLE_PARTS[role]:
-            raise ClientError(
-                f"Invalid content type {kind!r} for a {role} message"
-                + (": assistant audio cannot be added." if kind == "output_audio" else "."),
-                code="invalid_value",
-                param=f"{where}.type",
-            )
-        if kind in ("input_text", "output_text"):
-            parts.append({"type": kind, "text": _field(part, "text", str, where)})
-        elif kind == "input_audio":
-            encoded = _field(part, "audio", Any_(str, None), where, default=None)
-            if encoded and not audio:
-                audio = _decode_audio(encoded, f"{where}.audio")
-            transcript = _field(part, "transcript", Any_(str, None), where, default=None)
-            parts.append({"type": kind, "transcript": transcript})
-        else:
-            image_url = _field(part, "image_url", str, where)
-            detail = _field(part, "detail", Enum(("auto", "low", "high")), where, default="auto")
-            parts.append({"type": kind, "image_url": image_url, "detail": detail})
-    return _Item({**head, "role": role, "content": parts}, audio)
-
-
-def _check_response_params(params: dict[str, Any]) -> None:
-    """response.create's `response` object, as strictly as session.update."""
-    check(params, RESPONSE, "response")
-    _check_max_output_tokens(params.get("max_output_tokens", "inf"), "response.max_output_tokens")
 
 
 # --- the server ---------------------------------------------------------------------------
