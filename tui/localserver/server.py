@@ -18,6 +18,9 @@ still there?".
 
 Not simulated: tools/function calling (function items are stored, never called), MCP,
 G.711 formats (rejected), out-of-band responses running alongside another.
+
+Neighbours: sessionconfig.py (defaults, session.update merge, checks), items.py (conversation
+items), validation.py (the client payload schema), vad.py, voice.py (reply audio), faults.py.
 """
 
 from __future__ import annotations
