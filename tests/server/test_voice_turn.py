@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from tests.server import RawClient, audio_of, silence, speech, types, user_text
+from tests.server import RawClient, audio_of, silence, speech, tone, types, user_text
 from tui.localserver import LocalServer
 from tui.localserver.server import BYTES_PER_MS
 from tui.localserver.vad import level_dbfs
@@ -209,3 +209,23 @@ async def test_idle_timeout_commits_the_quiet_and_asks() -> None:
         assert timeout["item_id"] == events[1]["item_id"]
         transcript = events[-1]["response"]["output"][0]["content"][0]["transcript"]
         assert transcript == "I heard only silence. Are you still there?"
+
+
+async def test_semantic_vad_eagerness_sets_the_pause_that_ends_a_turn() -> None:
+    # two bursts 400 ms apart: one turn at eagerness low (1000 ms), two at high (250 ms)
+    audio = silence(300) + tone(500) + silence(400) + tone(500) + silence(1200)
+    for eagerness, turns in (("low", 1), ("high", 2)):
+        async with (
+            LocalServer(realtime_factor=50) as server,
+            await RawClient.connect(server.url) as client,
+        ):
+            await client.recv()
+            await vad_settings(
+                client, type="semantic_vad", eagerness=eagerness, create_response=False
+            )
+            await client.append(audio)
+            await client.send(user_text("marker"))
+            names = types(await client.until("conversation.item.done", timeout=5))
+            while names.count("conversation.item.done") < turns + 1:
+                names += types(await client.until("conversation.item.done"))
+            assert names.count("input_audio_buffer.committed") == turns, eagerness
