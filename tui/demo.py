@@ -40,7 +40,8 @@ class DemoServer:
         self._loop = asyncio.get_running_loop()
         self._stopped = asyncio.Event()
         try:
-            async with LocalServer(host=self._host, port=self._port) as server:
+            # record_audio=False: a long demo keeps events but not every audio payload
+            async with LocalServer(host=self._host, port=self._port, record_audio=False) as server:
                 ready.set_result(server.url)
                 await self._stopped.wait()
         except Exception as error:  # reported to the caller of start(), not swallowed
