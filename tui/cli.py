@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tui import __version__
-from tui.errors import MissingKeyError, RtTuiError
+from tui.errors import RtTuiError
 
 EXIT_USAGE = 2
 DEMO_KEY = "demo"
@@ -128,7 +128,7 @@ def _history(settings: Any, rest: list[str]) -> int:
 def _run_app(args: argparse.Namespace, settings: Any) -> int:
     from tui import history
     from tui.config import default_config_path, resolve_api_key, with_value
-    from tui.realtime.connection import is_loopback
+    from tui.realtime.connection import build_url, check_key_use
 
     demo = None
     if args.demo:
@@ -138,12 +138,12 @@ def _run_app(args: argparse.Namespace, settings: Any) -> int:
         settings = with_value(settings, "connection.url", demo.start())
     # the built-in server takes any bearer token; a real key never goes to it
     api_key = DEMO_KEY if demo is not None else resolve_api_key(settings)
-    if api_key is None and not is_loopback(settings.connection.url):
-        name = settings.connection.api_key_env
-        raise MissingKeyError(
-            f"no API key for {settings.connection.url}: set the environment variable {name} "
-            f"(or put {name}=... in a .env file here), or try 'rt-tui --demo'"
-        )
+    # a missing key, or a key about to travel over plain ws://, stops here with one line
+    check_key_use(
+        build_url(settings.connection.url, settings.connection.model),
+        api_key,
+        settings.connection.api_key_env,
+    )
     replay = []
     if args.resume:
         replay = history.load_turns(history.history_dir(settings), args.resume)

@@ -140,6 +140,22 @@ SendHook = Callable[[dict[str, Any]], None]
 ReceiveHook = Callable[[ServerEvent | BadEvent], None]
 
 
+def check_key_use(url: str, api_key: str | None, key_env: str = "OPENAI_API_KEY") -> None:
+    """Refuse, before any socket opens, a remote endpoint without a key or over plain ws://."""
+    shown = safe_url(url)
+    loopback = is_loopback(url)
+    if api_key is None and not loopback:
+        raise MissingKeyError(
+            f"no API key for {shown}; set {key_env} (environment or .env file) "
+            "or api_key in the config file"
+        )
+    if api_key is not None and url.startswith("ws:") and not loopback:
+        raise InsecureKeyError(
+            f"refusing to send the API key over unencrypted ws:// to {shown}; "
+            "use wss:// (plain ws:// is only allowed for 127.0.0.1, ::1 and localhost)"
+        )
+
+
 class RealtimeConnection:
     """A websocket to a Realtime endpoint.
 
@@ -193,7 +209,7 @@ class RealtimeConnection:
             raise RuntimeError("a RealtimeConnection is used once; make a new one to reconnect")
         url = self.full_url
         shown = safe_url(url)
-        self._check_key(url, shown)
+        check_key_use(url, self._api_key, self.key_env)
         headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
         options: dict[str, Any] = {}
         if is_loopback(url):
@@ -254,19 +270,6 @@ class RealtimeConnection:
         except WebSocketException as error:
             raise ConnectError(f"cannot open {shown}: {type(error).__name__}") from None
         self._sender = asyncio.create_task(self._send_loop(), name="realtime-sender")
-
-    def _check_key(self, url: str, shown: str) -> None:
-        loopback = is_loopback(url)
-        if self._api_key is None and not loopback:
-            raise MissingKeyError(
-                f"no API key for {shown}; set {self.key_env} (environment or .env file) "
-                "or api_key in the config file"
-            )
-        if self._api_key is not None and url.startswith("ws:") and not loopback:
-            raise InsecureKeyError(
-                f"refusing to send the API key over unencrypted ws:// to {shown}; "
-                "use wss:// (plain ws:// is only allowed for 127.0.0.1, ::1 and localhost)"
-            )
 
     def _status_error(self, status: int, body: bytes, shown: str) -> ConnectError:
         if status in (401, 403):
