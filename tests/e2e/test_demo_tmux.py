@@ -72,8 +72,10 @@ def test_demo_text_conversation_mute_settings_quit(
     first = terminal.wait_for(lambda s: LIVE in s and MESSAGE_BOX in s, "the live main screen")
     assert "muted" not in meter_line(first)
 
-    # Type a message: '/' focuses the message box, Enter sends it.
+    # Type a message: '/' focuses the message box, Enter sends it. (Waiting for the focus
+    # keeps this test about the flow; typing straight on has its own test below.)
     terminal.send_keys("/")
+    terminal.wait_for(lambda s: LOG_FOCUSED not in s, "the message box focused")
     terminal.type_text("hello from tmux")
     terminal.wait_for_text("hello from tmux")
     terminal.send_keys("Enter")
@@ -104,6 +106,32 @@ def test_demo_text_conversation_mute_settings_quit(
     terminal.send_keys("C-q")
     assert terminal.wait_for_exit() == 0
     assert_no_key_shown(terminal)
+
+
+@pytest.mark.xfail(
+    reason="product bug: keys queued behind '/' are routed before the focus moves "
+    "(tui/app.py action_focus_input; see tests/e2e report)",
+    strict=False,  # the race is lost most, not all, of the time
+)
+def test_text_typed_right_after_slash_lands_in_the_message_box(
+    terminal: TmuxTerminal, isolated_env: Path
+) -> None:
+    """'/' and the message arrive in one burst (a fast typist, a paste, tmux send-keys).
+
+    Every key after '/' belongs to the message box. If the focus moves only after the keys
+    already queued, they run as bindings instead: 'e' opens the event inspector, 'm' mutes,
+    space talks, and the message is lost.
+    """
+    start_demo(terminal, isolated_env, "--no-audio")
+    terminal.wait_for(lambda s: LIVE in s and MESSAGE_BOX in s, "the live main screen")
+    terminal.type_text("/hello from you")  # one write: one read on the app's side
+    # Lost keys leave the box empty (and the inspector open, the mic muted): a timeout.
+    screen = terminal.wait_for_text("hello from you", timeout=10)
+    assert "muted" not in meter_line(screen), f"keys after '/' ran as bindings:\n{screen}"
+    terminal.send_keys("Enter")
+    terminal.wait_for_text("You said: hello from you")
+    terminal.send_keys("C-q")
+    assert terminal.wait_for_exit() == 0
 
 
 def speech_level_dbfs(samples: np.ndarray) -> float:
