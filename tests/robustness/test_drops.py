@@ -64,22 +64,22 @@ async def test_history_is_complete_after_twenty_forced_drops(tmp_path: Path) -> 
         LocalServer(realtime_factor=40) as server,
         running(server, connection__replay_turns=REPLAY_TURNS) as (session, rec),
     ):
-        session._history = writer  # noqa: SLF001 - running() builds the session without one
+        session._history = writer  # running() builds it without one
         await rec.wait_for(live(session), what="live")
         for drop in range(DROPS):
             if drop % 4 == 0:  # a clean turn now and then, between the broken ones
                 text = f"clean turn before drop {drop}"
                 session.send_text(text)
-                await rec.wait_for(lambda: _replied(session, text), what="clean reply")
+                await rec.wait_for(lambda text=text: _replied(session, text), what="clean reply")
             connections = len(server.sessions)
             after, code = FAULT_CYCLE[drop % len(FAULT_CYCLE)]
             _apply(server.faults, after, code)
             cut_before = len(_cut_off(session))
             session.send_text(f"message number {drop} that the server will cut")
-            await rec.wait_for(lambda: len(_cut_off(session)) > cut_before, what=f"cut {drop}")
+            await rec.wait_for(lambda n=cut_before: len(_cut_off(session)) > n, what=f"cut {drop}")
             _clear(server.faults)
             await rec.wait_for(
-                lambda: len(server.sessions) == connections + 1 and live(session)(),
+                lambda n=connections: len(server.sessions) == n + 1 and live(session)(),
                 what=f"back after drop {drop}",
             )
         session.send_text("are you still there after all that")
