@@ -307,7 +307,11 @@ class RtApp(App[int], inherit_bindings=False):
             self.session.talk()
 
     def action_focus_input(self) -> None:
-        self.query_one("#message", MessageBox).focus()
+        # set_focus now, not focus() (deferred with call_later): keys typed right after '/'
+        # are already queued, and must reach the box rather than run as bindings
+        if len(self.screen_stack) > 1:
+            return  # a priority binding also fires over the settings or help screen
+        self.screen.set_focus(self.query_one("#message", MessageBox))
 
     def action_events(self) -> None:
         shown = not self._inspector.display

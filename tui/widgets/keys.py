@@ -22,7 +22,11 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("mute", "Mute", "Mute or unmute the microphone"),
     ActionSpec("interrupt", "Interrupt", "Stop the assistant now (truncate what was not heard)"),
     ActionSpec("talk", "Talk", "Manual turns: start or end your turn; VAD: interrupt, listen"),
-    ActionSpec("focus_input", "Type", "Focus the message box (Enter sends, Escape leaves)"),
+    # priority: the App runs it as the key arrives, before it forwards the keys typed right
+    # after it to the old focus (a focused Input still types '/' itself)
+    ActionSpec(
+        "focus_input", "Type", "Focus the message box (Enter sends, Escape leaves)", priority=True
+    ),
     ActionSpec("settings", "Settings", "Open the settings panel"),
     ActionSpec("events", "Events", "Show or hide the event inspector"),
     ActionSpec("help", "Help", "Show every key"),
