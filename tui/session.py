@@ -538,9 +538,10 @@ class Session:
                 conn.send(events.item_truncate(played.item_id, int(heard_ms)))
             changes = self.conversation.mark_interrupted(played.item_id, heard_ms)
             self._emit_all(changes)
-            turn = self.conversation.get(played.item_id)
+            # a reply held back while it played is written now, marked interrupted; one that
+            # just finished above (or was already written, e.g. cut off) is not written again
+            turn = self._deferred_history.pop(played.item_id, None)
             if turn is not None:
-                self._deferred_history.pop(turn.item_id, None)
                 self._write_history(turn)
         active = self._active_response
         if active is not None:

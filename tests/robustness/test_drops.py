@@ -7,7 +7,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from tests.session.helpers import ChangeRecorder
+from tests.session.helpers import ChangeRecorder, ScriptedAudio
 from tests.session.test_session import live, running
 from tui.changes import ConnectionChanged, ConnectionState, Role, TurnFinished, TurnStatus
 from tui.history import HistoryWriter
@@ -131,3 +131,38 @@ def _cut_off(session: Session) -> list[Any]:
 
 
 _ = ChangeRecorder  # the recorder type the running() helper hands back
+
+
+async def test_each_turn_is_written_once_when_cut_off_or_interrupted(tmp_path: Path) -> None:
+    """A reply cut by a drop, then silenced by the next message, is one history line; so is
+    a reply interrupted while it is still streaming."""
+    audio: list[ScriptedAudio] = []
+    writer = HistoryWriter(tmp_path / "history", "written-once")
+    async with LocalServer() as server, running(server, audio=audio) as (session, rec):
+        session._history = writer  # running() builds it without one
+        await rec.wait_for(live(session), what="live")
+        # 1: dropped mid-reply while its audio is still queued for the speaker
+        server.faults.drop_after_deltas = 2
+        session.send_text("a reply the network cuts")
+        await rec.wait_for(lambda: _cut_off(session), what="cut off")
+        server.faults.drop_after_deltas = None
+        await rec.wait_for(lambda: len(server.sessions) == 2 and live(session)(), what="back")
+        # the next message silences what is left of the cut reply
+        session.send_text("tell me a long story now, a long long story please")
+        await rec.wait_for(
+            lambda: any(
+                t.role is Role.ASSISTANT and t.status is TurnStatus.IN_PROGRESS
+                for t in session.conversation.turns
+            ),
+            what="second reply streaming",
+        )
+        # 2: interrupted while still streaming
+        session.interrupt()
+        await rec.wait_for(
+            lambda: any(t.status is TurnStatus.INTERRUPTED for t in session.conversation.turns),
+            what="interrupted",
+        )
+    ids = [line["item_id"] for line in _history_lines(writer.path) if line["type"] == "turn"]
+    assert sorted(ids) == sorted(set(ids)), "a turn was written twice"
+    shown = {c.turn.item_id for c in rec.of(TurnFinished)}
+    assert set(ids) == shown
