@@ -227,6 +227,7 @@ def print_figure(figure: CpuFigure) -> None:
     )
 
 
+@pytest.mark.timeout(int(4 * WINDOW_S) + 180)  # two windows plus start-ups
 def test_cpu_share_demo_in_process(virtual_audio: Path, tmp_path: Path) -> None:
     """`rt-tui --demo`: the demo server runs in a thread of the measured process."""
     fifo = virtual_audio / "rt_mic.fifo"
@@ -244,6 +245,7 @@ def test_cpu_share_demo_in_process(virtual_audio: Path, tmp_path: Path) -> None:
     assert all(f.replied for f in figures), "the parrot never replied: no two-way audio"
 
 
+@pytest.mark.timeout(int(4 * WINDOW_S) + 180)  # two windows plus start-ups
 def test_cpu_share_separate_server(
     virtual_audio: Path, tmp_path: Path, standalone_server: tuple[str, int]
 ) -> None:
