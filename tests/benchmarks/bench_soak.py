@@ -26,7 +26,7 @@ import pytest
 
 from tests.session.helpers import ChangeRecorder, ScriptedAudio
 from tests.session.test_session import TEST_KEY, blocks, settings_for, silence, speech
-from tui.changes import ConnectionState, Role, TurnFinished, TurnStatus
+from tui.changes import Change, ConnectionState, Role, TurnFinished, TurnStatus
 from tui.history import HistoryWriter
 from tui.localserver import LocalServer
 from tui.localserver.faults import BAD_FRAME_KINDS
@@ -42,6 +42,18 @@ TURN_TIMEOUT_S = 30.0
 SOAK_BAD_FRAMES = [kind for kind in BAD_FRAME_KINDS if kind != "huge"]
 
 pytestmark = [pytest.mark.benchmark, pytest.mark.timeout(SOAK_S + 300)]
+
+
+class LeanRecorder(ChangeRecorder):
+    """Keeps only final turns: a half-hour of every TurnText and StatsChanged would be the
+    test's own memory growth, not the app's. Still wakes wait_for() on every change."""
+
+    def __call__(self, change: Change) -> None:
+        if isinstance(change, TurnFinished):
+            self.changes.append(change)
+        if not self._pending:
+            self._pending = True
+            asyncio.get_running_loop().create_task(self._notify())
 
 
 def rss_mib() -> float:
@@ -63,7 +75,7 @@ def assistant_finals(session: Session) -> int:
 
 async def test_soak(tmp_path: Path) -> None:
     audio: list[ScriptedAudio] = []
-    recorder = ChangeRecorder()
+    recorder = LeanRecorder()
     writer = HistoryWriter(tmp_path / "history", "soak", secrets=[TEST_KEY])
     voice = blocks(silence(200) + speech(1200) + silence(900))
     rss: list[tuple[float, float]] = []
@@ -149,6 +161,9 @@ async def test_soak(tmp_path: Path) -> None:
         )
     else:
         print("reconnects: 0 (the run was shorter than RT_SOAK_DROP_EVERY_S)")
+    held = sum(len(r.sent) + len(r.received) for r in server.sessions)
+    print(f"events the in-process server still holds (audio blanked): {held}")
+    print(f"turns in the session's conversation: {len(session.conversation.turns)}")
     print(f"bad frames counted: {sum(session.bad_frames.values())} {dict(session.bad_frames)}")
     assert completed > 0
     written_ids = [w["item_id"] for w in written]
