@@ -329,6 +329,8 @@ class RealtimeConnection:
                 yield event
         except ConnectionClosed:
             pass  # the close code and reason are read below, for both kinds of close
+        if self._sender is not None:
+            self._sender.cancel()  # nothing more can go out; don't leave it pending
         raise self._disconnected(ws)
 
     def _disconnected(self, ws: ClientConnection) -> Disconnected:
