@@ -36,6 +36,7 @@ SPEECH = (
     "Could you tell me what the weather will be like tomorrow morning, and whether I need "
     "an umbrella for the walk to the station?"
 )
+IDLE_S = min(15.0, WINDOW_S / 4)  # baseline: live, mic open and streaming silence, no speech
 PAUSE_S = 5.0  # long enough for the parrot to play its whole reply before the next sentence
 
 
@@ -154,6 +155,7 @@ def standalone_server() -> Iterator[tuple[str, int]]:
 class CpuFigure:
     label: str
     share_pct: float
+    idle_share_pct: float
     server_share_pct: float | None
     rss_start_kb: int
     rss_end_kb: int
@@ -184,6 +186,11 @@ def run_conversation(
         assert len(pids) == 1, f"expected rt-tui as the shell's only child, got {pids}"
         pid = pids[0]
         signal = conversation_signal(workdir, WINDOW_S)
+        idle_start = proc_sample(pid)
+        while time.monotonic() - idle_start.at < IDLE_S:
+            terminal.capture()  # the same screen reading as in the window below
+            time.sleep(0.5)
+        idle_end = proc_sample(pid)
         writer = FifoWriter(fifo).write(signal)
         start = proc_sample(pid)
         server_start = proc_sample(server_pid) if server_pid else None
@@ -207,6 +214,7 @@ def run_conversation(
     return CpuFigure(
         label=label,
         share_pct=100 * (end.cpu_s - start.cpu_s) / wall,
+        idle_share_pct=100 * (idle_end.cpu_s - idle_start.cpu_s) / (idle_end.at - idle_start.at),
         server_share_pct=server_share,
         rss_start_kb=start.rss_kb,
         rss_end_kb=end.rss_kb,
@@ -222,12 +230,14 @@ def print_figure(figure: CpuFigure) -> None:
     )
     print(
         f"[bench] {figure.label}: rt-tui {figure.share_pct:.1f} % of one core over "
-        f"{WINDOW_S:.0f} s{server}; RSS {figure.rss_start_kb / 1024:.1f} MiB at start, "
+        f"{WINDOW_S:.0f} s of two-way audio (idle baseline, live with the mic streaming silence: "
+        f"{figure.idle_share_pct:.1f} % over {IDLE_S:.0f} s){server}; "
+        f"RSS {figure.rss_start_kb / 1024:.1f} MiB at start, "
         f"{figure.rss_end_kb / 1024:.1f} MiB at end; parrot replied: {figure.replied}"
     )
 
 
-@pytest.mark.timeout(int(4 * WINDOW_S) + 180)  # two windows plus start-ups
+@pytest.mark.timeout(int(4 * (WINDOW_S + IDLE_S)) + 180)  # two runs plus start-ups
 def test_cpu_share_demo_in_process(virtual_audio: Path, tmp_path: Path) -> None:
     """`rt-tui --demo`: the demo server runs in a thread of the measured process."""
     fifo = virtual_audio / "rt_mic.fifo"
@@ -245,7 +255,7 @@ def test_cpu_share_demo_in_process(virtual_audio: Path, tmp_path: Path) -> None:
     assert all(f.replied for f in figures), "the parrot never replied: no two-way audio"
 
 
-@pytest.mark.timeout(int(4 * WINDOW_S) + 180)  # two windows plus start-ups
+@pytest.mark.timeout(int(4 * (WINDOW_S + IDLE_S)) + 180)  # two runs plus start-ups
 def test_cpu_share_separate_server(
     virtual_audio: Path, tmp_path: Path, standalone_server: tuple[str, int]
 ) -> None:
