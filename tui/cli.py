@@ -17,6 +17,7 @@ from tui.errors import RtTuiError
 
 EXIT_USAGE = 2
 DEMO_KEY = "demo"
+LOCAL_PLACEHOLDER_KEY = "local"
 
 # flag -> settings path it overrides
 FLAG_SETTINGS = {
@@ -128,7 +129,7 @@ def _history(settings: Any, rest: list[str]) -> int:
 def _run_app(args: argparse.Namespace, settings: Any) -> int:
     from tui import history
     from tui.config import default_config_path, resolve_api_key, with_value
-    from tui.realtime.connection import build_url, check_key_use
+    from tui.realtime.connection import build_url, check_key_use, is_loopback
 
     demo = None
     if args.demo:
@@ -138,6 +139,9 @@ def _run_app(args: argparse.Namespace, settings: Any) -> int:
         settings = with_value(settings, "connection.url", demo.start())
     # the built-in server takes any bearer token; a real key never goes to it
     api_key = DEMO_KEY if demo is not None else resolve_api_key(settings)
+    if api_key is None and is_loopback(settings.connection.url):
+        # local servers (ours, or a relay that adds the real key) want some bearer token
+        api_key = LOCAL_PLACEHOLDER_KEY
     # a missing key, or a key about to travel over plain ws://, stops here with one line
     check_key_use(
         build_url(settings.connection.url, settings.connection.model),

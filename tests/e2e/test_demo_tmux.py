@@ -111,11 +111,6 @@ def test_demo_text_conversation_mute_settings_quit(
     assert_no_key_shown(terminal)
 
 
-@pytest.mark.xfail(
-    reason="product bug: keys queued behind '/' are routed before the focus moves "
-    "(tui/app.py action_focus_input; see tests/e2e report)",
-    strict=False,  # the race is lost most, not all, of the time
-)
 def test_text_typed_right_after_slash_lands_in_the_message_box(
     terminal: TmuxTerminal, isolated_env: Path
 ) -> None:
@@ -137,11 +132,6 @@ def test_text_typed_right_after_slash_lands_in_the_message_box(
     assert terminal.wait_for_exit() == 0
 
 
-@pytest.mark.xfail(
-    reason="product mismatch: the app connects to a loopback URL without a key, "
-    "`python -m tui.localserver` answers 401 to a handshake without a bearer token",
-    strict=True,
-)
 def test_standalone_local_server_without_a_key(terminal: TmuxTerminal) -> None:
     """`python -m tui.localserver --port N` + `rt-tui --url ws://127.0.0.1:N/...`, no key set."""
     with socket.socket() as sock:
