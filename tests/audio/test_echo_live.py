@@ -71,6 +71,7 @@ class LiveClient:
         self._far = far
         self.played = 0  # samples handed to the speaker
         self.raw: list[np.ndarray] = []
+        self.xruns = 0  # under/overflows: the echo path jumped, a room no real room is
         self.processed: list[np.ndarray] = []
         self.captured = 0
         self.cancel_seconds = 0.0  # wall time spent inside on_input, for the benchmark
@@ -104,7 +105,9 @@ class LiveClient:
         self._marks.append((round(seconds * room.RATE), event))
         return event
 
-    def _on_output(self, outdata: Any, frames: int, _time: Any, _status: Any) -> None:
+    def _on_output(self, outdata: Any, frames: int, _time: Any, status: Any) -> None:
+        if status:
+            self.xruns += 1
         chunk = self._far[self.played : self.played + frames]
         outdata[: chunk.size, 0] = chunk
         outdata[chunk.size :, 0] = 0
@@ -115,7 +118,9 @@ class LiveClient:
         if self._path is not None:
             self._path.on_output(outdata[:, 0])
 
-    def _on_input(self, indata: Any, frames: int, _time: Any, _status: Any) -> None:
+    def _on_input(self, indata: Any, frames: int, _time: Any, status: Any) -> None:
+        if status:
+            self.xruns += 1
         block = indata[:, 0].copy()
         self.raw.append(block)
         if self._path is not None:
@@ -160,6 +165,7 @@ class LiveRun:
     wall_s: float  # how long the client streams ran
     process_cpu_s: float  # CPU time of this whole process (client, room, test) meanwhile
     erle_estimate_before_near: float | None  # the canceller's smoothed ERLE as the user starts
+    glitches: int = 0  # xruns in the room or the client during the scene
 
     def far_only_mask(self, from_s: float) -> np.ndarray:
         echo_e = room.frame_energies(self.echo)
@@ -246,6 +252,7 @@ def run_scene(
         wall_s,
         process_cpu_s,
         erle_estimate_before_near,
+        glitches=client.xruns + sum(live.status_flags.values()),
     )
 
 
@@ -258,6 +265,13 @@ def test_live_echo_only_is_cancelled_and_never_triggers_the_vad(
     sd: Any, far_10s: np.ndarray
 ) -> None:
     run = run_scene(sd, far_10s)
+    for _ in range(2):
+        # An xrun moves the echo path by a whole block at once (on a loaded 2-core machine),
+        # which no real room does; such a run measures the machine, so it is done again.
+        if run.glitches == 0 or not room.vad_start_times_ms(run.processed):
+            break
+        print(f"\nscene had {run.glitches} xruns and a residual trigger: run again")
+        run = run_scene(sd, far_10s)
 
     raw_starts = room.vad_start_times_ms(run.raw)
     assert raw_starts, "without cancellation the echo must trigger the VAD (the room works)"
