@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 BadFrameKind = Literal[
     "not_json",
@@ -28,17 +28,7 @@ BadFrameKind = Literal[
     "binary",
     "huge",
 ]
-BAD_FRAME_KINDS: tuple[BadFrameKind, ...] = (
-    "not_json",
-    "json_array",
-    "unknown_type",
-    "missing_fields",
-    "bad_base64",
-    "odd_length_audio",
-    "unknown_item_delta",
-    "binary",
-    "huge",
-)
+BAD_FRAME_KINDS: tuple[BadFrameKind, ...] = get_args(BadFrameKind)
 HUGE_FRAME_BYTES = 4 * 1024 * 1024
 MAX_DURATION_REASON = "maximum duration reached"
 FAILED_MESSAGE = "The server had an error while processing your request."
