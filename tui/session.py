@@ -50,7 +50,7 @@ from tui.realtime.redact import redact_event
 
 Listener = Callable[[Change], None]
 
-TICK_S = 0.05  # latency, audibility and deferred-history checks
+TICK_S = 0.1  # latency (timestamp-based), audibility, deferred history: 10 Hz is enough for the UI
 HANDOVER_MARGIN_S = 120.0  # hand over this long before the server's session limit
 COUNTDOWN_S = 300.0  # show the handover countdown in the last five minutes
 BENIGN_ERROR_CODES = {"response_cancel_not_active"}
