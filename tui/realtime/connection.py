@@ -29,6 +29,7 @@ from websockets.exceptions import (
     ProxyError,
     WebSocketException,
 )
+from websockets.protocol import State
 
 from tui.errors import (
     AuthError,
@@ -49,6 +50,11 @@ WEBSOCKETS_LOG = logging.getLogger("tui.realtime.websockets")
 
 OPEN_TIMEOUT = 10.0
 CLOSE_TIMEOUT = 2.0
+
+
+# Events up to this size (a 20 ms audio block is ~1.3 kB of JSON) skip the sender queue when
+# nothing waits in it; bigger ones (a long text, an image) take the queue and its flow control.
+DIRECT_WRITE_MAX_CHARS = 16_384
 
 
 # Failures tui.errors has no class for. They live here, next to the only code that raises
@@ -293,9 +299,36 @@ class RealtimeConnection:
         if self.closed:
             log.debug("dropped %s: connection closed", event.get("type"))
             return False
-        self._queue.put_nowait(json.dumps(event, separators=(",", ":")))
+        text = json.dumps(event, separators=(",", ":"))
+        if not self._write_now(text):
+            self._queue.put_nowait(text)
         if self.on_send is not None:
             _call_hook(self.on_send, event)
+        return True
+
+    def _write_now(self, text: str) -> bool:
+        """Write `text` to the socket at once when nothing is queued ahead of it.
+
+        The common case (a 20 ms microphone block, 50 a second) then costs no hop through the
+        queue and the sender task, i.e. one loop wakeup fewer per block. It does only what
+        websockets' own send() does when the socket is open and not applying back-pressure:
+        frame the text and hand the bytes to the transport. Anything else (queued events,
+        a paused transport, a closing socket, a fragmented send, a big event that should wait
+        its turn behind flow control) goes through the queue.
+        """
+        ws = self._ws
+        if (
+            ws is None
+            or len(text) > DIRECT_WRITE_MAX_CHARS
+            or not self._queue.empty()
+            or ws.paused
+            or ws.send_in_progress is not None
+            or ws.protocol.state is not State.OPEN
+            or ws.transport.is_closing()
+        ):
+            return False
+        ws.protocol.send_text(text.encode())
+        ws.send_data()
         return True
 
     async def _send_loop(self) -> None:
