@@ -102,6 +102,29 @@ def proc_sample(pid: int) -> ProcSample:
     return ProcSample((utime + stime) / CLOCK_TICKS, rss_kb, time.monotonic())
 
 
+def thread_cpu_s(pid: int) -> dict[str, tuple[str, float]]:
+    """Per thread: (name, seconds on a CPU) from /proc/PID/task/TID/schedstat (nanoseconds)."""
+    threads = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            name = "main" if task.name == str(pid) else (task / "comm").read_text().strip()
+            threads[task.name] = (name, int((task / "schedstat").read_text().split()[0]) / 1e9)
+        except (FileNotFoundError, ProcessLookupError):  # the thread ended meanwhile
+            continue
+    return threads
+
+
+def thread_shares(
+    before: dict[str, tuple[str, float]], after: dict[str, tuple[str, float]], wall: float
+) -> str:
+    """'name tid: x.xx %' for every thread that ran, busiest first."""
+    shares = [
+        (100 * (cpu - before.get(tid, (name, 0.0))[1]) / wall, name, tid)
+        for tid, (name, cpu) in after.items()
+    ]
+    return ", ".join(f"{n} {t}: {p:.2f} %" for p, n, t in sorted(shares, reverse=True) if p > 0)
+
+
 def child_pids(pid: int) -> list[int]:
     path = Path(f"/proc/{pid}/task/{pid}/children")
     return [int(p) for p in path.read_text().split()] if path.exists() else []
@@ -157,6 +180,7 @@ class CpuFigure:
     share_pct: float
     idle_share_pct: float
     server_share_pct: float | None
+    idle_threads: str  # per-thread shares over the idle baseline
     rss_start_kb: int
     rss_end_kb: int
     replied: bool
@@ -186,11 +210,11 @@ def run_conversation(
         assert len(pids) == 1, f"expected rt-tui as the shell's only child, got {pids}"
         pid = pids[0]
         signal = conversation_signal(workdir, WINDOW_S)
-        idle_start = proc_sample(pid)
+        idle_start, idle_threads_start = proc_sample(pid), thread_cpu_s(pid)
         while time.monotonic() - idle_start.at < IDLE_S:
             terminal.capture()  # the same screen reading as in the window below
             time.sleep(0.5)
-        idle_end = proc_sample(pid)
+        idle_end, idle_threads_end = proc_sample(pid), thread_cpu_s(pid)
         writer = FifoWriter(fifo).write(signal)
         start = proc_sample(pid)
         server_start = proc_sample(server_pid) if server_pid else None
@@ -216,6 +240,9 @@ def run_conversation(
         share_pct=100 * (end.cpu_s - start.cpu_s) / wall,
         idle_share_pct=100 * (idle_end.cpu_s - idle_start.cpu_s) / (idle_end.at - idle_start.at),
         server_share_pct=server_share,
+        idle_threads=thread_shares(
+            idle_threads_start, idle_threads_end, idle_end.at - idle_start.at
+        ),
         rss_start_kb=start.rss_kb,
         rss_end_kb=end.rss_kb,
         replied=replied,
@@ -233,7 +260,8 @@ def print_figure(figure: CpuFigure) -> None:
         f"{WINDOW_S:.0f} s of two-way audio (idle baseline, live with the mic streaming silence: "
         f"{figure.idle_share_pct:.1f} % over {IDLE_S:.0f} s){server}; "
         f"RSS {figure.rss_start_kb / 1024:.1f} MiB at start, "
-        f"{figure.rss_end_kb / 1024:.1f} MiB at end; parrot replied: {figure.replied}"
+        f"{figure.rss_end_kb / 1024:.1f} MiB at end; parrot replied: {figure.replied}\n"
+        f"[bench]   idle baseline per thread (schedstat): {figure.idle_threads}"
     )
 
 
