@@ -26,6 +26,7 @@ import pytest
 
 from tests.audio.speech import FifoWriter, espeak_speech
 from tests.e2e.conftest import TmuxTerminal, rt_tui_argv
+from tests.waiting import poll_until
 
 pytestmark = pytest.mark.benchmark
 
@@ -130,14 +131,6 @@ def child_pids(pid: int) -> list[int]:
     return [int(p) for p in path.read_text().split()] if path.exists() else []
 
 
-def wait_until(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 def conversation_signal(workdir: Path, seconds: float) -> np.ndarray:
     """Speech, pause, speech, ... for `seconds`, as 24 kHz int16 for the mic FIFO."""
     speech = espeak_speech(SPEECH, workdir)
@@ -167,7 +160,7 @@ def standalone_server() -> Iterator[tuple[str, int]]:
             with socket.socket() as sock:
                 return sock.connect_ex(("127.0.0.1", port)) == 0
 
-        wait_until(accepting, 15, "the standalone local server")
+        poll_until(accepting, 15, "the standalone local server")
         yield f"ws://127.0.0.1:{port}/v1/realtime", server.pid
     finally:
         server.terminate()

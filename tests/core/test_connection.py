@@ -21,6 +21,7 @@ import pytest
 from websockets.asyncio.server import Request, Response, ServerConnection, serve
 from websockets.datastructures import Headers
 
+from tests.waiting import apoll_until
 from tui.errors import (
     AuthError,
     ConnectError,
@@ -111,10 +112,7 @@ async def start_server() -> AsyncIterator[Callable[..., Awaitable[Server]]]:
 
 
 async def wait_for(condition: Callable[[], bool], timeout: float = WAIT) -> None:
-    """Poll `condition` on the loop until true, failing after `timeout` seconds."""
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.005)
+    await apoll_until(condition, timeout, "the condition", step=0.005)
 
 
 async def next_event(conn: RealtimeConnection) -> ServerEvent | BadEvent:
