@@ -344,6 +344,14 @@ class AudioEngine:
         rate = self._pick_rate(kind, index)
         block_ms = self.block_ms if kind == "input" else self.output_block_ms
         blocksize = max(1, round(rate * block_ms / 1000))
+        options = {
+            "device": index,
+            "samplerate": rate,
+            "channels": 1,
+            "dtype": "int16",
+            "blocksize": blocksize,
+            "latency": self.latency,
+        }
         side = self._sides[kind]
         if kind == "input":
             capture = CaptureProcessor(
@@ -360,15 +368,7 @@ class AudioEngine:
             def input_callback(indata: np.ndarray, frames: int, _t: Any, status: Any) -> None:
                 capture.process(indata[:, 0], overflow=bool(status.input_overflow))
 
-            stream = sd.InputStream(
-                device=index,
-                samplerate=rate,
-                channels=1,
-                dtype="int16",
-                blocksize=blocksize,
-                latency=self.latency,
-                callback=input_callback,
-            )
+            stream = sd.InputStream(callback=input_callback, **options)
             processor: Any = capture
         else:
             renderer = PlaybackRenderer(
@@ -381,15 +381,7 @@ class AudioEngine:
             def output_callback(outdata: np.ndarray, frames: int, _t: Any, status: Any) -> None:
                 renderer.render(outdata[:, 0], underflow=bool(status.output_underflow))
 
-            stream = sd.OutputStream(
-                device=index,
-                samplerate=rate,
-                channels=1,
-                dtype="int16",
-                blocksize=blocksize,
-                latency=self.latency,
-                callback=output_callback,
-            )
+            stream = sd.OutputStream(callback=output_callback, **options)
             processor = renderer
         try:
             stream.start()
