@@ -217,6 +217,8 @@ async def test_log_follows_newest_unless_scrolled_up(tmp_path: Path) -> None:
         await pilot.pause()
         assert log.scroll_y == log.max_scroll_y > 0
         await pilot.press("pageup")  # the log has focus: the reader scrolls back
+        # pageup scrolls with an animation: read the position once it has come to rest
+        await pilot.wait_for_animation()
         await pilot.pause()
         reading_at = log.scroll_y
         assert reading_at < log.max_scroll_y
@@ -225,6 +227,7 @@ async def test_log_follows_newest_unless_scrolled_up(tmp_path: Path) -> None:
         await pilot.pause()
         assert log.scroll_y == reading_at  # not yanked to the bottom
         await pilot.press("end")
+        await pilot.wait_for_animation()
         await pilot.pause()
         app._on_change(TurnStarted(Turn("later", Role.USER, "newer", TurnStatus.DONE, 1.0)))
         await wait_until(lambda: log.view_for("later") is not None, pilot)
