@@ -172,6 +172,9 @@ class Session:
         self.stats.session_started = self._clock()
         conn_settings = self.settings.connection
         self._emit(SessionInfo(conn_settings.url, conn_settings.model, self._voice()))
+        # the listener gets the live Stats object now, so the session clock runs from the
+        # start rather than from the first response's usage
+        self._emit(StatsChanged(self.stats))
         if self._replay:
             self._emit_all(self.conversation.add_replayed(self._replay))
         self._start_audio()

@@ -62,6 +62,20 @@ async def test_typed_message_gets_a_reply_turn(server: LocalServer, config_path:
         assert app.focused is not None and app.focused.id == "log"
 
 
+async def test_status_line_shows_the_session_clock_from_the_start(
+    server: LocalServer, config_path: Path
+) -> None:
+    app = make_app(server, config_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_live(app, pilot)
+        # no turn yet, so no usage: the clock must not wait for the first response.done
+        await wait_until(
+            lambda: "session 00:0" in app.status_line.render().plain,
+            pilot,
+            what="the session clock in the status line",
+        )
+
+
 async def test_mute_keys_toggle_session_and_meter(server: LocalServer, config_path: Path) -> None:
     app = make_app(server, config_path)
     async with app.run_test(size=SIZE) as pilot:
