@@ -48,6 +48,7 @@ from tui.widgets.conversation import ConversationLog, TimeFormat, local_clock_ti
 from tui.widgets.inspector import EventInspector
 from tui.widgets.keys import ACTIONS, default_bindings, keymap
 from tui.widgets.level_meter import LevelMeter, meter_state
+from tui.widgets.pane import MainScreen, Pane
 from tui.widgets.status_line import StatusLine
 
 METER_HZ = 25
@@ -154,14 +155,24 @@ class RtApp(App[int], inherit_bindings=False):
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return theme_files.variable_defaults(self.current_theme)
 
+    def get_default_screen(self) -> Screen:
+        return MainScreen(id="_default")
+
     def compose(self) -> ComposeResult:
-        yield ConnectionBar(id="connection", monotonic=self._monotonic)
+        # Each widget but the (BLANK) log sits in a Pane: see tui/widgets/pane.py for why.
+        with Pane():
+            yield ConnectionBar(id="connection", monotonic=self._monotonic)
         yield ConversationLog(id="log", time_format=self._time_format, auto_flush=False)
-        yield EventInspector(id="inspector")
-        yield LevelMeter(id="meter", monotonic=self._monotonic)
-        yield MessageBox(placeholder="Type a message: Enter sends, Escape leaves", id="message")
-        yield StatusLine(id="status", monotonic=self._monotonic)
-        yield Footer(compact=True)
+        with Pane():
+            yield EventInspector(id="inspector")
+        with Pane():
+            yield LevelMeter(id="meter", monotonic=self._monotonic)
+        with Pane():
+            yield MessageBox(placeholder="Type a message: Enter sends, Escape leaves", id="message")
+        with Pane():
+            yield StatusLine(id="status", monotonic=self._monotonic)
+        with Pane(id="footer-pane"):
+            yield Footer(compact=True)
 
     @property
     def conversation_log(self) -> ConversationLog:
