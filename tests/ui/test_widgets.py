@@ -102,13 +102,18 @@ async def test_a_meter_frame_redraws_the_meter_alone(tmp_path: Path, monkeypatch
         await wait_until(lambda: app.meter.level_db == -30.0, pilot, what="a sampled level")
         await pilot.pause()
         drawn.clear()
-        for level in (-20.0, -25.0, -15.0):
+        levels = [-20.0 - i for i in range(10)]
+        for level in levels:
             app.session.level = (level, -5.0)  # type: ignore[union-attr]
-            await wait_until(lambda: app.meter.level_db == level, pilot, what=f"{level} dBFS")
+            await wait_until(
+                lambda want=level: app.meter.level_db == want, pilot, what=f"{level} dBFS"
+            )
             await pilot.pause()
         meter_frames = drawn.pop("LevelMeter", 0)
-        assert meter_frames >= 3
-        assert drawn == Counter()  # nothing else was re-rendered
+        assert meter_frames >= len(levels)
+        # Before the panes every meter frame re-rendered all of them; a one-off repaint of
+        # its own (bindings refreshed, the status clock) is allowed.
+        assert all(count <= 2 for count in drawn.values()), drawn
 
 
 def test_status_line_text() -> None:
