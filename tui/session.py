@@ -50,7 +50,12 @@ from tui.realtime.redact import redact_event
 
 Listener = Callable[[Change], None]
 
-TICK_S = 0.1  # latency (timestamp-based), audibility, deferred history: 10 Hz is enough for the UI
+# The ticker watches audibility, the latency mark and history waiting on playback at 10 Hz
+# while there is something to watch (latency itself comes from timestamps, so 10 Hz only sets
+# how soon the UI shows it); otherwise once a second, which the handover check needs. Audio
+# arriving wakes it at once, so "assistant speaking" shows within a tick.
+TICK_S = 0.1
+IDLE_TICK_S = 1.0
 HANDOVER_MARGIN_S = 120.0  # hand over this long before the server's session limit
 COUNTDOWN_S = 300.0  # show the handover countdown in the last five minutes
 BENIGN_ERROR_CODES = {"response_cancel_not_active"}
@@ -132,6 +137,7 @@ class Session:
         self._latency_item: str | None = None
         self._first_output_at: dict[str, float] = {}
         self._deferred_history: dict[str, Turn] = {}
+        self._tick_handle: asyncio.TimerHandle | None = None
         self._outbox: list[str] = []
         self._appends_logged_at = 0.0
         self._appends_since_log = 0
@@ -178,11 +184,13 @@ class Session:
         if self._replay:
             self._emit_all(self.conversation.add_replayed(self._replay))
         self._start_audio()
-        ticker = asyncio.create_task(self._tick_loop(), name="session-ticker")
+        self._schedule_tick(TICK_S)
         try:
             await self._connection_loop()
         finally:
-            ticker.cancel()
+            if self._tick_handle is not None:
+                self._tick_handle.cancel()
+                self._tick_handle = None
             if self._handover_task:
                 self._handover_task.cancel()
             await self._close_connection()
@@ -461,6 +469,7 @@ class Session:
         self.conversation.apply(event)
         self._first_output_at.setdefault(item_id, self._clock())
         self._audio_out_this_conn = True
+        self._wake_ticker()
         if self._audio is not None and self.audio_mode in ("full", "output_only"):
             try:
                 self._audio.play(item_id, event.audio or b"")
@@ -670,13 +679,37 @@ class Session:
 
     # ---- ticker: audibility, latency, deferred history, handover ---------------------
 
-    async def _tick_loop(self) -> None:
-        while True:
-            await asyncio.sleep(TICK_S)
+    def _schedule_tick(self, delay: float) -> None:
+        if self._tick_handle is not None:
+            self._tick_handle.cancel()
+        self._tick_handle = self._loop.call_later(delay, self._tick)
+
+    def _wake_ticker(self) -> None:
+        """Something to watch has started: tick soon if the next tick is further away."""
+        handle = self._tick_handle
+        if handle is not None and handle.when() - self._loop.time() > TICK_S:
+            self._schedule_tick(TICK_S)
+
+    def _tick(self) -> None:
+        self._tick_handle = None
+        try:
             self._update_audible()
             self._check_latency()
             self._flush_history()
             self._check_handover()
+        finally:  # a failing check must not stop the ticker
+            self._schedule_tick(TICK_S if self._watching() else IDLE_TICK_S)
+
+    def _watching(self) -> bool:
+        """Whether anything the ticker watches can change within the next second."""
+        return bool(
+            self._assistant_audible
+            or (self._audio is not None and self._audio.audible)
+            or self._latency_item is not None
+            or self._speech_stopped_at is not None
+            or self._deferred_history
+            or self._talking
+        )
 
     def _update_audible(self) -> None:
         audible = bool(self._audio is not None and self._audio.audible)

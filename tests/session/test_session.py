@@ -19,13 +19,14 @@ from tui.changes import (
     MuteChanged,
     Notice,
     Role,
+    SpeechChanged,
     TurnFinished,
     TurnStatus,
 )
 from tui.config import Settings, with_value
 from tui.localserver import LocalServer
 from tui.localserver.faults import BAD_FRAME_KINDS, Faults
-from tui.session import Session
+from tui.session import IDLE_TICK_S, TICK_S, Session
 
 TEST_KEY = "sk-test-session-0123456789abcdef"
 
@@ -129,6 +130,34 @@ async def test_voice_turn_gets_the_parrot_reply_played() -> None:
         audio[0].advance(10_000)
         await rec.wait_for(lambda: session.stats.last_latency_ms is not None, what="latency")
         assert session.stats.median_latency_ms is not None
+
+
+async def test_ticker_idles_then_wakes_when_reply_audio_arrives() -> None:
+    """Idle, the ticker runs once a second; reply audio brings it back to 10 Hz at once, so
+    "assistant speaking" shows within a tick, and it idles again once the reply has played."""
+    audio: list[ScriptedAudio] = []
+    loop = asyncio.get_running_loop()
+
+    def next_tick_in() -> float:
+        handle = session._tick_handle
+        return handle.when() - loop.time() if handle is not None else float("inf")
+
+    async with LocalServer() as server, running(server, audio=audio) as (session, rec):
+        await rec.wait_for(live(session), what="live")
+        await rec.wait_for(lambda: next_tick_in() > TICK_S, what="the idle tick")
+        assert next_tick_in() <= IDLE_TICK_S
+        session.send_text("hello")
+        await rec.wait_for(lambda: audio[0].received, what="reply audio")
+        assert next_tick_in() <= TICK_S
+        await rec.wait_for(
+            lambda: any(c.assistant_audible for c in rec.of(SpeechChanged)), what="audible"
+        )
+        await rec.wait_for(finished(rec, Role.ASSISTANT), what="the reply")
+        audio[0].advance(60_000)
+        await rec.wait_for(
+            lambda: not rec.of(SpeechChanged)[-1].assistant_audible, what="no longer audible"
+        )
+        await rec.wait_for(lambda: next_tick_in() > TICK_S, what="idle again")
 
 
 async def test_talking_over_the_reply_truncates_at_what_was_heard() -> None:
