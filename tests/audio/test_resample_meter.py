@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soxr
 
-from tui.audio.meter import FLOOR_DB, Level, measure
+from tui.audio.meter import FLOOR_DB, SILENT, Level, LevelTap, measure
 from tui.audio.resample import StreamResampler
 
 from .speech import tone
@@ -72,3 +72,17 @@ def test_half_scale_tone_and_most_negative_sample() -> None:
     level = measure(tone(440, 0.1, amplitude=0.5))
     assert level.rms_db == pytest.approx(-9.03, abs=0.02)
     assert measure(np.array([-32768, 0], dtype=np.int16)).peak_db == pytest.approx(0.0)
+
+
+def test_level_tap_measures_the_latest_block_when_read() -> None:
+    tap = LevelTap(capacity=8)
+    assert tap.level == SILENT
+    loud, quiet = tone(440, 0.02, amplitude=0.5), tone(440, 0.02, amplitude=0.05)
+    tap.hold(loud)  # longer than the capacity: the tap grows rather than cut the block
+    tap.hold(quiet)
+    assert tap.level == measure(quiet)
+    loud[:] = 0  # the caller's buffer is reused by PortAudio: the tap kept its own copy
+    tap.hold(tone(440, 0.02, amplitude=0.5))
+    assert tap.level.rms_db == pytest.approx(20 * math.log10(0.5 / math.sqrt(2)), abs=0.1)
+    tap.hold_silence()
+    assert tap.level == SILENT

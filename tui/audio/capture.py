@@ -18,7 +18,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from tui.audio.meter import SILENT, Level, measure
+from tui.audio.meter import Level, LevelTap
 from tui.audio.resample import StreamResampler
 
 RATE = 24000
@@ -70,7 +70,7 @@ class CaptureProcessor:
         self.echo = echo
         self.clock = clock
         self.muted = False
-        self.level: Level = SILENT
+        self._level = LevelTap()
         self.counters = CaptureCounters()
         self._resampler = StreamResampler(device_rate, RATE)
         # Room for a few device blocks of resampler output before they are cut into blocks.
@@ -84,16 +84,26 @@ class CaptureProcessor:
         counters.device_frames += len(samples)
         if overflow:
             counters.overflows += 1
-        self.level = measure(samples)
+        self._level.hold(samples)
+        block = self.block_samples
+        if self._resampler.identity and self._pending_len == 0 and len(samples) == block:
+            # the usual case (24 kHz device, blocks of block_ms): no cutting needed
+            counters.samples_24k += block
+            self._emit(samples.copy())
+            return
         converted = self._resampler.process(samples)
         counters.samples_24k += len(converted)
         self._append(converted)
-        block = self.block_samples
         while self._pending_len >= block:
             self._emit(self._pending[:block].copy())
             rest = self._pending_len - block
             self._pending[:rest] = self._pending[block : self._pending_len]
             self._pending_len = rest
+
+    @property
+    def level(self) -> Level:
+        """RMS and peak of the latest device block (measured when read, not per block)."""
+        return self._level.level
 
     def reset(self) -> None:
         """Forget partial blocks and resampler state (a new stream, unmute)."""

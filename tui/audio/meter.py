@@ -1,6 +1,10 @@
 """Level metering: RMS and peak of a block in dBFS, floored at -90 dBFS.
 
 Full scale is 32768 for int16 and 1.0 for float, so a full-scale sine reads -3.01 dBFS RMS.
+
+`LevelTap` keeps the measuring out of the audio callbacks: the callback copies its block
+(one numpy call) and the UI, which reads the level 25 times a second rather than 50 or 100,
+measures it when it asks.
 """
 
 from __future__ import annotations
@@ -37,3 +41,48 @@ def measure(block: np.ndarray) -> Level:
     rms = math.sqrt(float(np.dot(as_float, as_float)) / block.size) / scale
     peak = float(np.max(np.abs(as_float))) / scale
     return Level(_to_db(rms), _to_db(peak))
+
+
+class LevelTap:
+    """The level of the latest int16 block, measured on demand.
+
+    The audio thread calls `hold(block)` (a copy into the spare of two buffers, then one
+    reference swap) or `hold_silence()`; any thread reads `level`. A reader never sees a
+    buffer being written unless it is slower than two whole audio blocks, which for a meter
+    costs at most one slightly wrong reading.
+    """
+
+    def __init__(self, capacity: int = 4096) -> None:
+        self._buffers = [np.zeros(capacity, dtype=np.int16), np.zeros(capacity, dtype=np.int16)]
+        self._latest: np.ndarray | None = None  # a view of the last filled buffer
+        self._spare = 0
+        self._sequence = 0
+        self._measured_sequence = -1
+        self._measured = SILENT
+
+    def hold(self, block: np.ndarray) -> None:
+        """Audio thread: keep a copy of `block` (1-D int16) as the latest."""
+        index = self._spare
+        buffer = self._buffers[index]
+        count = len(block)
+        if count > len(buffer):  # a bigger device block than planned: grow once
+            buffer = self._buffers[index] = np.zeros(count * 2, dtype=np.int16)
+        buffer[:count] = block
+        self._latest = buffer[:count]
+        self._spare = 1 - index
+        self._sequence += 1
+
+    def hold_silence(self) -> None:
+        """Audio thread: the latest block was all zeros (no copy needed)."""
+        if self._latest is not None:
+            self._latest = None
+            self._sequence += 1
+
+    @property
+    def level(self) -> Level:
+        sequence = self._sequence
+        if sequence != self._measured_sequence:
+            latest = self._latest
+            self._measured = SILENT if latest is None else measure(latest)
+            self._measured_sequence = sequence
+        return self._measured

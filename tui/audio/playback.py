@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tui.audio.meter import SILENT, Level, measure
+from tui.audio.meter import Level, LevelTap
 from tui.audio.resample import StreamResampler
 from tui.errors import AudioError
 
@@ -160,6 +160,11 @@ class PlaybackBuffer:
     # -- audio-thread side -------------------------------------------------------------------
     def read_into(self, out: np.ndarray, now: float) -> int:
         """Fill `out` (1-D int16) from the queue, zero-filling the rest; returns real samples."""
+        if not self._queue:
+            # Nothing queued (most callbacks of a session): no lock. A push racing this
+            # check is simply played by the next callback.
+            out.fill(0)
+            return 0
         frames = len(out)
         filled = 0
         with self._lock:
@@ -238,7 +243,7 @@ class PlaybackRenderer:
         self.echo = echo
         self.recorder = recorder
         self.clock = clock
-        self.level: Level = SILENT
+        self._level = LevelTap()
         self.counters = PlaybackCounters()
         self.last_zero_block_at = 0.0
         self._resampler = StreamResampler(RATE, device_rate)
@@ -277,13 +282,22 @@ class PlaybackRenderer:
         if self._resampler.identity:
             real = self.buffer.read_into(out, now)
             self._tap(out, real)
+            silent = real == 0  # read_into zero-filled the whole block
         else:
             real = self._render_resampled(out, now)
+            silent = real == 0 and not out.any()  # the converter may still drain a tail
         counters.samples_played += real
-        self.level = measure(out)
-        if real == 0 and not out.any():
+        if silent:
+            self._level.hold_silence()
             counters.zero_blocks += 1
             self.last_zero_block_at = now
+        else:
+            self._level.hold(out)
+
+    @property
+    def level(self) -> Level:
+        """RMS and peak of the latest block handed to the device (measured when read)."""
+        return self._level.level
 
     def _tap(self, block: np.ndarray, real: int) -> None:
         if self.echo is not None:
