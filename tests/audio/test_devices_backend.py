@@ -147,3 +147,36 @@ def test_backend_loads_when_portaudio_is_present() -> None:
     module = backend.load()
     assert module is not None and module.__name__ == "sounddevice"
     assert backend.unavailable_message() is None
+
+
+ALSA_ERROR_PROBE = """
+import ctypes, sys
+{setup}
+alsa = ctypes.CDLL("libasound.so.2")
+pcm = ctypes.c_void_p()
+alsa.snd_pcm_open(ctypes.byref(pcm), b"rt_tui_no_such_pcm", 0, 0)  # fails, and says so
+"""
+
+
+@pytest.mark.parametrize("silenced", [False, True])
+def test_alsa_errors_never_reach_the_terminal(silenced: bool) -> None:
+    """libasound writes its errors to fd 2, where Textual draws; after backend.load() it
+    must not (the unsilenced run proves the probe makes libasound complain)."""
+    import ctypes.util
+    import subprocess
+    import sys
+
+    if ctypes.util.find_library("asound") is None:
+        pytest.skip("libasound is not installed (it comes with libportaudio2)")
+    setup = "from tui.audio import backend; backend.load()" if silenced else ""
+    result = subprocess.run(
+        [sys.executable, "-c", ALSA_ERROR_PROBE.format(setup=setup)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    if silenced:
+        assert "ALSA lib" not in result.stderr
+    else:
+        assert "rt_tui_no_such_pcm" in result.stderr

@@ -8,7 +8,9 @@ says what to install.
 
 from __future__ import annotations
 
+import ctypes
 import importlib
+import sys
 from types import ModuleType
 
 UNAVAILABLE_MESSAGE = (
@@ -21,6 +23,41 @@ _loaded = False
 _module: ModuleType | None = None
 _error: str | None = None
 
+# libasound's error callback: void (*)(file, line, function, err, fmt, ...). The variadic
+# tail is not declared; a handler that ignores its arguments may be called with more.
+_AlsaErrorHandler = ctypes.CFUNCTYPE(
+    None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p
+)
+_alsa_handler: object | None = None  # kept alive: libasound holds only the C pointer
+alsa_errors = 0  # what libasound would have printed (underruns while recovering, mostly)
+
+
+def _count_alsa_error(*_args: object) -> None:
+    global alsa_errors
+    alsa_errors += 1
+
+
+def silence_alsa() -> bool:
+    """Route libasound's error messages away from the terminal.
+
+    libasound prints them ("ALSA lib pcm.c:8570:(snd_pcm_recover) underrun occurred", and a
+    screenful of unknown PCMs while PortAudio lists devices) straight to file descriptor 2,
+    which is where Textual draws the screen. They are counted instead. Must run before
+    PortAudio initialises; returns whether libasound was found.
+    """
+    global _alsa_handler
+    if _alsa_handler is not None:
+        return True
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        library = ctypes.CDLL("libasound.so.2")
+    except OSError:
+        return False
+    _alsa_handler = _AlsaErrorHandler(_count_alsa_error)
+    library.snd_lib_error_set_handler(_alsa_handler)
+    return True
+
 
 def _import_sounddevice() -> ModuleType:
     """The one place the import happens (tests replace it to simulate a missing PortAudio)."""
@@ -32,6 +69,7 @@ def load() -> ModuleType | None:
     global _loaded, _module, _error
     if not _loaded:
         _loaded = True
+        silence_alsa()
         try:
             _module = _import_sounddevice()
             _error = None
