@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.content import Content
+from textual.geometry import Region
+
 from tests.ui.conftest import scripted, wait_until
 from tui.app import RtApp
 from tui.changes import (
+    AudioModeChanged,
     ConnectionChanged,
     ConnectionState,
     Role,
@@ -26,7 +30,7 @@ from tui.widgets.connection_bar import connection_text
 from tui.widgets.conversation import KEEP_TURNS, PRUNE_BATCH, render_turn
 from tui.widgets.keys import ACTIONS
 from tui.widgets.level_meter import FLOOR_DB, MeterState, bar_cells, meter_state
-from tui.widgets.status_line import StatusInputs, format_duration, status_markup
+from tui.widgets.status_line import StatusInputs, format_duration, pack_rows, status_markup
 
 SIZE = (100, 32)
 
@@ -126,13 +130,97 @@ def test_status_line_text() -> None:
     assert "812 ms (p50 812)" in text
     assert "1:02:05" in text
     assert "turn ≈$0.012 420 tok" in text and "total ≈$4.10 12.0k tok" in text
-    assert "requests 48/50" in text
+    assert "left 96%" in text
     assert "82% of $5 cap" in text
     assert "handover in 02:10" in text
     stats.session_usage.cost_usd = 5.0
     capped = status_markup(StatusInputs(stats, now=0, spend_cap_usd=5.0, mute_reason="")).plain
     assert "spend cap $5 reached: mic muted" in capped
     assert format_duration(59) == "00:59"
+
+
+def test_status_line_puts_warnings_first() -> None:
+    stats = Stats(last_latency_ms=812, latencies_ms=[700, 812], session_started=0.0)
+    stats.session_usage = Usage(10_000, 2_034, 4.1)
+    stats.handover_in_s = 42
+    inputs = StatusInputs(
+        stats,
+        now=60.0,
+        spend_cap_usd=5.0,
+        audio_message="Microphone unavailable: no device",
+        mute_reason="muted by the echo guard",
+    )
+    text = status_markup(inputs).plain
+    order = [
+        text.index("muted by the echo guard"),
+        text.index("Microphone unavailable"),
+        text.index("82% of $5 cap"),
+        text.index("handover in 00:42"),
+        text.index("latency"),
+    ]
+    assert order == sorted(order), text
+    # At the cap the cap message says why the mic is muted: the reason is not repeated.
+    stats.session_usage.cost_usd = 5.0
+    capped = status_markup(StatusInputs(stats, now=0, spend_cap_usd=5.0, mute_reason="cap"))
+    assert (
+        capped.plain.startswith("spend cap $5 reached: mic muted") and "cap ·" not in capped.plain
+    )
+
+
+def test_status_line_costs_share_one_precision() -> None:
+    stats = Stats()
+    stats.turn_usage = Usage(100, 50, 0.0042)
+    stats.session_usage = Usage(900, 400, 0.0042)
+    text = status_markup(StatusInputs(stats, now=0.0)).plain
+    assert "turn ≈$0.004 150 tok · total ≈$0.004 1300 tok" in text
+    stats.session_usage.cost_usd = 12.345
+    assert "total ≈$12.35" in status_markup(StatusInputs(stats, now=0.0)).plain
+
+
+def test_status_line_shows_the_lowest_rate_limit_as_a_share() -> None:
+    stats = Stats()
+    stats.rate_limits = {
+        "requests": {"remaining": 4_990, "limit": 5_000},
+        "tokens": {"remaining": 36_000, "limit": 40_000},
+        "odd": {"remaining": 3},  # no limit: no share to show
+    }
+    text = status_markup(StatusInputs(stats, now=0.0)).plain
+    assert text.endswith("left 90%") and "requests" not in text and "tokens" not in text
+
+
+def test_status_rows_never_split_an_item() -> None:
+    pieces = [Content("latency 742 ms"), Content("session 12:34"), Content("left 90%")]
+    rows = [line.plain for line in pack_rows(pieces, 32).wrap(32)]
+    assert rows == ["latency 742 ms · session 12:34", "left 90%"]
+    assert pack_rows(pieces, 80).plain == "latency 742 ms · session 12:34 · left 90%"
+
+
+async def test_status_warnings_stay_visible_at_80_columns(tmp_path: Path) -> None:
+    """A long line is cut after two rows: the audio-mode warning must be in what shows."""
+    stats = Stats(last_latency_ms=742, latencies_ms=[690, 742, 810], session_started=0.0)
+    stats.turn_usage = Usage(1_250, 310, 0.0214)
+    stats.session_usage = Usage(8_420, 2_210, 0.173)
+    stats.rate_limits = {"requests": {"remaining": 4_990, "limit": 5_000}}
+    stats.handover_in_s = 30
+    message = "Microphone unavailable: no device Running output only; retrying every 5 s."
+    script = [StatsChanged(stats), AudioModeChanged("output_only", message)]
+    app = RtApp(
+        Settings(),
+        config_path=tmp_path / "c.toml",
+        session_factory=scripted(script),
+        monotonic=lambda: 754.0,
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        status = app.status_line
+        await wait_until(lambda: status.audio_message == message, pilot, what="audio message")
+        await pilot.pause()
+        shown = " ".join(
+            "".join(segment.text for segment in strip)
+            for strip in status.render_lines(Region(0, 0, *status.size))
+        )
+        assert status.size.height <= 2
+        for part in ("Microphone unavailable", "retrying every 5 s", "handover in 00:30"):
+            assert part in " ".join(shown.split()), shown
 
 
 def test_status_line_without_prices_or_data() -> None:

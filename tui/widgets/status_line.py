@@ -6,16 +6,20 @@ without a screen; the widget only repaints (no relayout) when the text changes.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from textual.content import Content
+from textual.geometry import Size
 from textual.widget import Widget
 
 from tui.changes import Stats
 
 SPEND_WARN_FRACTION = 0.8
+SEPARATOR = Content.from_markup("[$text-muted] · [/]")
+LOW_LIMIT_PCT = 20  # a rate limit below this share left is shown as a warning
 
 
 @dataclass(slots=True)
@@ -39,92 +43,122 @@ def format_tokens(count: int) -> str:
     return f"{count / 1000:.1f}k" if count >= 10_000 else str(count)
 
 
-def _rate_limits(limits: dict) -> str:
-    parts = []
-    for name, info in limits.items():
-        if not isinstance(info, dict) or info.get("remaining") is None:
+def format_cost(usd: float) -> str:
+    """One precision for turn and total: a tenth of a cent below $1, cents above."""
+    return f"${usd:.3f}" if round(usd, 3) < 1 else f"${usd:.2f}"
+
+
+def lowest_limit_pct(limits: dict) -> float | None:
+    """The scarcest rate limit as a percentage left (the others matter less until it runs out)."""
+    shares = []
+    for info in limits.values():
+        if not isinstance(info, dict):
             continue
-        limit = info.get("limit")
-        remaining = format_tokens(int(info["remaining"]))
-        total = f"/{format_tokens(int(limit))}" if limit is not None else ""
-        parts.append(f"{name} {remaining}{total}")
-    return " ".join(parts)
+        remaining, limit = info.get("remaining"), info.get("limit")
+        if remaining is None or not limit:
+            continue
+        shares.append(100 * max(0.0, float(remaining)) / float(limit))
+    return min(shares) if shares else None
 
 
-def status_markup(inputs: StatusInputs) -> Content:
-    """The whole status line as themed Content (values substituted, never parsed)."""
-    stats = inputs.stats
+def _urgent(inputs: StatusInputs) -> list[Content]:
+    """What the user must act on or know now; it goes first so a narrow line never hides it."""
     pieces: list[Content] = []
+    cap, spent = inputs.spend_cap_usd, inputs.stats.session_usage.cost_usd
+    capped = cap is not None and cap > 0 and spent >= cap
+    if capped:
+        pieces.append(
+            Content.from_markup("[$error b]spend cap $cap reached: mic muted[/]", cap=f"${cap:g}")
+        )
+    elif inputs.mute_reason:  # the cap message above already says why the mic is muted
+        pieces.append(Content.from_markup("[$error]$v[/]", v=inputs.mute_reason))
+    if inputs.audio_message:
+        pieces.append(Content.from_markup("[$warning]$v[/]", v=inputs.audio_message))
+    if cap and not capped and spent >= SPEND_WARN_FRACTION * cap:
+        pieces.append(
+            Content.from_markup(
+                "[$warning]⚠ $pct of $cap cap[/]", pct=f"{100 * spent / cap:.0f}%", cap=f"${cap:g}"
+            )
+        )
+    handover = inputs.stats.handover_in_s
+    if handover is not None:
+        pieces.append(
+            Content.from_markup("[$warning]handover in $v[/]", v=format_duration(handover))
+        )
+    return pieces
 
-    if stats.last_latency_ms is not None:
-        median = stats.median_latency_ms
-        text = f"{stats.last_latency_ms:.0f} ms"
-        if median is not None and len(stats.latencies_ms) > 1:
-            text += f" (p50 {median:.0f})"
-        pieces.append(Content.from_markup("[$text-muted]latency[/] $v", v=text))
-    else:
-        pieces.append(Content.from_markup("[$text-muted]latency —[/]"))
 
+def _latency(stats: Stats) -> Content:
+    if stats.last_latency_ms is None:
+        return Content.from_markup("[$text-muted]latency —[/]")
+    text = f"{stats.last_latency_ms:.0f} ms"
+    median = stats.median_latency_ms
+    if median is not None and len(stats.latencies_ms) > 1:
+        text += f" (p50 {median:.0f})"
+    return Content.from_markup("[$text-muted]latency[/] $v", v=text)
+
+
+def _usage(stats: Stats) -> Content:
+    turn, session = stats.turn_usage, stats.session_usage
+    turn_tokens = format_tokens(turn.input_tokens + turn.output_tokens)
+    total_tokens = format_tokens(session.input_tokens + session.output_tokens)
+    if not stats.priced:
+        return Content(f"turn {turn_tokens} tok · total {total_tokens} tok (no price)")
+    return Content(
+        f"turn ≈{format_cost(turn.cost_usd)} {turn_tokens} tok"
+        f" · total ≈{format_cost(session.cost_usd)} {total_tokens} tok"
+    )
+
+
+def status_pieces(inputs: StatusInputs) -> list[Content]:
+    """The status line's items as themed Content (values substituted, never parsed).
+
+    Urgent items first (mute reason or spend cap, audio mode, cap warning, handover), then
+    the figures: the widget is at most two rows, and what does not fit is cut at the end.
+    """
+    stats = inputs.stats
+    pieces = _urgent(inputs)
+    pieces.append(_latency(stats))
     if stats.session_started is not None:
         elapsed = format_duration(inputs.now - stats.session_started)
         pieces.append(Content.from_markup("[$text-muted]session[/] $v", v=elapsed))
-
-    turn, session = stats.turn_usage, stats.session_usage
-    if stats.priced:
-        turn_tokens = format_tokens(turn.input_tokens + turn.output_tokens)
-        usage = (
-            f"turn ≈${turn.cost_usd:.3f} {turn_tokens} tok · total ≈${session.cost_usd:.2f}"
-            f" {format_tokens(session.input_tokens + session.output_tokens)} tok"
-        )
-    else:
-        usage = (
-            f"turn {format_tokens(turn.input_tokens + turn.output_tokens)} tok · total "
-            f"{format_tokens(session.input_tokens + session.output_tokens)} tok (no price)"
-        )
-    pieces.append(Content(usage))
-
-    limits = _rate_limits(stats.rate_limits)
-    if limits:
-        pieces.append(Content.from_markup("[$text-muted]left[/] $v", v=limits))
-
-    cap = inputs.spend_cap_usd
-    if cap:
-        spent = session.cost_usd
-        if spent >= cap:
-            pieces.append(
-                Content.from_markup(
-                    "[$error b]spend cap $cap reached: mic muted[/]", cap=f"${cap:g}"
-                )
-            )
-        elif spent >= SPEND_WARN_FRACTION * cap:
-            pieces.append(
-                Content.from_markup(
-                    "[$warning]⚠ $pct of $cap cap[/]",
-                    pct=f"{100 * spent / cap:.0f}%",
-                    cap=f"${cap:g}",
-                )
-            )
-
-    if stats.handover_in_s is not None:
-        pieces.append(
-            Content.from_markup(
-                "[$text-muted]handover in[/] $v", v=format_duration(stats.handover_in_s)
-            )
-        )
-
+    pieces.append(_usage(stats))
+    left = lowest_limit_pct(stats.rate_limits)
+    if left is not None:
+        style = "$warning" if left < LOW_LIMIT_PCT else "$foreground"
+        # floor: "100%" would hide that some of the limit is already used
+        shown = f"{math.floor(left)}%"
+        pieces.append(Content.from_markup(f"[$text-muted]left[/] [{style}]$v[/]", v=shown))
     if inputs.echo_erle_db is not None:
         pieces.append(
             Content.from_markup(
                 "[$text-muted]echo cancelled[/] $v", v=f"{inputs.echo_erle_db:.0f} dB"
             )
         )
+    return pieces
 
-    if inputs.mute_reason:
-        pieces.append(Content.from_markup("[$error]$v[/]", v=inputs.mute_reason))
-    if inputs.audio_message:
-        pieces.append(Content.from_markup("[$warning]$v[/]", v=inputs.audio_message))
 
-    return Content.from_markup("[$text-muted] · [/]").join(pieces)
+def status_markup(inputs: StatusInputs) -> Content:
+    """The whole status line on one logical line (what a wide terminal shows)."""
+    return SEPARATOR.join(status_pieces(inputs))
+
+
+def pack_rows(pieces: list[Content], width: int) -> Content:
+    """Pieces joined by the separator, starting a new row where the next would not fit whole.
+
+    Plain wrapping would split an item over two rows ("left" / "90%"); a piece wider than
+    `width` still gets a row of its own and wraps there.
+    """
+    rows: list[list[Content]] = [[]]
+    used = 0
+    for piece in pieces:
+        need = piece.cell_length + (SEPARATOR.cell_length if rows[-1] else 0)
+        if rows[-1] and used + need > width:
+            rows.append([])
+            used, need = 0, piece.cell_length
+        rows[-1].append(piece)
+        used += need
+    return Content("\n").join(SEPARATOR.join(row) for row in rows)
 
 
 class StatusLine(Widget):
@@ -145,14 +179,15 @@ class StatusLine(Widget):
         self.mute_reason = ""
         # read once a second: how much echo the canceller removes (None when not cancelling)
         self.erle_source: Callable[[], float | None] | None = None
-        self._content = Content("")
+        self._pieces: list[Content] = []
+        self._rows = 0  # rows at the current width, to relayout only when that changes
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self.update_text)
         self.update_text()
 
     def update_text(self) -> None:
-        content = status_markup(
+        pieces = status_pieces(
             StatusInputs(
                 stats=self.stats,
                 now=self._monotonic(),
@@ -162,11 +197,22 @@ class StatusLine(Widget):
                 echo_erle_db=self.erle_source() if self.erle_source else None,
             )
         )
-        if content.plain != self._content.plain:
-            self._content = content
-            self.refresh(layout=True)  # the line may wrap to a second row
-        else:
-            self._content = content
+        changed = [p.plain for p in pieces] != [p.plain for p in self._pieces]
+        self._pieces = pieces
+        if not changed:
+            return
+        # The clock changes the text every second; a relayout is only needed when the
+        # number of rows does (a repaint of this one widget is cheap).
+        rows = self._row_count(self.content_size.width)
+        self.refresh(layout=rows != self._rows)
+        self._rows = rows
+
+    def _row_count(self, width: int) -> int:
+        return len(pack_rows(self._pieces, width).wrap(width)) if width > 0 else 0
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        self._rows = self._row_count(width)
+        return max(1, self._rows)
 
     def render(self) -> Content:
-        return self._content
+        return pack_rows(self._pieces, self.content_size.width)
