@@ -58,6 +58,15 @@ TICK_S = 0.1
 IDLE_TICK_S = 1.0
 HANDOVER_MARGIN_S = 120.0  # hand over this long before the server's session limit
 COUNTDOWN_S = 300.0  # show the handover countdown in the last five minutes
+# A connection that stayed live this long, or on which the server streamed part of a reply
+# or completed one, has proved itself: when it drops, the backoff starts over (first retry
+# within a second). A handshake alone proves nothing: a server that is overloaded or
+# restarting (1013, 1012) accepts the websocket and closes it at once, and resetting then
+# would retry four times a second forever with the attempt count stuck at 1. session.updated
+# is no proof either: an overloaded server can still echo the config before it gives up.
+# What a user expects is "it was working, then it broke" (retry now) versus "it has not
+# worked since the outage began" (keep counting, wait longer each time).
+STABLE_CONNECTION_S = 10.0
 BENIGN_ERROR_CODES = {"response_cancel_not_active"}
 TEXT_DELTAS = ("response.output_text.delta", "response.output_audio_transcript.delta")
 CLOSE_REASONS = {
@@ -92,6 +101,7 @@ class Session:
         connection_factory: Callable[..., RealtimeConnection] = RealtimeConnection,
         audio_factory: Callable[..., Any] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        backoff: Backoff | None = None,
     ) -> None:
         self.settings = settings
         self._api_key = api_key
@@ -102,6 +112,7 @@ class Session:
         self._connection_factory = connection_factory
         self._audio_factory = audio_factory
         self._clock = clock
+        self._backoff = backoff if backoff is not None else Backoff()
 
         self.conversation = Conversation()
         self.conversation.transcribing = bool(settings.session.transcription_model)
@@ -128,6 +139,7 @@ class Session:
         self._discard_items: set[str] = set()
         self._discard_responses: set[str] = set()
         self._audio_out_this_conn = False
+        self._conn_proven = False  # see STABLE_CONNECTION_S
         self._talking = False  # manual turn mode: space starts and ends a turn
         self._capped = False
         self._cap_warned = False
@@ -314,7 +326,8 @@ class Session:
         )
 
     async def _connection_loop(self) -> None:
-        backoff = Backoff()
+        # failed tries in this outage: connects that failed and connections that closed
+        # before they proved themselves; shown in the header, reset by a proven connection
         attempt = 0
         reason = ""
         while not self._stopping:
@@ -322,6 +335,7 @@ class Session:
                 self._set_state(ConnectionState.OFFLINE, reason or "reconnect cancelled")
                 await self._wait_wake(None)
                 attempt = 0
+                self._backoff.reset()  # the user asked to try again: the first retry is quick
                 continue
             conn = self._next_conn
             self._next_conn = None
@@ -338,26 +352,29 @@ class Session:
                         self._hold_offline = True
                         continue
                     attempt += 1
-                    delay = backoff.next()
-                    self._set_state(ConnectionState.RECONNECTING, reason, attempt, delay)
-                    await self._wait_wake(delay)
+                    await self._retry_later(reason, attempt)
                     continue
                 self._configure(conn)
-            backoff.reset()
-            attempt = 0
             reason = await self._converse(conn)
+            if self._conn_proven:
+                self._backoff.reset()
+                attempt = 0
             if reason and not self._stopping:
-                attempt = 1
-                delay = backoff.next()
-                self._set_state(ConnectionState.RECONNECTING, reason, attempt, delay)
-                await self._wait_wake(delay)
+                attempt += 1
+                await self._retry_later(reason, attempt)
+
+    async def _retry_later(self, reason: str, attempt: int) -> None:
+        delay = self._backoff.next()
+        self._set_state(ConnectionState.RECONNECTING, reason, attempt, delay)
+        await self._wait_wake(delay)
 
     async def _converse(self, conn: RealtimeConnection) -> str:
         """Read events until the connection ends. Returns why, or "" if planned."""
         self._conn = conn
         self._audio_out_this_conn = False
+        self._conn_proven = False
         self._active_response = None
-        self.stats.connected_since = self._clock()
+        opened = self.stats.connected_since = self._clock()
         self._set_state(ConnectionState.LIVE)
         reason = ""
         try:
@@ -370,6 +387,8 @@ class Session:
         finally:
             if self._conn is conn:
                 self._conn = None
+            if self._clock() - opened >= STABLE_CONNECTION_S:
+                self._conn_proven = True
         planned = self._planned_close or self._next_conn is not None or self._stopping
         self._planned_close = False
         if planned:
@@ -444,6 +463,7 @@ class Session:
                 )
                 return
             self._first_output_at.setdefault(item_id, self._clock())
+            self._conn_proven = True  # the server is answering on this connection
         self._emit_all(self.conversation.apply(event))
         handler = _EVENT_HANDLERS.get(kind)
         if handler is not None:
@@ -469,6 +489,7 @@ class Session:
         self.conversation.apply(event)
         self._first_output_at.setdefault(item_id, self._clock())
         self._audio_out_this_conn = True
+        self._conn_proven = True  # the server is answering on this connection
         self._wake_ticker()
         if self._audio is not None and self.audio_mode in ("full", "output_only"):
             try:
@@ -514,6 +535,8 @@ class Session:
         response = event.get("response") or {}
         if response.get("id") == self._active_response:
             self._active_response = None
+        if response.get("status") == "completed":
+            self._conn_proven = True
         usage = response.get("usage")
         if isinstance(usage, dict):
             self._add_usage(usage)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -26,7 +27,8 @@ from tui.changes import (
 from tui.config import Settings, with_value
 from tui.localserver import LocalServer
 from tui.localserver.faults import BAD_FRAME_KINDS, Faults
-from tui.session import IDLE_TICK_S, TICK_S, Session
+from tui.realtime.backoff import Backoff
+from tui.session import IDLE_TICK_S, STABLE_CONNECTION_S, TICK_S, Session
 
 TEST_KEY = "sk-test-session-0123456789abcdef"
 
@@ -61,6 +63,7 @@ async def running(
     audio: list[ScriptedAudio] | None = None,
     clock: Callable[[], float] = time.monotonic,
     api_key: str | None = TEST_KEY,
+    backoff: Backoff | None = None,
     **values: Any,
 ) -> AsyncIterator[tuple[Session, ChangeRecorder]]:
     recorder = ChangeRecorder()
@@ -71,6 +74,7 @@ async def running(
         audio_enabled=audio is not None,
         audio_factory=ScriptedAudio.factory(audio) if audio is not None else None,
         clock=clock,
+        backoff=backoff,
     )
     task = asyncio.create_task(session.run())
     try:
@@ -292,6 +296,69 @@ async def test_close_codes_reconnect(code: int) -> None:
         await rec.wait_for(live(session), what="live again")
         reasons = [c.reason for c in rec.of(ConnectionChanged) if c.state.value == "reconnecting"]
         assert any(str(code) in reason for reason in reasons)
+
+
+class LongestDelay(random.Random):
+    """Full jitter that always draws the ceiling, so the backoff's growth shows exactly."""
+
+    def uniform(self, a: float, b: float) -> float:
+        return b
+
+
+def retries(recorder: ChangeRecorder) -> list[ConnectionChanged]:
+    return [c for c in recorder.of(ConnectionChanged) if c.retry_in_s is not None]
+
+
+async def test_server_that_closes_at_once_gets_longer_waits_not_a_storm() -> None:
+    """A server that accepts the websocket and closes it at once (busy, 1013) has not come
+    back: each try counts, each wait is longer; a reply proves the connection and the next
+    drop starts over with a quick retry."""
+    backoff = Backoff(first=0.05, cap=0.4, rng=LongestDelay())
+    busy = Faults(close_code=1013, close_reason="busy")
+    async with (
+        LocalServer(faults=busy) as server,
+        running(server, backoff=backoff) as (session, rec),
+    ):
+        await rec.wait_for(lambda: len(retries(rec)) >= 5, what="five retries")
+        first = retries(rec)[:5]
+        assert [c.attempt for c in first] == [1, 2, 3, 4, 5]
+        assert [c.retry_in_s for c in first] == [0.05, 0.1, 0.2, 0.4, 0.4]
+        assert all("1013" in c.reason for c in first)
+        assert len(server.sessions) <= 6, "one connection per announced retry, no more"
+        server.faults.close_code = None
+        await rec.wait_for(live(session), what="the server is back")
+        session.send_text("are you there?")
+        await rec.wait_for(finished(rec, Role.ASSISTANT), what="a reply")
+        seen = len(retries(rec))
+        server.close_all(1011)
+        await rec.wait_for(lambda: len(retries(rec)) > seen, what="the retry after the drop")
+        after = retries(rec)[seen]
+        assert (after.attempt, after.retry_in_s) == (1, 0.05)
+
+
+async def test_a_connection_live_for_a_while_resets_the_backoff() -> None:
+    """No reply needed: staying live STABLE_CONNECTION_S proves the connection too."""
+    offset = [0.0]
+
+    def clock() -> float:
+        return time.monotonic() + offset[0]
+
+    backoff = Backoff(first=0.05, cap=0.4, rng=LongestDelay())
+    busy = Faults(close_code=1013)
+    async with (
+        LocalServer(faults=busy) as server,
+        running(server, backoff=backoff, clock=clock) as (session, rec),
+    ):
+        await rec.wait_for(lambda: len(retries(rec)) >= 3, what="three retries")
+        server.faults.close_code = None
+        await rec.wait_for(live(session), what="live")
+        seen = len(retries(rec))
+        assert retries(rec)[-1].attempt >= 3
+        offset[0] = STABLE_CONNECTION_S + 1
+        server.close_all(1011)
+        await rec.wait_for(lambda: len(retries(rec)) > seen, what="the retry after the drop")
+        after = retries(rec)[seen]
+        assert (after.attempt, after.retry_in_s) == (1, 0.05)
 
 
 async def test_auth_failure_stops_with_a_clear_message() -> None:
