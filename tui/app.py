@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.reactive import var
@@ -46,7 +46,13 @@ from tui.screens.settings import SettingsScreen, save_changes
 from tui.widgets.connection_bar import ConnectionBar
 from tui.widgets.conversation import ConversationLog, TimeFormat, local_clock_time
 from tui.widgets.inspector import EventInspector
-from tui.widgets.keys import ACTIONS, default_bindings, keymap
+from tui.widgets.keys import (
+    ACTIONS,
+    default_bindings,
+    key_character,
+    keymap,
+    working_keys_first,
+)
 from tui.widgets.level_meter import LevelMeter, meter_state
 from tui.widgets.pane import MainScreen, Pane
 from tui.widgets.status_line import StatusLine
@@ -55,6 +61,9 @@ METER_HZ = 25
 FLUSH_EVERY = 2  # transcript flush on every 2nd meter tick (12.5 Hz): one frame for both
 STOP_TIMEOUT_S = 5.0
 INPUT_MODES = ("full", "input_only")  # audio modes that capture the microphone
+# while (re)connecting, "Stop retry" means something: it is shown (and runs) only then
+RETRYING = (ConnectionState.CONNECTING, ConnectionState.RECONNECTING)
+ACTION_NAMES = frozenset(spec.name for spec in ACTIONS)
 
 
 class SessionLike(Protocol):
@@ -101,6 +110,9 @@ class RtApp(App[int], inherit_bindings=False):
     TITLE = "rt-tui"
     BINDINGS = default_bindings()
     AUTO_FOCUS = "#log"
+    # Below 100 columns the footer needs every cell for the app's own keys, so app.tcss
+    # hides the palette's "^p palette" there (ctrl+p still works; Help names it).
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (100, "-wide")]
 
     muted: var[bool] = var(False)
     user_speaking: var[bool] = var(False)
@@ -140,6 +152,8 @@ class RtApp(App[int], inherit_bindings=False):
         self._startup_problems: list[str] = []
         self._previewing_theme = False  # the settings panel previews themes without saving
         self._ui_ready = False
+        self._connection_state = ConnectionState.CONNECTING
+        self._keymap_applied: dict[str, str] = {}
 
         loaded = theme_files.load_themes(
             theme_files.theme_dirs() if theme_dirs is None else theme_dirs
@@ -148,7 +162,7 @@ class RtApp(App[int], inherit_bindings=False):
             self.register_theme(theme)
         self._startup_problems.extend(f"Theme skipped: {error}" for error in loaded.errors)
         self._set_theme_name(settings.ui.theme)
-        self.set_keymap(keymap(settings.keys))
+        self._sync_keymap()
 
     # ---- composition ---------------------------------------------------------------
 
@@ -253,6 +267,7 @@ class RtApp(App[int], inherit_bindings=False):
                 self._update_meter_state()
             case ConnectionChanged():
                 self._bar.set_connection(change)
+                self._set_connection_state(change.state)
             case SessionInfo():
                 self._bar.set_info(change)
             case StatsChanged(stats=stats):
@@ -298,6 +313,49 @@ class RtApp(App[int], inherit_bindings=False):
             user_speaking=self.user_speaking,
             assistant_audible=self.assistant_audible,
         )
+
+    # ---- keys and footer -----------------------------------------------------------
+
+    def _set_connection_state(self, state: ConnectionState) -> None:
+        if state is not self._connection_state:
+            self._connection_state = state
+            self.refresh_bindings()  # the footer shows "Stop retry" only while retrying
+
+    def _consumes(self, key: str) -> bool:
+        """True when the focused widget (the message box, a settings field) types `key`."""
+        focused = self.screen.focused if self.screen_stack else None
+        return focused is not None and focused.check_consume_key(key, key_character(key))
+
+    def _sync_keymap(self) -> None:
+        """Feed `[keys]` to Textual, the keys that work with the current focus first.
+
+        The footer names the first key of each action, so while the message box has focus
+        it shows F2 Mute rather than m (which would be typed). Only the order changes.
+        """
+        keys = {
+            name: working_keys_first(value, self._consumes)
+            for name, value in keymap(self.settings.keys).items()
+        }
+        if keys != self._keymap_applied:
+            self._keymap_applied = keys
+            self.set_keymap(keys)
+
+    def on_descendant_focus(self, _event: events.DescendantFocus) -> None:
+        self._sync_keymap()
+
+    def on_descendant_blur(self, _event: events.DescendantBlur) -> None:
+        self._sync_keymap()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide (and skip) what cannot work now, so the footer never offers it."""
+        if action == "cancel_reconnect":
+            return self._connection_state in RETRYING
+        if action in ACTION_NAMES:
+            keys = self.settings.keys.keys_for(action)
+            # every key of it would be typed into the focused input: no use showing it
+            if keys and all(self._consumes(key) for key in keys):
+                return False
+        return True
 
     # ---- actions -------------------------------------------------------------------
 
@@ -396,7 +454,7 @@ class RtApp(App[int], inherit_bindings=False):
     def apply_settings(self, new: Settings) -> None:
         """Use settings the panel saved: keys, theme, inspector, cap, then the session."""
         self.settings = new
-        self.set_keymap(keymap(new.keys))
+        self._sync_keymap()
         self._set_theme_name(new.ui.theme)
         self._status.spend_cap_usd = new.session.spend_cap_usd
         self._status.update_text()
@@ -444,5 +502,7 @@ class RtApp(App[int], inherit_bindings=False):
         for spec in ACTIONS:
             if spec.name == "quit":
                 continue  # the built-in Quit entry covers it
+            if spec.name == "cancel_reconnect" and self._connection_state not in RETRYING:
+                continue  # nothing to stop
             yield SystemCommand(spec.title, spec.help, getattr(self, f"action_{spec.name}"))
         yield SystemCommand("Reconnect", "Open a fresh connection now", self.action_reconnect)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from textual.content import Content
 from textual.geometry import Region
+from textual.widgets import Input
 
 from tests.ui.conftest import scripted, wait_until
 from tui.app import RtApp
@@ -429,3 +430,77 @@ def test_status_line_shows_echo_cancellation_when_it_runs() -> None:
     assert "echo cancelled 32 dB" in running
     idle = status_markup(StatusInputs(Stats(), now=0.0)).plain
     assert "echo" not in idle
+
+
+def footer_keys(app: RtApp) -> dict[str, str]:
+    """Footer entries on screen: description -> the key it names (hidden ones left out)."""
+    from textual.widgets._footer import FooterKey
+
+    return {
+        key.description: key.key_display
+        for key in app.screen.query(FooterKey)
+        if key.region.width and key.region.right <= app.size.width
+    }
+
+
+async def test_footer_offers_stop_retry_only_while_retrying(tmp_path: Path) -> None:
+    app = RtApp(
+        Settings(),
+        config_path=tmp_path / "c.toml",
+        session_factory=scripted([ConnectionChanged(ConnectionState.LIVE)]),
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(lambda: "Quit" in footer_keys(app), pilot, what="the footer")
+        await wait_until(lambda: "Stop retry" not in footer_keys(app), pilot, what="live")
+        await pilot.press("ctrl+x")  # does nothing while live
+        assert ("cancel_reconnect", None) not in app.session.calls  # type: ignore[union-attr]
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        assert "Stop retry" not in titles
+        app._on_change(ConnectionChanged(ConnectionState.RECONNECTING, "lost", 1, 2.0))
+        await wait_until(lambda: "Stop retry" in footer_keys(app), pilot, what="reconnecting")
+        assert footer_keys(app)["Stop retry"] == "^x"
+        await pilot.press("ctrl+x")
+        assert ("cancel_reconnect", None) in app.session.calls  # type: ignore[union-attr]
+
+
+async def test_footer_names_the_keys_that_work_while_typing(tmp_path: Path) -> None:
+    from textual.widgets._footer import FooterKey
+
+    app = RtApp(Settings(), config_path=tmp_path / "c.toml", session_factory=scripted())
+    async with app.run_test(size=(120, 24)) as pilot:
+        await wait_until(lambda: footer_keys(app).get("Mute") == "m", pilot, what="the footer")
+        await pilot.press("slash")
+        typing = {"Mute": "f2", "Interrupt": "f3", "Talk": "f4", "Help": "f1", "Settings": "f5"}
+        await wait_until(
+            lambda: all(footer_keys(app).get(k) == v for k, v in typing.items()),
+            pilot,
+            what=f"F-keys in the footer, not {footer_keys(app)}",
+        )
+        shown = footer_keys(app)
+        assert shown["Events"] == "f6" and shown["Quit"] == "^q"
+        assert "Type" not in shown  # '/' would be typed: nothing to offer
+        # A click on the footer entry runs it: the key it sends is the F-key, not a letter.
+        await pilot.click(next(k for k in app.screen.query(FooterKey) if k.description == "Mute"))
+        await wait_until(lambda: app.muted, pilot, what="muted by the footer")
+        assert app.query_one("#message", Input).value == ""
+        await pilot.press("escape")  # back to the log: the single keys work again
+        await wait_until(lambda: footer_keys(app).get("Mute") == "m", pilot, what="m again")
+        assert footer_keys(app)["Type"] == "/"
+
+
+async def test_footer_keeps_help_and_quit_at_60_columns(tmp_path: Path) -> None:
+    app = RtApp(
+        Settings(),
+        config_path=tmp_path / "c.toml",
+        session_factory=scripted([ConnectionChanged(ConnectionState.LIVE)]),
+    )
+    async with app.run_test(size=(60, 20)) as pilot:
+        await wait_until(lambda: "Stop retry" not in footer_keys(app), pilot, what="live")
+        await pilot.pause()
+        shown = footer_keys(app)
+        for title in ("Mute", "Interrupt", "Talk", "Type", "Help", "Quit"):
+            assert title in shown, shown
+        assert "palette" not in shown  # its docked entry would cover the last keys
+        await pilot.press("slash")
+        await wait_until(lambda: footer_keys(app).get("Help") == "f1", pilot, what="typing")
+        assert footer_keys(app).get("Quit") == "^q"

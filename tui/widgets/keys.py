@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from textual.binding import Binding
-from textual.keys import format_key
+from textual.keys import format_key, key_to_character
 
 from tui.config import KeySettings, split_keys
 
@@ -18,6 +19,10 @@ class ActionSpec:
     priority: bool = False  # priority bindings fire even inside modal screens and inputs
 
 
+# The order is the footer's, left to right, and a narrow terminal cuts it on the right: the
+# voice keys and Help and Quit come first (at 60 columns they still show); Settings and
+# Events are also listed by Help and the command palette. Stop retry shows only while
+# (re)connecting.
 ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("mute", "Mute", "Mute or unmute the microphone"),
     ActionSpec("interrupt", "Interrupt", "Stop the assistant now (truncate what was not heard)"),
@@ -27,11 +32,11 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "focus_input", "Type", "Focus the message box (Enter sends, Escape leaves)", priority=True
     ),
-    ActionSpec("settings", "Settings", "Open the settings panel"),
-    ActionSpec("events", "Events", "Show or hide the event inspector"),
+    ActionSpec("cancel_reconnect", "Stop retry", "Stop reconnecting (stay offline)"),
     ActionSpec("help", "Help", "Show every key"),
     ActionSpec("quit", "Quit", "Quit rt-tui", priority=True),
-    ActionSpec("cancel_reconnect", "Stop retry", "Stop reconnecting (stay offline)"),
+    ActionSpec("settings", "Settings", "Open the settings panel"),
+    ActionSpec("events", "Events", "Show or hide the event inspector"),
 )
 
 
@@ -54,6 +59,33 @@ def default_bindings() -> list[Binding]:
 def keymap(keys: KeySettings) -> dict[str, str]:
     """`[keys]` as Textual's keymap: binding id -> comma list of keys."""
     return {name: ",".join(split_keys(value)) for name, value in asdict(keys).items()}
+
+
+# Key names whose character textual.keys.key_to_character misses (8.2.8): an Input types
+# them all the same, so the footer must not offer them while it has focus.
+_MISSED_CHARACTERS = {
+    "plus": "+",
+    "minus": "-",
+    "slash": "/",
+    "at": "@",
+    "backslash": "\\",
+    "underscore": "_",
+}
+
+
+def key_character(key: str) -> str | None:
+    """The character a key name types ('slash' -> '/'), or None (ctrl+x, f2, escape)."""
+    return key_to_character(key) or _MISSED_CHARACTERS.get(key)
+
+
+def working_keys_first(keys: str, consumes: Callable[[str], bool]) -> str:
+    """`keys` (a comma list) with those a focused widget would swallow moved to the end.
+
+    Textual's footer shows the first key bound to an action: while the message box has
+    focus, that must be the F-key that still works, not the letter that gets typed.
+    """
+    split = split_keys(keys)
+    return ",".join([k for k in split if not consumes(k)] + [k for k in split if consumes(k)])
 
 
 def key_display(keys: str) -> str:
