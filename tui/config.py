@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import platformdirs
 import tomli_w
@@ -499,11 +500,52 @@ def _check(spec: FieldSpec, value: Any) -> Any:
                 f"expected a comma list of key names without spaces inside a name "
                 f"(e.g. ctrl+q,f1), got {value!r}"
             )
-    if spec.kind == "url" and not re.match(r"^wss?://[^\s/]+", value):
-        raise _Invalid(f"expected a ws:// or wss:// URL, got {value!r}")
+    if spec.kind == "url":
+        _check_url(value)
     if spec.kind == "language" and value and not _LANGUAGE.match(value):
         raise _Invalid(f"expected an ISO-639-1 code such as en (or empty), got {value!r}")
     return value
+
+
+URL_EXAMPLE = "wss://api.openai.com/v1/realtime"
+
+
+def _url_shown(url: str) -> str:
+    """A URL for a message: no user:password, no query or fragment (either may hold a key)."""
+    shown = re.sub(r"[?#].*", "?…", url, count=1, flags=re.DOTALL)
+    return repr(re.sub(r"//[^/@]*@", "//…@", shown, count=1))
+
+
+def _check_url(url: str) -> None:
+    """What the connection needs to even try: ws(s) scheme, a host it can encode, a real port.
+
+    Checked here so that a bad URL stops at start-up with the key named, instead of failing
+    later inside the websocket client (or in the history file's header) with a traceback.
+    """
+    shown = _url_shown(url)
+    fix = f"write it like {URL_EXAMPLE} (ws:// only for a local server)"
+    bad_port = f"expected a port from 1 to 65535 in the URL, got {shown}; {fix}"
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises for a port that is not a number or out of range
+    except ValueError as error:
+        if "port" in str(error).lower():
+            raise _Invalid(bad_port) from None
+        raise _Invalid(f"expected a ws:// or wss:// URL, got {shown} ({error}); {fix}") from None
+    if parts.scheme.lower() not in ("ws", "wss"):
+        raise _Invalid(f"expected a ws:// or wss:// URL, got {shown}; {fix}")
+    host = parts.hostname
+    if not host:
+        raise _Invalid(f"expected a URL with a host name, got {shown}; {fix}")
+    if port == 0:
+        raise _Invalid(bad_port)
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        raise _Invalid(
+            f"the host name {_url_shown(host)} in the URL is not valid (each dot-separated "
+            f"part must be 1 to 63 characters); {fix}"
+        ) from None
 
 
 def _check_range(spec: FieldSpec, value: float) -> None:

@@ -162,10 +162,15 @@ def new_session_id() -> str:
 
 def safe_url(url: str) -> str:
     """The URL without user:password and without query parameters that may hold secrets."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        # config validation rejects such URLs; this header line must never stop a session
+        return ""
     host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
+    if port is not None:
+        host = f"{host}:{port}"
     query = [(k, v) for k, v in parse_qsl(parts.query) if not _SECRET_PARAM.search(k)]
     return urlunsplit((parts.scheme, host, parts.path, urlencode(query), ""))
 

@@ -89,6 +89,28 @@ def test_key_over_plain_ws_is_refused_before_any_socket(monkeypatch, capsys) -> 
     assert opened == []
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "wss://api.openai.com:99999/v1/realtime",
+        "wss://host:abc/v1",
+        "wss://" + "a" * 64 + ".example.com/v1",
+        "wss://[::1/x",
+    ],
+)
+def test_malformed_url_exits_2_with_one_line(url: str, tmp_path: Path, monkeypatch, capsys) -> None:
+    """From a flag or from the file: one line naming the key, before any history file or
+    socket (it was a traceback from the history header, or a dead session)."""
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    config = tmp_path / "config.toml"
+    config.write_text(f'[connection]\nurl = "{url}"\n')
+    for argv in (["--no-audio", "--url", url], ["--no-audio", "--config", str(config)]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "connection.url" in err and "wss://" in err, err
+        assert "Traceback" not in err and SECRET not in err
+
+
 def test_unknown_command(capsys) -> None:
     assert main(["frobnicate"]) == 2
     assert "frobnicate" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import stat
 import subprocess
@@ -284,6 +285,46 @@ def test_wrong_type_or_value_names_key_given_and_allowed(
     path = write(tmp_path / "c.toml", toml)
     message = error_of(path, env={})
     assert key in message and given in message and allowed in message and str(path) in message
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("wss://api.openai.com:99999/v1/realtime", "port from 1 to 65535"),
+        ("wss://host:abc/v1", "port from 1 to 65535"),
+        ("wss://host:0/v1", "port from 1 to 65535"),
+        ("wss://" + "a" * 64 + ".example.com/v1", "1 to 63 characters"),
+        ("wss://[::1/x", "ws:// or wss:// URL"),
+        ("wss:///v1/realtime", "host name"),
+        ("api.openai.com/v1/realtime", "ws:// or wss:// URL"),
+    ],
+)
+def test_malformed_url_is_a_config_error_naming_key_and_fix(
+    tmp_path: Path, url: str, why: str
+) -> None:
+    """Caught at load time, from the file, the environment or a flag, never at connect time."""
+    fix = "wss://api.openai.com/v1/realtime"
+    path = write(tmp_path / "c.toml", f"[connection]\nurl = {json.dumps(url)}\n")
+    for message in (
+        error_of(path, env={}),
+        error_of(env={"RT_TUI_CONNECTION_URL": url}),
+        error_of(env={}, overrides={"connection.url": url}),
+    ):
+        assert "connection.url" in message and why in message and fix in message
+    with pytest.raises(ConfigError):
+        with_value(Settings(), "connection.url", url)
+
+
+def test_url_in_a_message_hides_credentials_and_query() -> None:
+    message = error_of(env={}, overrides={"connection.url": "wss://u:pw@h:0/v1?api-key=SECRET"})
+    assert "SECRET" not in message and "pw" not in message and "port" in message
+
+
+@pytest.mark.parametrize(
+    "url", ["wss://[::1]:8080/v1", "ws://127.0.0.1:9/v1", "wss://bücher.example/v1", "WSS://h/x"]
+)
+def test_good_urls_pass(url: str) -> None:
+    assert load_settings(env={}, overrides={"connection.url": url}).connection.url == url
 
 
 def test_key_bound_twice_is_an_error(tmp_path: Path) -> None:

@@ -401,6 +401,49 @@ async def test_invalid_scheme(no_sockets: list[Any]) -> None:
     assert no_sockets == []
 
 
+BAD_URLS = [
+    ("ws://127.0.0.1:99999/v1/realtime", "port"),
+    ("ws://127.0.0.1:abc/v1/realtime", "port"),
+    ("ws://" + "a" * 64 + ".localhost/v1/realtime", "63 characters"),
+    ("ws://[::1/x", "IPv6"),
+]
+
+
+@pytest.mark.parametrize(("url", "why"), BAD_URLS)
+async def test_a_url_that_cannot_be_parsed_is_a_non_retryable_connect_error(
+    no_sockets: list[Any], url: str, why: str
+) -> None:
+    """ValueError/UnicodeError from urllib or the idna codec must not escape connect()."""
+    conn = RealtimeConnection(url, "m", KEY)
+    with pytest.raises(InvalidURLError) as caught:
+        await conn.connect()
+    assert caught.value.retryable is False
+    message = str(caught.value)
+    assert why in message and "[connection] url" in message and KEY not in message
+    assert no_sockets == []
+
+
+async def test_a_value_error_inside_the_websocket_client_is_an_invalid_url(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The safety net behind build_url's checks: whatever the client cannot encode."""
+
+    async def idna_fails(*args: Any, **kwargs: Any) -> Any:
+        raise UnicodeError("encoding with 'idna' codec failed")
+
+    monkeypatch.setattr(connection_module, "connect", idna_fails)
+    conn = RealtimeConnection("ws://127.0.0.1:9/v1/realtime", "m", KEY)
+    with pytest.raises(InvalidURLError, match="host name cannot be encoded") as caught:
+        await conn.connect()
+    assert caught.value.retryable is False
+
+
+def test_helpers_take_unparseable_urls() -> None:
+    assert is_loopback("ws://[::1/x") is False
+    assert safe_url("wss://u:pw@[::1/x?api-key=S") == "wss://[::1/x"
+    assert safe_url("wss://u:pw@h:99999/v1?api-key=S") == "wss://h:99999/v1?api-key=***"
+
+
 async def test_debug_logging_never_shows_the_key(
     start_server: Any, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -190,6 +190,12 @@ def test_safe_url_keeps_what_identifies_the_endpoint() -> None:
     assert "secret" not in safe_url("wss://h/x?client_secret=secret&password=secret")
 
 
+def test_safe_url_of_a_malformed_url_is_empty_not_an_error() -> None:
+    """The header line of a transcript must never stop a session (it raised ValueError)."""
+    assert safe_url("wss://api.openai.com:99999/v1/realtime") == ""
+    assert safe_url("wss://[::1/x") == ""
+
+
 def test_a_failed_write_does_not_corrupt_the_next_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

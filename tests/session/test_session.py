@@ -378,6 +378,28 @@ async def test_auth_failure_stops_with_a_clear_message() -> None:
         await rec.wait_for(live(session), what="live after the fix")
 
 
+@pytest.mark.parametrize(
+    "url", ["ws://127.0.0.1:99999/v1/realtime", "ws://" + "a" * 64 + ".localhost/v1", "ws://[::1/x"]
+)
+async def test_an_unusable_url_stops_retrying_with_a_clear_message(url: str) -> None:
+    """A URL that slipped past config validation (settings built in code) is a setting to
+    fix: offline with one error notice, the session keeps running (it used to stop)."""
+    settings = Settings()
+    settings.connection.url = url  # no validation on purpose
+    recorder = ChangeRecorder()
+    session = Session(settings, api_key=TEST_KEY, listener=recorder, audio_enabled=False)
+    task = asyncio.create_task(session.run())
+    try:
+        await recorder.wait_for(lambda: session.state is ConnectionState.OFFLINE, what="offline")
+        errors = [n.text for n in recorder.of(Notice) if n.level == "error"]
+        assert len(errors) == 1 and "invalid endpoint URL" in errors[0]
+        assert "[connection] url" in errors[0]
+        assert not task.done()
+    finally:
+        await session.stop()
+        await asyncio.wait_for(task, 10)
+
+
 async def test_every_bad_frame_is_skipped_and_the_turn_completes() -> None:
     faults = Faults(bad_frames=list(BAD_FRAME_KINDS))
     async with LocalServer(faults=faults) as server, running(server) as (session, rec):

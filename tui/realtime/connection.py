@@ -13,6 +13,7 @@ import contextlib
 import ipaddress
 import json
 import logging
+import re
 import socket
 import ssl
 from collections.abc import AsyncIterator, Callable
@@ -96,7 +97,12 @@ def build_url(url: str, model: str) -> str:
     http(s):// is turned into ws(s):// as the official SDK does; an empty model leaves
     the query as given.
     """
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 (raises for a port that is not a number or out of range)
+        (parts.hostname or "").encode("idna")  # UnicodeError for a label over 63 characters
+    except ValueError as error:
+        raise _invalid_url(url, error) from None
     scheme = _SCHEMES.get(parts.scheme.lower())
     if scheme is None:
         raise InvalidURLError(
@@ -114,7 +120,10 @@ def build_url(url: str, model: str) -> str:
 
 def is_loopback(url: str) -> bool:
     """True when the URL's host is this machine: 127.0.0.0/8, ::1 or localhost."""
-    host = (urlsplit(url.strip()).hostname or "").rstrip(".").lower()
+    try:
+        host = (urlsplit(url.strip()).hostname or "").rstrip(".").lower()
+    except ValueError:
+        return False  # an unreadable URL is not known to be local
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
@@ -123,21 +132,45 @@ def is_loopback(url: str) -> bool:
         return False
 
 
+def _invalid_url(url: str, error: ValueError) -> InvalidURLError:
+    """A URL the standard library or the websocket client could not take apart or encode."""
+    if isinstance(error, UnicodeError):
+        why = "its host name cannot be encoded (each dot-separated part must be 1 to 63 characters)"
+    elif "port" in str(error).lower():
+        why = "its port must be a number from 1 to 65535"
+    else:
+        why = str(error) or type(error).__name__
+    return InvalidURLError(
+        f"invalid endpoint URL {safe_url(url)!r}: {why}; set [connection] url, "
+        "e.g. wss://api.openai.com/v1/realtime"
+    )
+
+
 def safe_url(url: str) -> str:
     """The URL for messages: no user:password, query values other than the model masked."""
     try:
         parts = urlsplit(url.strip())
-        host = parts.hostname or ""
-        if ":" in host:
-            host = f"[{host}]"
-        netloc = f"{host}:{parts.port}" if parts.port else host
-        query = [
-            (key, value if key in _PUBLIC_QUERY else "***")
-            for key, value in parse_qsl(parts.query, keep_blank_values=True)
-        ]
-        return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="*"), ""))
-    except ValueError:
-        return "<unreadable URL>"
+    except ValueError:  # e.g. an unclosed [ of an IPv6 host: show it, minus what may be secret
+        return _scrubbed(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port: int | str | None = parts.port
+    except ValueError:  # not a number or out of range: shown as written, it is the problem
+        port = parts.netloc.rpartition(":")[2]
+    netloc = f"{host}:{port}" if port else host
+    query = [
+        (key, value if key in _PUBLIC_QUERY else "***")
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="*"), ""))
+
+
+def _scrubbed(url: str) -> str:
+    """A URL that cannot be parsed, without its query, fragment and user:password."""
+    cut = re.split(r"[?#]", url.strip(), maxsplit=1)[0]
+    return re.sub(r"//[^/@]*@", "//", cut, count=1)
 
 
 # --------------------------------------------------------------------------- connection
@@ -275,6 +308,11 @@ class RealtimeConnection:
             ) from None
         except WebSocketException as error:
             raise ConnectError(f"cannot open {shown}: {type(error).__name__}") from None
+        except ValueError as error:
+            # urllib and the idna codec raise these (UnicodeError included) for a port out of
+            # range or a host label over 63 characters: a setting to fix, never worth a retry.
+            # Last: ssl.SSLCertVerificationError is a ValueError too, handled above as TLS
+            raise _invalid_url(url, error) from None
         self._sender = asyncio.create_task(self._send_loop(), name="realtime-sender")
 
     def _status_error(self, status: int, body: bytes, shown: str) -> ConnectError:
