@@ -1,18 +1,22 @@
-"""The settings panel: built from the schema, validated, saved to disk, applied to the session."""
+"""The settings panel (built from the schema, validated, saved to disk, applied to the
+session) and the help screen."""
 
 from __future__ import annotations
 
 import tomllib
 from pathlib import Path
 
-from textual.widgets import Input, Select, Switch, TextArea
+from textual.containers import VerticalScroll
+from textual.widgets import Input, Select, Switch, TabbedContent, Tabs, TextArea
 
-from tests.ui.conftest import wait_until
+from tests.ui.conftest import scripted, wait_until
 from tests.ui.test_live import API_KEY, SIZE, make_app, wait_live
 from tui.app import RtApp
-from tui.config import SCHEMA, load_settings, with_value
+from tui.config import SCHEMA, KeySettings, Settings, load_settings, with_value
 from tui.localserver import LocalServer
+from tui.screens.help import KEY_COLUMN, HelpScreen, help_text
 from tui.screens.settings import SettingsScreen, field_shown, slug
+from tui.widgets.keys import keymap
 
 
 async def open_settings(app: RtApp, pilot) -> SettingsScreen:  # type: ignore[no-untyped-def]
@@ -181,3 +185,47 @@ async def test_stored_api_key_is_kept_or_replaced_but_never_shown(
             "sk-replaced-secret"
         )
         assert config_path.stat().st_mode & 0o777 == 0o600
+
+
+def scripted_app(config_path: Path) -> RtApp:
+    return RtApp(Settings(), config_path=config_path, session_factory=scripted())
+
+
+async def test_settings_open_with_the_tab_strip_focused(config_path: Path) -> None:
+    app = scripted_app(config_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_settings(app, pilot)
+        await wait_until(lambda: isinstance(app.focused, Tabs), pilot, what="the tabs focused")
+        tabs = screen.query_one(TabbedContent)
+        assert tabs.active == "tab-Connection"
+        await pilot.press("right")  # arrows work at once: no click or tab needed first
+        await wait_until(lambda: tabs.active == "tab-Session", pilot, what="the next tab")
+        await pilot.press("tab")
+        assert app.focused is not None and app.focused is not tabs.query_one(Tabs)
+
+
+async def test_help_fits_a_narrow_terminal_and_scrolls(config_path: Path) -> None:
+    app = scripted_app(config_path)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.press("question_mark")
+        await wait_until(lambda: isinstance(app.screen, HelpScreen), pilot, what="help")
+        dialog = app.screen.query_one("#help-dialog", VerticalScroll)
+        await wait_until(lambda: app.focused is dialog, pilot, what="the help focused")
+        assert dialog.region.x >= 0 and dialog.region.right <= 60
+        assert dialog.region.bottom <= 20
+        text = app.screen.query_one("#help-text")
+        assert text.region.right <= dialog.region.right  # nothing cut at the right
+        assert dialog.max_scroll_y > 0  # taller than the terminal: it scrolls
+        await pilot.press("end")
+        await wait_until(lambda: dialog.scroll_y == dialog.max_scroll_y, pilot, what="scrolled")
+        await pilot.press("escape")
+        await wait_until(lambda: not isinstance(app.screen, HelpScreen), pilot, what="closed")
+
+
+def test_help_descriptions_wrap_under_themselves() -> None:
+    lines = help_text(keymap(KeySettings()), width=44).plain.splitlines()
+    table = lines[1 : lines.index("")]  # the key rows, before the notes
+    assert all(len(line) <= 44 for line in table)
+    continued = [line for line in table if line.startswith(" ")]
+    assert continued and all(line.startswith(" " * KEY_COLUMN) for line in continued)
+    assert any(line.startswith("m / F2") for line in lines)

@@ -118,6 +118,9 @@ def save_changes(path: Path, changes: dict[str, Any]) -> Path:
 
 class SettingsScreen(ModalScreen[Settings | None]):
     CSS_PATH = Path(__file__).with_name("settings.tcss")
+    # The app's AUTO_FOCUS (#log) does not exist here: start on the tab strip, so left and
+    # right switch sections and tab walks into the fields at once.
+    AUTO_FOCUS = "#settings-tabs Tabs"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="settings_save", priority=True),
         Binding("escape", "cancel", "Close without saving", id="settings_cancel"),
