@@ -17,6 +17,7 @@ import contextlib
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from tui.changes import (
@@ -67,6 +68,10 @@ COUNTDOWN_S = 300.0  # show the handover countdown in the last five minutes
 # What a user expects is "it was working, then it broke" (retry now) versus "it has not
 # worked since the outage began" (keep counting, wait longer each time).
 STABLE_CONNECTION_S = 10.0
+# A burst of bad frames (a broken proxy, a server bug) must not bury the screen in toasts:
+# one notice per kind of bad frame at most this often. The inspector still gets every frame,
+# and frames skipped in between are summed up in one notice at the end of the interval.
+BAD_NOTICE_INTERVAL_S = 5.0
 BENIGN_ERROR_CODES = {"response_cancel_not_active"}
 TEXT_DELTAS = ("response.output_text.delta", "response.output_audio_transcript.delta")
 CLOSE_REASONS = {
@@ -84,6 +89,16 @@ def describe_disconnect(error: Disconnected) -> str:
     detail = f": {error.reason}" if error.reason else ""
     code = f" (code {error.code})" if error.code else ""
     return f"{what}{detail}{code}"
+
+
+@dataclass
+class _BadFrameNotice:
+    """When frames of one bad kind were last announced, and what came since."""
+
+    shown_at: float
+    shown_count: int  # bad_frames[kind] when last announced
+    reason: str = ""  # of the latest frame not yet announced
+    pending: asyncio.TimerHandle | None = None  # the summary at the end of the interval
 
 
 class Session:
@@ -122,6 +137,7 @@ class Session:
         self.inspect = False
         self.audio_mode = "off"
         self.bad_frames: Counter[str] = Counter()
+        self._bad_notices: dict[str, _BadFrameNotice] = {}
 
         self._conn: RealtimeConnection | None = None
         self._next_conn: RealtimeConnection | None = None  # prepared by a handover
@@ -205,6 +221,9 @@ class Session:
                 self._tick_handle = None
             if self._handover_task:
                 self._handover_task.cancel()
+            for notice in self._bad_notices.values():
+                if notice.pending is not None:
+                    notice.pending.cancel()
             await self._close_connection()
             self._flush_history(everything=True)
             if self._audio is not None:
@@ -499,7 +518,6 @@ class Session:
 
     def _on_bad_event(self, bad: BadEvent) -> None:
         self.bad_frames[bad.kind] += 1
-        total = sum(self.bad_frames.values())
         self._emit(
             EventLogged(
                 "in",
@@ -511,7 +529,35 @@ class Session:
                 },
             )
         )
-        self._notice("warning", f"Skipped a bad server frame: {bad.reason} ({total} so far)")
+        self._announce_bad_frame(bad)
+
+    def _announce_bad_frame(self, bad: BadEvent) -> None:
+        """A notice for the first frame of a kind, then at most one per interval."""
+        count, now = self.bad_frames[bad.kind], self._clock()
+        shown = self._bad_notices.get(bad.kind)
+        if shown is None or now - shown.shown_at >= BAD_NOTICE_INTERVAL_S:
+            if shown is not None and shown.pending is not None:
+                shown.pending.cancel()
+            self._bad_notices[bad.kind] = _BadFrameNotice(now, count)
+            self._notice("warning", f"Skipped a bad server frame: {bad.reason} ({count} so far)")
+            return
+        shown.reason = bad.reason
+        if shown.pending is None:
+            wait = BAD_NOTICE_INTERVAL_S - (now - shown.shown_at)
+            shown.pending = self._loop.call_later(wait, self._summarise_bad_frames, bad.kind)
+
+    def _summarise_bad_frames(self, kind: str) -> None:
+        shown = self._bad_notices[kind]
+        shown.pending = None
+        count = self.bad_frames[kind]
+        more = count - shown.shown_count
+        if more <= 0:
+            return
+        shown.shown_at, shown.shown_count = self._clock(), count
+        frames = "frame" if more == 1 else "frames"
+        self._notice(
+            "warning", f"Skipped {more} more bad server {frames}: {shown.reason} ({count} so far)"
+        )
 
     def _on_speech_started(self, event: ServerEvent) -> None:
         self._set_user_speaking(True)

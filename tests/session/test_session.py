@@ -14,9 +14,11 @@ import pytest
 
 from tests.oracle import check_client_event
 from tests.session.helpers import ChangeRecorder, ScriptedAudio
+from tui import session as session_module
 from tui.changes import (
     ConnectionChanged,
     ConnectionState,
+    EventLogged,
     MuteChanged,
     Notice,
     Role,
@@ -408,10 +410,41 @@ async def test_every_bad_frame_is_skipped_and_the_turn_completes() -> None:
         [reply] = await rec.wait_for(finished(rec, Role.ASSISTANT), what="reply")
         assert reply.status is TurnStatus.DONE and "survive this" in reply.text
         assert sum(session.bad_frames.values()) == len(BAD_FRAME_KINDS)
-        warnings = [n for n in rec.of(Notice) if "bad server frame" in n.text]
-        assert len(warnings) == len(BAD_FRAME_KINDS)
+        logged = [c for c in rec.of(EventLogged) if c.event["type"] == "rt-tui.bad_frame"]
+        assert len(logged) == len(BAD_FRAME_KINDS), "the inspector gets every frame"
+        first = [n for n in rec.of(Notice) if n.text.startswith("Skipped a bad server frame")]
+        assert len(first) == len(session.bad_frames), "one notice per kind of bad frame"
         session.send_text("and again")
         await rec.wait_for(finished(rec, Role.ASSISTANT, 2), what="second reply")
+
+
+async def test_a_burst_of_bad_frames_raises_one_notice_then_one_summary(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """50 bad frames of one kind: each is counted and logged for the inspector, but the
+    screen gets one notice at once and one with the running count at the interval's end."""
+    monkeypatch.setattr(session_module, "BAD_NOTICE_INTERVAL_S", 0.5)
+    frozen = time.monotonic()  # the session's clock stands still: the burst is one interval
+    faults = Faults(bad_frames=["unknown_type"] * 50)
+    async with (
+        LocalServer(faults=faults) as server,
+        running(server, clock=lambda: frozen) as (session, rec),
+    ):
+        await rec.wait_for(live(session), what="live")
+        session.send_text("survive the burst")
+        await rec.wait_for(finished(rec, Role.ASSISTANT), what="reply")
+        assert session.bad_frames == {"unknown_type": 50}
+        logged = [c for c in rec.of(EventLogged) if c.event["type"] == "rt-tui.bad_frame"]
+        assert len(logged) == 50
+
+        def bad_notices() -> list[str]:
+            return [n.text for n in rec.of(Notice) if "bad server frame" in n.text]
+
+        await rec.wait_for(lambda: len(bad_notices()) == 2, what="the summary notice")
+        first, summary = bad_notices()
+        assert first.startswith("Skipped a bad server frame") and "(1 so far)" in first
+        assert summary.startswith("Skipped 49 more bad server frames") and "(50 so far)" in summary
+        assert "unknown server event type" in summary
 
 
 async def test_audio_captured_while_disconnected_is_not_sent_later() -> None:
