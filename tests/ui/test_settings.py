@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 
 from textual.containers import VerticalScroll
-from textual.widgets import Input, Select, Switch, TabbedContent, Tabs, TextArea
+from textual.widgets import Input, Select, Static, Switch, TabbedContent, Tabs, TextArea
 
 from tests.ui.conftest import scripted, wait_until
 from tests.ui.test_live import API_KEY, SIZE, make_app, wait_live
@@ -15,7 +15,16 @@ from tui.app import RtApp
 from tui.config import SCHEMA, KeySettings, Settings, load_settings, with_value
 from tui.localserver import LocalServer
 from tui.screens.help import KEY_COLUMN, HelpScreen, help_text
-from tui.screens.settings import SettingsScreen, field_shown, slug
+from tui.screens.settings import (
+    MODE_PATH as MODE,
+)
+from tui.screens.settings import (
+    SettingsScreen,
+    field_help,
+    field_shown,
+    slug,
+    suggest_width,
+)
 from tui.widgets.keys import keymap
 
 
@@ -229,3 +238,52 @@ def test_help_descriptions_wrap_under_themselves() -> None:
     continued = [line for line in table if line.startswith(" ")]
     assert continued and all(line.startswith(" " * KEY_COLUMN) for line in continued)
     assert any(line.startswith("m / F2") for line in lines)
+
+
+def screen_lines(app: RtApp) -> list[str]:
+    return ["".join(s.text for s in strip) for strip in app.screen._compositor.render_strips()]
+
+
+async def test_choices_say_when_to_use_each(config_path: Path) -> None:
+    """Issue 6: the echo guard offers its three modes with one line each (turn modes too)."""
+    app = scripted_app(config_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_settings(app, pilot)
+        guide = screen.query_one(f"#c-{slug('audio.echo_guard')}", Static)
+        text = str(guide.render())
+        lines = text.splitlines()
+        assert len(lines) == 3 and lines[0].startswith("▸ aec")
+        assert "laptop speakers" in text and "headphones" in text
+        assert "▸ server_vad" in str(screen.query_one(f"#c-{slug(MODE)}", Static).render())
+        field(screen, "audio.echo_guard").value = "off"
+        await wait_until(lambda: "▸ off" in str(guide.render()), pilot, what="the new choice")
+        assert "▸ aec" not in str(guide.render())
+        screen.query_one(TabbedContent).active = "tab-Audio"
+        guide.scroll_visible(animate=False)
+        await pilot.pause()
+        shown = screen_lines(app)
+        assert any("half_duplex" in line and "assistant is audible" in line for line in shown)
+
+
+async def test_suggestions_show_whole_names_and_numbers_their_range(config_path: Path) -> None:
+    app = scripted_app(config_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_settings(app, pilot)
+        screen.query_one(TabbedContent).active = "tab-Session"
+        select = screen.query_one(f"#s-{slug('session.transcription_model')}", Select)
+        select.value = "gpt-4o-mini-transcribe-2025-12-15"
+        await pilot.pause()
+        select.scroll_visible(animate=False)
+        await pilot.pause()
+        row = next(line for line in screen_lines(app) if "▼" in line and "2025-12-15" in line)
+        assert row.split("▼")[0].strip(" │") == "gpt-4o-mini-transcribe-2025-12-15", row
+        speed_help = screen.query_one(f"#row-{slug('session.speed')} .field-help", Static)
+        assert "0.25–1.5" in str(speed_help.render())
+
+
+def test_number_help_names_the_range() -> None:
+    specs = {spec.path: spec for spec in SCHEMA}
+    assert field_help(specs["session.speed"]).endswith("Range 0.25–1.5.")
+    assert field_help(specs["session.spend_cap_usd"]).endswith("Range ≥ 0.")
+    assert field_help(specs["session.voice"]) == specs["session.voice"].help
+    assert suggest_width(["gpt-4o-mini-transcribe"]) >= len("gpt-4o-mini-transcribe") + 3

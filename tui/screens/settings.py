@@ -36,6 +36,11 @@ from tui.errors import AudioError, ConfigError
 
 DeviceLister = Callable[[], Sequence[Any]]
 
+# A compact Select draws its label plus about three cells of arrow and padding.
+SELECT_CHROME = 4
+SUGGEST_MIN_WIDTH = 14
+SUGGEST_MAX_WIDTH = 44  # the free-text input beside it keeps the rest of the row
+
 MODE_PATH = "session.turn_detection.mode"
 THEME_PATH = "ui.theme"
 _VAD_ONLY = {
@@ -83,6 +88,47 @@ def _device_options(devices: Sequence[Any], kind: str) -> list[tuple[str, str]]:
         if channels and name:
             options.append((name, name))
     return options
+
+
+def suggest_width(labels: Sequence[str]) -> int:
+    """Cells for a suggestion Select: its longest option whole, within limits."""
+    longest = max((len(label) for label in labels), default=0)
+    return max(SUGGEST_MIN_WIDTH, min(SUGGEST_MAX_WIDTH, longest + SELECT_CHROME))
+
+
+def range_text(spec: FieldSpec) -> str:
+    """A number field's allowed range, shown up front: "0.25–1.5", "≥ 0", ""."""
+    low, high = spec.minimum, spec.maximum
+    if low is not None and high is not None:
+        return f"{_text_of(low)}–{_text_of(high)}"
+    if low is not None:
+        return f"≥ {_text_of(low)}"
+    if high is not None:
+        return f"≤ {_text_of(high)}"
+    return ""
+
+
+def field_help(spec: FieldSpec) -> str:
+    """The line under a field: its help, and for a number the range it accepts."""
+    if spec.type not in (int, float) or spec.choices:
+        return spec.help
+    allowed = range_text(spec)
+    return f"{spec.help}  Range {allowed}." if allowed else spec.help
+
+
+def choice_lines(spec: FieldSpec, selected: object) -> Content:
+    """One line per choice on when to use it, the selected one marked."""
+    pad = max(len(choice) for choice, _ in spec.choice_help) + 2
+    rows = []
+    for choice, text in spec.choice_help:
+        if choice == selected:
+            markup = "[$accent b]▸ $choice[/]$pad$text"
+        else:
+            markup = "[$text-muted]  $choice$pad$text[/]"
+        rows.append(
+            Content.from_markup(markup, choice=choice, pad=" " * (pad - len(choice)), text=text)
+        )
+    return Content("\n").join(rows)
 
 
 def _message(error: ConfigError) -> str:
@@ -170,13 +216,21 @@ class SettingsScreen(ModalScreen[Settings | None]):
         row = Vertical(
             Label(Content.from_markup("[b]$name[/]", name=spec.key.replace("_", " "))),
             *self._editors(spec, devices),
-            Static(spec.help, classes="field-help", markup=False),
+            Static(field_help(spec), classes="field-help", markup=False),
+            *self._choice_help(spec),
             Static("", id=f"e-{slug(spec.path)}", classes="field-error", markup=False),
             id=f"row-{slug(spec.path)}",
             classes="field",
         )
         row.display = field_shown(spec.path, mode)
         return row
+
+    def _choice_help(self, spec: FieldSpec) -> Iterator[Widget]:
+        if spec.choice_help:
+            selected = get_value(self.settings, spec.path)
+            yield Static(
+                choice_lines(spec, selected), id=f"c-{slug(spec.path)}", classes="choice-help"
+            )
 
     def _editors(self, spec: FieldSpec, devices: Sequence[Any]) -> Iterator[Widget]:
         wid = f"f-{slug(spec.path)}"
@@ -212,16 +266,19 @@ class SettingsScreen(ModalScreen[Settings | None]):
             else:
                 options = [(s, s) for s in spec.suggestions]
             known = {v for _, v in options}
+            select: Select[str] = Select(
+                options,
+                value=value if value in known else Select.NULL,
+                allow_blank=True,
+                prompt="choose…",
+                compact=True,
+                id=f"s-{slug(spec.path)}",
+                classes="suggest",
+            )
+            # wide enough for its longest option (a fixed 24 cut model names mid-word)
+            select.styles.width = suggest_width([label for label, _ in options])
             yield Horizontal(
-                Select(
-                    options,
-                    value=value if value in known else Select.NULL,
-                    allow_blank=True,
-                    prompt="choose…",
-                    compact=True,
-                    id=f"s-{slug(spec.path)}",
-                    classes="suggest",
-                ),
+                select,
                 Input(_text_of(value), id=wid, classes="free", compact=True),
                 classes="suggest-row",
             )
@@ -296,6 +353,8 @@ class SettingsScreen(ModalScreen[Settings | None]):
         spec = self._spec_of(select_id)
         if spec is None:
             return
+        if spec.choice_help:
+            self.query_one(f"#c-{slug(spec.path)}", Static).update(choice_lines(spec, event.value))
         if spec.path == MODE_PATH:
             for path in _VAD_ONLY:
                 self.query_one(f"#row-{slug(path)}").display = field_shown(path, str(event.value))
