@@ -75,6 +75,9 @@ class Stats:
     turn_usage: Usage = field(default_factory=Usage)
     session_usage: Usage = field(default_factory=Usage)
     priced: bool = True  # False when the model has no price entry
+    # False once input transcription had no price entry (e.g. whisper-1, billed per minute):
+    # its tokens are in the figures, its cost is not, and the UI should say so
+    transcription_priced: bool = True
     rate_limits: dict[str, Any] = field(default_factory=dict)  # name -> {remaining, limit, ...}
     connected_since: float | None = None  # monotonic seconds
     session_started: float | None = None  # monotonic seconds of the first connection

@@ -6,6 +6,7 @@ shared/docs/realtime-protocol.md section 6). They are estimates: the UI marks th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,28 @@ PRICES: dict[str, Price] = {
     "gpt-realtime-mini": _MINI,
     "gpt-realtime-2.1-mini": _MINI,
 }
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptionPrice:
+    """Input transcription bills its input (the audio) and its output (the transcript text)."""
+
+    input: float
+    output: float
+
+
+# USD per 1M tokens, one input rate for the model, as the model pages list them (copied 2026):
+# developers.openai.com/api/docs/models/gpt-4o-transcribe (input 2.50, output 10.00) and
+# developers.openai.com/api/docs/models/compare?model=gpt-4o-mini-transcribe (input 1.25,
+# output 5.00). Not here, so shown as not priced: whisper-1 and gpt-transcribe (billed per
+# minute of audio), gpt-4o-transcribe-diarize and the rest (no price copied).
+TRANSCRIPTION_PRICES: dict[str, TranscriptionPrice] = {
+    "gpt-4o-transcribe": TranscriptionPrice(2.50, 10.00),
+    "gpt-4o-mini-transcribe": TranscriptionPrice(1.25, 5.00),
+}
+# a dated snapshot (gpt-4o-mini-transcribe-2025-12-15) bills as its model; other suffixes
+# (gpt-4o-transcribe-diarize) are other models
+_SNAPSHOT = re.compile(r"-\d{4}-\d{2}-\d{2}$")
 
 
 def price_for(model: str) -> Price | None:
@@ -68,5 +91,23 @@ def estimate_cost(model: str, usage: dict[str, Any]) -> float | None:
         + cached_audio * price.audio_cached
         + text_out * price.text_out
         + audio_out * price.audio_out
+    )
+    return dollars / 1_000_000
+
+
+def transcription_price_for(model: str) -> TranscriptionPrice | None:
+    return TRANSCRIPTION_PRICES.get(_SNAPSHOT.sub("", model))
+
+
+def estimate_transcription_cost(model: str, usage: dict[str, Any]) -> float | None:
+    """Cost in USD of one `…input_audio_transcription.completed` usage, None if unpriced.
+
+    Only token usage is priced; `{"type": "duration"}` usage (per-minute models) is not.
+    """
+    price = transcription_price_for(model)
+    if price is None or usage.get("type") != "tokens":
+        return None
+    dollars = (
+        _int(usage, "input_tokens") * price.input + _int(usage, "output_tokens") * price.output
     )
     return dollars / 1_000_000

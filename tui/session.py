@@ -41,7 +41,7 @@ from tui.changes import (
 from tui.config import Settings
 from tui.conversation import Conversation
 from tui.errors import ConnectError, Disconnected, RtTuiError
-from tui.pricing import estimate_cost
+from tui.pricing import estimate_cost, estimate_transcription_cost
 from tui.realtime import events
 from tui.realtime.backoff import Backoff
 from tui.realtime.connection import RealtimeConnection
@@ -159,6 +159,7 @@ class Session:
         self._talking = False  # manual turn mode: space starts and ends a turn
         self._capped = False
         self._cap_warned = False
+        self._usage_turn_over = True  # the next usage starts a new stats.turn_usage
         self._user_speaking = False
         self._assistant_audible = False
         self._speech_stopped_at: float | None = None
@@ -292,6 +293,7 @@ class Session:
         if not self._talking:
             self._barge_in(client_initiated=True)
             conn.send(events.audio_clear())
+            self._start_usage_turn()
             self._talking = True
             if self.muted:
                 self.toggle_mute()
@@ -560,6 +562,7 @@ class Session:
         )
 
     def _on_speech_started(self, event: ServerEvent) -> None:
+        self._start_usage_turn()
         self._set_user_speaking(True)
         self._barge_in(client_initiated=False)
 
@@ -585,7 +588,7 @@ class Session:
             self._conn_proven = True
         usage = response.get("usage")
         if isinstance(usage, dict):
-            self._add_usage(usage)
+            self._add_response_usage(usage)
 
     def _on_rate_limits(self, event: ServerEvent) -> None:
         for limit in event.get("rate_limits") or []:
@@ -602,9 +605,9 @@ class Session:
         self._notice("error", f"Server error: {message}" + (f" ({code})" if code else ""))
 
     def _on_transcription_usage(self, event: ServerEvent) -> None:
-        usage = event.get("usage") or {}
-        if usage.get("type") == "tokens":
-            self._add_usage(usage, model=self.settings.session.transcription_model)
+        usage = event.get("usage")
+        if isinstance(usage, dict):
+            self._add_transcription_usage(usage)
 
     # ---- barge-in ------------------------------------------------------------------
 
@@ -827,21 +830,33 @@ class Session:
 
     # ---- usage, cost, spend cap ----------------------------------------------------
 
-    def _add_usage(self, usage: dict[str, Any], model: str | None = None) -> None:
-        main_model = model is None
-        model = model or self.settings.connection.model
-        cost = estimate_cost(model, usage)
-        if cost is None and main_model:
-            self.stats.priced = False  # transcription without a price entry stays uncounted
-        turn_usage = Usage(
-            input_tokens=int(usage.get("input_tokens") or 0),
-            output_tokens=int(usage.get("output_tokens") or 0),
-            cost_usd=cost or 0.0,
-        )
-        self.stats.turn_usage = turn_usage
-        self.stats.session_usage.add(turn_usage)
+    def _add_response_usage(self, usage: dict[str, Any]) -> None:
+        cost = estimate_cost(self.settings.connection.model, usage)
+        if cost is None:
+            self.stats.priced = False
+        self._add_turn_usage(_usage_of(usage, cost))
+
+    def _add_transcription_usage(self, usage: dict[str, Any]) -> None:
+        cost = estimate_transcription_cost(self.settings.session.transcription_model, usage)
+        if cost is None:
+            self.stats.transcription_priced = False  # counted, but its cost is unknown
+        self._add_turn_usage(_usage_of(usage, cost))
+
+    def _add_turn_usage(self, usage: Usage) -> None:
+        """Everything a turn costs (the reply and the transcription of what the user said) adds
+        up in stats.turn_usage, in whatever order the server reports it."""
+        if self._usage_turn_over:
+            self.stats.turn_usage = Usage()
+            self._usage_turn_over = False
+        self.stats.turn_usage.add(usage)
+        self.stats.session_usage.add(usage)
         self._check_spend_cap()
         self._emit(StatsChanged(self.stats))
+
+    def _start_usage_turn(self) -> None:
+        """The user starts a turn: its usage starts from zero. The last turn's figures stay
+        on screen until the new turn's first usage arrives."""
+        self._usage_turn_over = True
 
     def _check_spend_cap(self) -> None:
         cap = self.settings.session.spend_cap_usd
@@ -900,6 +915,7 @@ class Session:
     # ---- sending -------------------------------------------------------------------
 
     def _send_user_text(self, conn: RealtimeConnection, text: str) -> None:
+        self._start_usage_turn()
         conn.send(events.user_text(text))
         conn.send(events.response_create())
 
@@ -948,6 +964,14 @@ class Session:
     def _emit_all(self, changes: Iterable[Change]) -> None:
         for change in changes:
             self._emit(change)
+
+
+def _usage_of(usage: dict[str, Any], cost: float | None) -> Usage:
+    return Usage(
+        input_tokens=int(usage.get("input_tokens") or 0),
+        output_tokens=int(usage.get("output_tokens") or 0),
+        cost_usd=cost or 0.0,
+    )
 
 
 def _replay_event(turn: Turn) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from tests.oracle import check_server_event
-from tests.server import RawClient, audio_of, types, user_text
+from tests.server import RawClient, audio_of, tone, types, user_text
 from tui.localserver import BAD_FRAME_KINDS, Faults, LocalServer
 from tui.localserver.faults import HUGE_FRAME_BYTES, MAX_DURATION_REASON
 from tui.localserver.voice import synthesize
@@ -226,4 +226,34 @@ async def test_fail_response_after_deltas_keeps_the_connection(server: LocalServ
     server.faults.fail_after_deltas = None
     await client.send({"type": "response.create"})
     assert (await client.until("response.done"))[-1]["response"]["status"] == "completed"
+    await client.close()
+
+
+async def test_late_transcription_comes_after_the_reply(server: LocalServer) -> None:
+    """Transcription runs asynchronously on the real server: it may arrive after response.done."""
+    server.faults.late_transcription = True
+    client = await RawClient.connect(server.url)
+    await client.until("session.created")
+    session = {
+        "type": "realtime",
+        "audio": {
+            "input": {
+                "turn_detection": None,
+                "transcription": {"model": "gpt-4o-mini-transcribe"},
+            }
+        },
+    }
+    await client.send({"type": "session.update", "session": session})
+    await client.until("session.updated")
+    await client.append(tone(600, dbfs=-23))
+    await client.send({"type": "input_audio_buffer.commit"})
+    await client.send({"type": "response.create"})
+    events = await client.until("conversation.item.input_audio_transcription.completed")
+    order = types(events)
+    assert order.index("response.done") < order.index(
+        "conversation.item.input_audio_transcription.delta"
+    )
+    for event in events:
+        check_server_event(event)
+    assert events[-1]["usage"]["type"] == "tokens"
     await client.close()

@@ -29,6 +29,7 @@ from tui.changes import (
 from tui.config import Settings, with_value
 from tui.localserver import LocalServer
 from tui.localserver.faults import BAD_FRAME_KINDS, Faults
+from tui.pricing import estimate_cost, estimate_transcription_cost
 from tui.realtime.backoff import Backoff
 from tui.session import IDLE_TICK_S, STABLE_CONNECTION_S, TICK_S, Session
 
@@ -136,6 +137,81 @@ async def test_voice_turn_gets_the_parrot_reply_played() -> None:
         audio[0].advance(10_000)
         await rec.wait_for(lambda: session.stats.last_latency_ms is not None, what="latency")
         assert session.stats.median_latency_ms is not None
+
+
+def usage_sent(server: LocalServer) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(response usages, transcription usages) the server has sent, in order."""
+    sent = server.sessions[0].sent
+    replies = [e["response"]["usage"] for e in sent if e["type"] == "response.done"]
+    transcriptions = [e["usage"] for e in sent if e["type"].endswith("transcription.completed")]
+    return replies, transcriptions
+
+
+@pytest.mark.parametrize("late", [False, True], ids=["transcription_first", "reply_first"])
+async def test_transcription_usage_adds_into_the_turn(late: bool) -> None:
+    """The turn's usage is the reply plus the transcription of what the user said, whichever
+    comes first (the transcription used to replace the reply's figures, or the reverse); the
+    next turn starts from zero; the session total has everything."""
+    audio: list[ScriptedAudio] = []
+    async with (
+        LocalServer(faults=Faults(late_transcription=late)) as server,
+        running(server, audio=audio) as (session, rec),
+    ):
+        await rec.wait_for(live(session), what="live")
+        for block in blocks(silence(200) + speech(800) + silence(900)):
+            audio[0].capture(block)
+
+        def both_counted() -> bool:
+            replies, transcriptions = usage_sent(server)
+            want = sum(u["input_tokens"] for u in replies + transcriptions)
+            return (
+                bool(replies and transcriptions) and session.stats.turn_usage.input_tokens == want
+            )
+
+        await rec.wait_for(both_counted, what="reply and transcription usage in the turn")
+        [reply], [heard] = usage_sent(server)
+        turn = session.stats.turn_usage
+        assert turn.output_tokens == reply["output_tokens"] + heard["output_tokens"]
+        cost = estimate_cost("gpt-realtime-2", reply)
+        heard_cost = estimate_transcription_cost("gpt-4o-mini-transcribe", heard)
+        assert cost and heard_cost
+        assert turn.cost_usd == pytest.approx(cost + heard_cost)
+        assert session.stats.session_usage == turn
+        assert session.stats.priced and session.stats.transcription_priced
+
+        session.send_text("and a typed turn")
+        await rec.wait_for(lambda: len(usage_sent(server)[0]) == 2, what="second reply")
+        await rec.wait_for(
+            lambda: session.stats.session_usage.input_tokens > turn.input_tokens, what="counted"
+        )
+        second = usage_sent(server)[0][1]
+        assert session.stats.turn_usage.input_tokens == second["input_tokens"]
+        total = reply["input_tokens"] + heard["input_tokens"] + second["input_tokens"]
+        assert session.stats.session_usage.input_tokens == total
+
+
+async def test_a_transcription_model_without_a_price_is_marked_not_priced() -> None:
+    audio: list[ScriptedAudio] = []
+    async with (
+        LocalServer() as server,
+        running(server, audio=audio, session__transcription_model="whisper-1") as (session, rec),
+    ):
+        await rec.wait_for(live(session), what="live")
+        for block in blocks(silence(200) + speech(800) + silence(900)):
+            audio[0].capture(block)
+        await rec.wait_for(
+            lambda: not session.stats.transcription_priced and usage_sent(server)[0],
+            what="transcription usage",
+        )
+        await rec.wait_for(lambda: session.stats.turn_usage.cost_usd > 0, what="reply usage")
+        [reply], [heard] = usage_sent(server)
+        assert session.stats.priced, "the realtime model itself is priced"
+        assert session.stats.turn_usage.cost_usd == pytest.approx(
+            estimate_cost("gpt-realtime-2", reply)
+        )
+        assert session.stats.turn_usage.input_tokens == (
+            reply["input_tokens"] + heard["input_tokens"]
+        )
 
 
 async def test_ticker_idles_then_wakes_when_reply_audio_arrives() -> None:

@@ -53,6 +53,9 @@ class Faults:
       (`status_details.error` of type server_error); the connection stays open.
     - `max_session_s`: close with 1001 "maximum duration reached" this many seconds after
       the connection opened, as the real server does at its session limit.
+    - `late_transcription`: hold back the input transcription of committed audio (its delta
+      and `completed` with usage) until the next `response.done`, as the real server may
+      (transcription runs asynchronously, so it can arrive after the reply).
     """
 
     refuse_status: int | None = None
@@ -65,6 +68,7 @@ class Faults:
     extra_frames: list[str | bytes] = field(default_factory=list)
     fail_after_deltas: int | None = None
     max_session_s: float | None = None
+    late_transcription: bool = False
 
 
 def bad_frame(kind: BadFrameKind, *, response_id: str, item_id: str, event_id: str) -> str | bytes:

@@ -164,6 +164,7 @@ class _Connection:
         self.closing = False
         self.opened_at = time.monotonic()
         self.idle_deadline: float | None = None  # monotonic time idle_timeout_ms fires
+        self.held_events: list[tuple[str, dict[str, Any]]] = []  # sent after response.done
         self._event_counter = 0
 
     # --- plumbing -----------------------------------------------------------------------
@@ -618,7 +619,11 @@ class _Connection:
             text = transcribe_placeholder(pcm)
             item.data["content"][0]["transcript"] = text
             ids = {"item_id": item_id, "content_index": 0}
-            self.emit("conversation.item.input_audio_transcription.delta", **ids, delta=text)
+            late: list[tuple[str, dict[str, Any]]] = []
+            emit: Callable[..., object] = (
+                self._held(late) if self.faults.late_transcription else self.emit
+            )
+            emit("conversation.item.input_audio_transcription.delta", **ids, delta=text)
             audio_tokens = len(pcm) // BYTES_PER_MS // 100
             usage = {
                 "type": "tokens",
@@ -627,12 +632,21 @@ class _Connection:
                 "total_tokens": audio_tokens + text_tokens(text),
                 "input_token_details": {"audio_tokens": audio_tokens, "text_tokens": 0},
             }
-            self.emit(
+            emit(
                 "conversation.item.input_audio_transcription.completed",
                 **ids,
                 transcript=text,
                 usage=usage,
             )
+            self.held_events += late
+
+    def _held(self, into: list[tuple[str, dict[str, Any]]]) -> Callable[..., None]:
+        """An emit() that keeps the event for later (the late_transcription fault)."""
+
+        def hold(event_type: str, **fields: Any) -> None:
+            into.append((event_type, fields))
+
+        return hold
 
     # --- responses ----------------------------------------------------------------------
 
@@ -903,6 +917,9 @@ class _Connection:
         self.response = None
         self._arm_idle_timeout(response.sent_audio)
         self.emit("response.done", response=final)
+        held, self.held_events = self.held_events, []
+        for event_type, fields in held:
+            self.emit(event_type, **fields)
 
     def _assistant_item(self, response: _Response, status: str, *, with_content: bool):
         content: list[dict[str, Any]] = []
