@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+from textual.app import App, ComposeResult
 from textual.content import Content
 from textual.geometry import Region
 from textual.widgets import Input
@@ -29,6 +31,7 @@ from tui.changes import (
 from tui.config import Settings
 from tui.widgets.connection_bar import connection_text
 from tui.widgets.conversation import KEEP_TURNS, PRUNE_BATCH, render_turn
+from tui.widgets.inspector import EventInspector
 from tui.widgets.keys import ACTIONS
 from tui.widgets.level_meter import FLOOR_DB, MeterState, bar_cells, meter_state
 from tui.widgets.status_line import StatusInputs, format_duration, pack_rows, status_markup
@@ -504,3 +507,64 @@ async def test_footer_keeps_help_and_quit_at_60_columns(tmp_path: Path) -> None:
         await pilot.press("slash")
         await wait_until(lambda: footer_keys(app).get("Help") == "f1", pilot, what="typing")
         assert footer_keys(app).get("Quit") == "^q"
+
+
+class InspectorApp(App[None]):
+    def __init__(self, clock: Callable[[], float]) -> None:
+        super().__init__()
+        self._clock = clock
+
+    def compose(self) -> ComposeResult:
+        yield EventInspector(id="inspector", monotonic=self._clock)
+
+
+def inspector_text(inspector: EventInspector) -> list[str]:
+    return [strip.text for strip in inspector.lines]
+
+
+async def test_output_audio_deltas_are_grouped_in_the_inspector() -> None:
+    now = [100.0]
+    app = InspectorApp(lambda: now[0])
+    async with app.run_test(size=(100, 30)) as pilot:
+        inspector = app.query_one(EventInspector)
+        delta = {"type": "response.output_audio.delta", "item_id": "it1", "delta": "<960 B>"}
+        words = {"type": "response.output_audio_transcript.delta", "item_id": "it1", "delta": "hi"}
+        inspector.log_event("in", {"type": "response.created", "response": {}})
+        for index in range(30):  # half a second of audio, a transcript delta among it
+            now[0] += 1 / 60
+            inspector.log_event("in", words if index == 10 else delta)
+        now[0] += 0.7  # past the second: the next delta writes the held ones
+        inspector.log_event("in", delta)
+        for _ in range(5):
+            inspector.log_event("in", delta)
+        inspector.log_event("in", {"type": "response.output_audio.done", "item_id": "it1"})
+        await wait_until(lambda: any("done" in line for line in inspector_text(inspector)), pilot)
+        lines = inspector_text(inspector)
+        audio = [line for line in lines if "response.output_audio.delta" in line]
+        assert len(audio) == 3, lines
+        assert '"deltas":1,' in audio[0] and '"deltas":29,' in audio[1]
+        assert '"deltas":5,' in audio[2] and '"item_id":"it1"' in audio[2]
+        # the held deltas show before the event that ended them
+        assert lines.index(audio[2]) < next(i for i, x in enumerate(lines) if "audio.done" in x)
+        assert inspector.count == 38
+
+
+async def test_inspector_leaves_the_log_room_and_follows_the_theme(tmp_path: Path) -> None:
+    app = RtApp(Settings(), config_path=tmp_path / "c.toml", session_factory=scripted())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("e")
+        await wait_until(lambda: app.inspector.size.height > 0, pilot, what="the inspector")
+        await pilot.pause()
+        assert app.inspector.size.height <= 10  # 40% of 24 rows
+        assert app.conversation_log.size.height >= 6
+        app.inspector.log_event("in", {"type": "session.created"})
+        await wait_until(lambda: len(app.inspector.lines) == 1, pilot, what="a line")
+        dark = app.inspector.lines[0]
+        app.theme = "nord"
+        await pilot.pause()
+        app.inspector.log_event("in", {"type": "session.updated"})
+        await wait_until(lambda: len(app.inspector.lines) == 2, pilot, what="another line")
+        light = app.inspector.lines[1]
+        colours = lambda strip: [segment.style.color for segment in strip]  # noqa: E731
+        # the arrow ($success) and the payload ($text-muted) take the new theme's colours
+        assert colours(dark)[0] != colours(light)[0] and colours(dark)[-1] != colours(light)[-1]
