@@ -31,12 +31,14 @@ from tui.changes import (
     EventLogged,
     MuteChanged,
     Notice,
+    Role,
     SessionInfo,
     SpeechChanged,
     StatsChanged,
     Turn,
     TurnFinished,
     TurnStarted,
+    TurnStatus,
     TurnText,
 )
 from tui.config import Settings, with_value
@@ -50,6 +52,7 @@ from tui.widgets.keys import (
     ACTIONS,
     default_bindings,
     key_character,
+    key_display,
     keymap,
     working_keys_first,
 )
@@ -134,6 +137,7 @@ class RtApp(App[int], inherit_bindings=False):
         replay: Iterable[Turn] = (),
         history: Any = None,
         list_devices: Callable[[], Sequence[Any]] | None = None,
+        demo: bool = False,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -147,6 +151,7 @@ class RtApp(App[int], inherit_bindings=False):
         self._replay = list(replay)
         self._history = history
         self._list_devices = list_devices  # None: the settings panel asks tui.audio.devices
+        self._demo = demo  # --demo: the log opens with what the built-in server does
         self.session: SessionLike | None = None
         self._session_worker: Worker[None] | None = None
         self._startup_problems: list[str] = []
@@ -218,6 +223,8 @@ class RtApp(App[int], inherit_bindings=False):
         self._inspector.display = self.settings.ui.show_events
         self._status.spend_cap_usd = self.settings.session.spend_cap_usd
         self._ui_ready = True
+        if self._demo:
+            self._log.add_turn(self._demo_hint())
         for problem in self._startup_problems:
             self.notify(problem, severity="warning", markup=False, timeout=10)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
@@ -236,6 +243,20 @@ class RtApp(App[int], inherit_bindings=False):
         )
         self._ticks = 0
         self.set_interval(1 / METER_HZ, self._tick)
+
+    def _demo_hint(self) -> Turn:
+        """A newcomer's first screen is otherwise an empty log: say what to try."""
+        keys = self.settings.keys
+        type_key = key_display(keys.keys_for("focus_input")[0])
+        help_key = key_display(keys.keys_for("help")[0])
+        text = (
+            "Demo: a built-in local server stands in for the Realtime API (no key; nothing "
+            "leaves this machine). Speak and it parrots your voice back; type a message and "
+            f"it answers it. Press {type_key} to type, {help_key} for every key."
+        )
+        return Turn(
+            "rt-tui-demo-hint", Role.SYSTEM, text, TurnStatus.DONE, started_at=self._clock()
+        )
 
     async def _run_session(self) -> None:
         assert self.session is not None

@@ -30,7 +30,7 @@ from tui.changes import (
 )
 from tui.config import Settings
 from tui.widgets.connection_bar import connection_text
-from tui.widgets.conversation import KEEP_TURNS, PRUNE_BATCH, render_turn
+from tui.widgets.conversation import KEEP_TURNS, PRUNE_BATCH, TurnView, render_turn
 from tui.widgets.inspector import EventInspector
 from tui.widgets.keys import ACTIONS
 from tui.widgets.level_meter import FLOOR_DB, MeterState, bar_cells, meter_state
@@ -568,3 +568,23 @@ async def test_inspector_leaves_the_log_room_and_follows_the_theme(tmp_path: Pat
         colours = lambda strip: [segment.style.color for segment in strip]  # noqa: E731
         # the arrow ($success) and the payload ($text-muted) take the new theme's colours
         assert colours(dark)[0] != colours(light)[0] and colours(dark)[-1] != colours(light)[-1]
+
+
+async def test_demo_opens_with_a_hint_in_the_log(tmp_path: Path) -> None:
+    def hints(app: RtApp) -> list[str]:
+        return [
+            str(view.render())
+            for view in app.conversation_log.query(TurnView)
+            if view.turn.role is Role.SYSTEM
+        ]
+
+    demo = RtApp(Settings(), config_path=tmp_path / "c.toml", session_factory=scripted(), demo=True)
+    async with demo.run_test(size=SIZE) as pilot:
+        await wait_until(lambda: bool(hints(demo)), pilot, what="the demo hint")
+        text = " ".join(hints(demo)[0].split())
+        assert "parrots your voice" in text and "type a message" in text
+        assert "Press / to type" in text and "? for every key" in text
+    plain = RtApp(Settings(), config_path=tmp_path / "c.toml", session_factory=scripted())
+    async with plain.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert hints(plain) == []
