@@ -167,7 +167,10 @@ class EventLogged:
 class SessionInfo:
     url: str
     model: str
-    voice: str
+    voice: str  # the voice the assistant speaks with now
+    # another voice chosen in the settings after the first spoken reply, which the server
+    # only takes on the next connection ("" when none is waiting)
+    pending_voice: str = ""
 
 
 Change = (

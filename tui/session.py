@@ -156,6 +156,9 @@ class Session:
         self._discard_responses: set[str] = set()
         self._audio_out_this_conn = False
         self._conn_proven = False  # see STABLE_CONNECTION_S
+        # the server fixes the voice at the first spoken reply of a connection
+        self._voice_in_use = settings.session.voice
+        self._session_info: SessionInfo | None = None  # as last told to the listener
         self._talking = False  # manual turn mode: space starts and ends a turn
         self._capped = False
         self._cap_warned = False
@@ -205,8 +208,7 @@ class Session:
         """Connect, converse, reconnect; returns after stop()."""
         self._loop = asyncio.get_running_loop()
         self.stats.session_started = self._clock()
-        conn_settings = self.settings.connection
-        self._emit(SessionInfo(conn_settings.url, conn_settings.model, self._voice()))
+        self._emit_session_info()
         # the listener gets the live Stats object now, so the session clock runs from the
         # start rather than from the first response's usage
         self._emit(StatsChanged(self.stats))
@@ -313,19 +315,23 @@ class Session:
         self.conversation.transcribing = bool(new.session.transcription_model)
         if (old.connection.url, old.connection.model) != (new.connection.url, new.connection.model):
             notes.append("Endpoint or model changed: reconnecting.")
-            self._emit(SessionInfo(new.connection.url, new.connection.model, self._voice()))
             self.reconnect()
         elif old.session != new.session and self._conn is not None:
             config = session_config(new)
-            if old.session.voice != new.session.voice and self._audio_out_this_conn:
+            if self._audio_out_this_conn and new.session.voice != self._voice_in_use:
+                # compared with the voice in use, not the old setting: a voice still waiting
+                # for the next connection must not go out with a later change of another field
                 config.get("audio", {}).get("output", {}).pop("voice", None)
-                notes.append(
-                    "The voice cannot change after the first spoken reply: "
-                    "it applies on the next connection."
-                )
+                if old.session.voice != new.session.voice:
+                    notes.append(
+                        "The voice cannot change after the first spoken reply: "
+                        "it applies on the next connection."
+                    )
+            else:
+                self._voice_in_use = new.session.voice
             self._conn.send(events.session_update(config))
             notes.append("Session settings sent.")
-            self._emit(SessionInfo(new.connection.url, new.connection.model, self._voice()))
+        self._emit_session_info()
         notes += self._apply_audio_settings(old.audio, new.audio)
         cap = new.session.spend_cap_usd
         if self._capped and (cap is None or self.stats.session_usage.cost_usd < cap):
@@ -423,6 +429,8 @@ class Session:
     def _configure(self, conn: RealtimeConnection) -> None:
         """A new connection gets the session config, then the conversation so far."""
         conn.send(events.session_update(session_config(self.settings)))
+        self._voice_in_use = self.settings.session.voice  # a new connection takes any voice
+        self._emit_session_info()
         for turn in self.conversation.replayable(self.settings.connection.replay_turns):
             conn.send(_replay_event(turn))
         outbox, self._outbox = self._outbox, []
@@ -937,8 +945,14 @@ class Session:
     def _secrets(self) -> tuple[str, ...]:
         return (self._api_key,) if self._api_key else ()
 
-    def _voice(self) -> str:
-        return self.settings.session.voice
+    def _emit_session_info(self) -> None:
+        """The header's endpoint, model and voice: the voice in use, not the one asked for."""
+        conn, wanted = self.settings.connection, self.settings.session.voice
+        pending = wanted if wanted != self._voice_in_use else ""
+        info = SessionInfo(conn.url, conn.model, self._voice_in_use, pending)
+        if info != self._session_info:
+            self._session_info = info
+            self._emit(info)
 
     def _set_state(
         self,

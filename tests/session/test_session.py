@@ -22,6 +22,7 @@ from tui.changes import (
     MuteChanged,
     Notice,
     Role,
+    SessionInfo,
     SpeechChanged,
     TurnFinished,
     TurnStatus,
@@ -593,3 +594,46 @@ async def test_settings_apply_in_place_with_session_update() -> None:
         assert update["audio"]["input"]["turn_detection"]["threshold"] == 0.7
         assert audio[0].kwargs["input_device"] == "rt_mic", "devices reopened in place"
         assert len(server.sessions) == 1, "no reconnect for session fields"
+
+
+async def test_header_shows_the_voice_in_use_and_the_one_waiting() -> None:
+    """After the first spoken reply the voice is fixed: the header keeps the voice that
+    speaks and names the chosen one as pending; the next connection takes it."""
+    async with LocalServer() as server, running(server) as (session, rec):
+        await rec.wait_for(live(session), what="live")
+        assert rec.of(SessionInfo)[-1] == SessionInfo(server.url, "gpt-realtime-2", "marin")
+        session.send_text("speak first")
+        await rec.wait_for(finished(rec, Role.ASSISTANT), what="reply")
+        session.apply_settings(with_value(session.settings, "session.voice", "cedar"))
+        info = rec.of(SessionInfo)[-1]
+        assert (info.voice, info.pending_voice) == ("marin", "cedar")
+        # another field changed later must not send the waiting voice (the server refuses it)
+        session.apply_settings(
+            with_value(session.settings, "session.turn_detection.threshold", 0.7)
+        )
+        await rec.wait_for(lambda: len(received(server, "session.update")) == 3, what="update")
+        updates = [e["session"] for e in received(server, "session.update")]
+        assert all("voice" not in u["audio"].get("output", {}) for u in updates[1:])
+        errors = [e for e in server.sessions[0].sent if e["type"] == "error"]
+        assert errors == []
+        assert rec.of(SessionInfo)[-1].pending_voice == "cedar"
+        server.close_all(1011)
+        await rec.wait_for(lambda: len(server.sessions) == 2 and live(session)(), what="back")
+        assert received(server, "session.update")[0]["session"]["audio"]["output"]["voice"] == (
+            "cedar"
+        )
+        info = rec.of(SessionInfo)[-1]
+        assert (info.voice, info.pending_voice) == ("cedar", "")
+
+
+async def test_a_voice_change_before_any_audio_applies_at_once() -> None:
+    async with LocalServer() as server, running(server) as (session, rec):
+        await rec.wait_for(live(session), what="live")
+        notes = session.apply_settings(with_value(session.settings, "session.voice", "coral"))
+        assert not any("next connection" in note for note in notes)
+        info = rec.of(SessionInfo)[-1]
+        assert (info.voice, info.pending_voice) == ("coral", "")
+        await rec.wait_for(lambda: len(received(server, "session.update")) == 2, what="update")
+        assert received(server, "session.update")[-1]["session"]["audio"]["output"]["voice"] == (
+            "coral"
+        )
