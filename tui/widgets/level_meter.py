@@ -85,8 +85,8 @@ class LevelMeter(Widget):
     LevelMeter { height: 1; padding: 0 1; background: $panel; }
     """
 
-    level_db: reactive[float] = reactive(FLOOR_DB)
-    peak_db: reactive[float] = reactive(FLOOR_DB)
+    # level_db and peak_db are plain attributes: sample() runs 25 times a second and repaints
+    # once when either changed, which costs less than two reactive assignments
     state: reactive[MeterState] = reactive(MeterState.NO_INPUT)
 
     def __init__(
@@ -94,6 +94,8 @@ class LevelMeter(Widget):
     ) -> None:
         super().__init__(id=id)
         self._monotonic = monotonic
+        self.level_db = FLOOR_DB
+        self.peak_db = FLOOR_DB
         self._held_db = FLOOR_DB
         self._held_at = 0.0
         self._styles: dict[tuple[str, RichStyle, str], RichStyle] = {}
@@ -101,8 +103,7 @@ class LevelMeter(Widget):
     def sample(self, level: tuple[float, float] | None) -> None:
         """Take one reading (rms_db, peak_db), or None when there is no input."""
         if level is None:
-            self.level_db = FLOOR_DB
-            self.peak_db = FLOOR_DB
+            self._show(FLOOR_DB, FLOOR_DB)
             return
         rms_db, peak_db = level
         now = self._monotonic()
@@ -112,8 +113,12 @@ class LevelMeter(Widget):
         elif now - self._held_at > PEAK_HOLD_S:
             fallen = self._held_db - PEAK_FALL_DB_PER_S * (now - self._held_at - PEAK_HOLD_S)
             self._held_db = max(peak, fallen)
-        self.level_db = round(max(FLOOR_DB, min(0.0, rms_db)) * 2) / 2
-        self.peak_db = round(self._held_db * 2) / 2
+        self._show(round(max(FLOOR_DB, min(0.0, rms_db)) * 2) / 2, round(self._held_db * 2) / 2)
+
+    def _show(self, level_db: float, peak_db: float) -> None:
+        if level_db != self.level_db or peak_db != self.peak_db:
+            self.level_db, self.peak_db = level_db, peak_db
+            self.refresh()
 
     def pieces(self) -> list[tuple[str, str]]:
         """The line as (text, style) pieces; style is Textual markup style text."""
