@@ -306,6 +306,9 @@ class Session:
                 self._notice("warning", self._cap_message())
             else:
                 conn.send(events.response_create())
+                # no VAD, no speech_stopped: the end of the user's turn is this commit
+                self._speech_stopped_at = self._clock()
+                self._latency_item = None
         self._emit(SpeechChanged(self._talking, self._assistant_audible))
 
     def apply_settings(self, new: Settings) -> list[str]:

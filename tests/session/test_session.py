@@ -334,6 +334,11 @@ async def test_manual_mode_talk_key_starts_and_ends_a_turn() -> None:
         assert types.index("input_audio_buffer.clear") < types.index("input_audio_buffer.commit")
         assert types[-1] == "response.create"
         assert audio[0].received_ms(reply.item_id) == pytest.approx(600, abs=1)
+        # latency from the commit (there is no speech_stopped in manual mode) to first sound
+        assert "input_audio_buffer.speech_stopped" not in server.sessions[0].sent_types()
+        audio[0].advance(10_000)
+        await rec.wait_for(lambda: session.stats.last_latency_ms is not None, what="latency")
+        assert session.stats.latencies_ms == [session.stats.last_latency_ms]
 
 
 async def test_drop_mid_reply_reconnects_and_restores_the_conversation() -> None:
