@@ -492,6 +492,8 @@ async def test_footer_names_the_keys_that_work_while_typing(tmp_path: Path) -> N
 
 
 async def test_footer_keeps_help_and_quit_at_60_columns(tmp_path: Path) -> None:
+    from textual.widgets._footer import FooterKey
+
     app = RtApp(
         Settings(),
         config_path=tmp_path / "c.toml",
@@ -507,6 +509,14 @@ async def test_footer_keeps_help_and_quit_at_60_columns(tmp_path: Path) -> None:
         await pilot.press("slash")
         await wait_until(lambda: footer_keys(app).get("Help") == "f1", pilot, what="typing")
         assert footer_keys(app).get("Quit") == "^q"
+        await pilot.press("escape")
+        app._on_change(ConnectionChanged(ConnectionState.RECONNECTING, "lost", 1, 2.0))
+        await wait_until(
+            lambda: any(key.description == "Stop retry" for key in app.screen.query(FooterKey)),
+            pilot,
+            what="Stop retry in the footer (past its right edge at 60 columns)",
+        )
+        assert footer_keys(app).get("Help") == "?" and "Quit" in footer_keys(app)
 
 
 class InspectorApp(App[None]):

@@ -20,9 +20,9 @@ class ActionSpec:
 
 
 # The order is the footer's, left to right, and a narrow terminal cuts it on the right: the
-# voice keys and Help and Quit come first (at 60 columns they still show); Settings and
-# Events are also listed by Help and the command palette. Stop retry shows only while
-# (re)connecting.
+# voice keys and Help and Quit come first (at 60 columns they still show, in every state);
+# Stop retry, shown only while (re)connecting, fits from 68 columns; Settings and Events
+# are also listed by Help and the command palette.
 ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("mute", "Mute", "Mute or unmute the microphone"),
     ActionSpec("interrupt", "Interrupt", "Stop the assistant now (truncate what was not heard)"),
@@ -32,9 +32,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "focus_input", "Type", "Focus the message box (Enter sends, Escape leaves)", priority=True
     ),
-    ActionSpec("cancel_reconnect", "Stop retry", "Stop reconnecting (stay offline)"),
     ActionSpec("help", "Help", "Show every key"),
     ActionSpec("quit", "Quit", "Quit rt-tui", priority=True),
+    ActionSpec("cancel_reconnect", "Stop retry", "Stop reconnecting (stay offline)"),
     ActionSpec("settings", "Settings", "Open the settings panel"),
     ActionSpec("events", "Events", "Show or hide the event inspector"),
 )
