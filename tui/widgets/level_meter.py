@@ -98,7 +98,10 @@ class LevelMeter(Widget):
         self.peak_db = FLOOR_DB
         self._held_db = FLOOR_DB
         self._held_at = 0.0
-        self._styles: dict[tuple[str, RichStyle, str], RichStyle] = {}
+        self._styles: dict[tuple[RichStyle, str], RichStyle] = {}
+
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._styles.clear())
 
     def sample(self, level: tuple[float, float] | None) -> None:
         """Take one reading (rms_db, peak_db), or None when there is no input."""
@@ -159,7 +162,7 @@ class LevelMeter(Widget):
 
     def _style(self, style: str, base: RichStyle) -> RichStyle:
         """The rich style Textual gives `style` on this widget, resolved once per theme."""
-        key = (self.app.theme, base, style)
+        key = (base, style)
         cached = self._styles.get(key)
         if cached is None:
             if not style:
