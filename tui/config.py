@@ -31,6 +31,8 @@ from urllib.parse import urlsplit
 
 import platformdirs
 import tomli_w
+import tomlkit
+import tomlkit.items
 from dotenv import dotenv_values
 
 from tui.errors import ConfigError
@@ -680,6 +682,10 @@ def default_data_dir(env: Mapping[str, str] | None = None) -> Path:
 
 
 def _read_file(path: Path) -> dict[str, Any]:
+    return _parse_toml(_read_text(path), path)
+
+
+def _read_text(path: Path) -> str:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -689,11 +695,14 @@ def _read_file(path: Path) -> dict[str, Any]:
     except OSError as error:
         raise _config_error(f"cannot read: {error.strerror}", file=str(path)) from None
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise _config_error(
             f"not UTF-8 text (bad byte at offset {error.start})", file=str(path)
         ) from None
+
+
+def _parse_toml(text: str, path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -886,14 +895,17 @@ def save_settings(settings: Settings, path: Path | str | None = None) -> Path:
 
     Writes every value that differs from its default plus every key the file already had
     (None is written as absence). Creates parent folders. Mode 0600 when the file holds an
-    api_key, else the existing file's mode (0644 for a new file). Comments are not kept
-    (tomli-w writes plain TOML).
+    api_key, else the existing file's mode (0644 for a new file). An existing file is
+    updated in place: its comments, order and formatting stay, only changed keys are
+    rewritten (people copy config.example.toml, whose comments are the documentation).
     """
     target = Path(path).expanduser() if path is not None else default_config_path()
     existing: dict[str, Any] = {}
+    old_text: str | None = None
     old_mode: int | None = None
     if target.exists():
-        existing = _flatten(_read_file(target), file=str(target))
+        old_text = _read_text(target)
+        existing = _from_toml(_parse_toml(old_text, target), target)
         old_mode = target.stat().st_mode & 0o777
     flat: dict[str, Any] = {}
     for spec in SCHEMA:
@@ -906,8 +918,96 @@ def save_settings(settings: Settings, path: Path | str | None = None) -> Path:
         flat.pop("connection.api_key", None)
     holds_key = "connection.api_key" in flat
     mode = 0o600 if holds_key else (old_mode if old_mode is not None else 0o644)
-    _write_atomic(target, tomli_w.dumps(_nest(flat)).encode("utf-8"), mode)
+    text = None if old_text is None else _updated_toml(old_text, existing, flat)
+    if text is None:
+        text = tomli_w.dumps(_nest(flat))  # a new file: plain TOML, in schema order
+    _write_atomic(target, text.encode("utf-8"), mode)
     return target
+
+
+def _updated_toml(text: str, existing: Mapping[str, Any], flat: Mapping[str, Any]) -> str | None:
+    """`text` with the keys of `flat` set and the others of `existing` removed, comments and
+    layout kept; None if that could not be done faithfully (then the caller rewrites).
+
+    tomlkit is the style-preserving TOML library (maintained with Poetry, which edits
+    pyproject.toml files this way); tomllib and tomli-w drop comments by design.
+    """
+    try:
+        doc = tomlkit.parse(text)
+        for spec in SCHEMA:
+            if spec.path in flat:
+                if existing.get(spec.path, _MISSING) != flat[spec.path]:
+                    _toml_set(doc, spec, flat[spec.path])
+            elif spec.path in existing:
+                del _toml_table(doc, spec.table)[spec.key]
+        updated = tomlkit.dumps(doc)
+        # a layout tomlkit could not edit exactly must not change what the file means
+        written = _from_toml(tomllib.loads(updated), Path("<updated>"))
+    except Exception:  # any tomlkit failure: fall back to a plain rewrite
+        return None
+    return updated if written == dict(flat) else None
+
+
+_MISSING = object()
+
+
+def _from_toml(data: Mapping[str, Any], path: Path) -> dict[str, Any]:
+    """Flattened, typed values of a parsed file (as loading reads them)."""
+    typed: dict[str, Any] = {}
+    for key, value in _flatten(data, file=str(path)).items():
+        try:
+            typed[key] = _check(_BY_PATH[key], value)
+        except _Invalid:
+            typed[key] = value  # a bad value is still a key the file has
+    return typed
+
+
+def _toml_table(doc: Any, table: str) -> Any:
+    """The tomlkit table for a dotted table name, created (empty, headerless) if missing."""
+    node = doc
+    for part in table.split("."):
+        if part not in node:
+            node[part] = tomlkit.table(is_super_table=True)
+        node = node[part]
+    return node
+
+
+def _toml_set(doc: Any, spec: FieldSpec, value: Any) -> None:
+    table = _toml_table(doc, spec.table)
+    if spec.key in table:
+        table[spec.key] = value  # in place: the comments above and after the value stay
+        return
+    if not (isinstance(table, tomlkit.items.Table) and _insert_in_place(table, spec.key, value)):
+        table.add(spec.key, value)
+
+
+def _insert_in_place(table: tomlkit.items.Table, key: str, value: Any) -> bool:
+    """Put a new key where a person would: under its commented-out example line (`# key =
+    ...`, as config.example.toml has for keys without a default), else after the table's
+    last key. Plain appending puts it below the comment lines that head the next table
+    (tomlkit counts them as the end of this one). Uses tomlkit's insertion methods, which
+    are not public: without them, False (the caller appends)."""
+    container = table.value
+    insert_at = getattr(container, "_insert_at", None)
+    insert_after = getattr(container, "_insert_after", None)
+    if insert_at is None or insert_after is None:
+        return False
+    body = container.body
+    example = re.compile(rf"#\s*{re.escape(key)}\s*=")
+    for index, (name, item) in enumerate(body[:-1]):  # _insert_at cannot append
+        commented = name is None and isinstance(item, tomlkit.items.Comment)
+        if commented and example.match(item.as_string().strip()):
+            insert_at(index + 1, key, value)
+            return True
+    plain = [
+        name
+        for name, item in body
+        if name is not None and not isinstance(item, tomlkit.items.Table | tomlkit.items.AoT)
+    ]
+    if not plain:
+        return False
+    insert_after(plain[-1], key, value)
+    return True
 
 
 def _check_for_save(spec: FieldSpec, value: Any) -> Any:

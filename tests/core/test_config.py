@@ -573,6 +573,103 @@ def test_round_trip_of_random_settings(values: dict[str, object]) -> None:
             assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
+def comments_of(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.lstrip().startswith("#")]
+
+
+def in_order(wanted: list[str], lines: list[str]) -> bool:
+    """Every line of `wanted` appears in `lines`, in the same order."""
+    rest = iter(lines)
+    return all(any(line == seen for seen in rest) for line in wanted)
+
+
+def test_saving_over_a_copied_example_keeps_every_comment(tmp_path: Path) -> None:
+    """People copy config.example.toml and edit it: the first save from the settings panel
+    must not throw its documentation away (it rewrote the file with tomli-w)."""
+    example = example_toml()
+    path = write(tmp_path / "config.toml", example)
+    wanted = load_settings(path, env={})
+    wanted.session.voice = "cedar"
+    wanted.session.instructions = 'Say "hi".\nThen stop.'
+    wanted.session.spend_cap_usd = 2.5  # commented out in the example: a new key
+    wanted.session.turn_detection.idle_timeout_ms = 5000
+    wanted.connection.api_key = SECRET
+    wanted.audio.block_ms = 40
+    save_settings(wanted, path)
+    text = path.read_text(encoding="utf-8")
+    assert in_order(comments_of(example), text.splitlines())
+    assert load_settings(path, env={}) == wanted
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    # the new keys sit in their own tables, before the next table's heading comment
+    session_part = text[text.index("[session]") : text.index("[session.turn_detection]")]
+    assert "spend_cap_usd = 2.5" in session_part
+    assert session_part.rstrip().endswith("# Turn detection")
+    unchanged = [line for line in example.splitlines() if line.startswith("theme = ")]
+    assert unchanged and unchanged[0] in text.splitlines()
+
+    cleared = with_value(wanted, "session.spend_cap_usd", None)
+    cleared = with_value(cleared, "connection.api_key", "")
+    save_settings(cleared, path)
+    text = path.read_text(encoding="utf-8")
+    assert "spend_cap_usd = 2.5" not in text and SECRET not in text
+    assert in_order(comments_of(example), text.splitlines())
+    assert load_settings(path, env={}) == cleared
+
+
+def test_saving_rewrites_only_the_changed_values(tmp_path: Path) -> None:
+    original = (
+        "# my settings\n"
+        "[session]\n"
+        'voice = "ash"  # the calm one\n'
+        "speed = 1.00\n"
+        "\n"
+        "# keys I like\n"
+        "[keys]\n"
+        'quit = "ctrl+c"\n'
+    )
+    path = write(tmp_path / "c.toml", original)
+    save_settings(with_value(load_settings(path, env={}), "session.voice", "sage"), path)
+    assert path.read_text() == original.replace('"ash"', '"sage"')
+
+
+def test_a_new_key_goes_under_its_commented_out_example(tmp_path: Path) -> None:
+    example = example_toml()
+    path = write(tmp_path / "c.toml", example)
+    save_settings(with_value(load_settings(path, env={}), "session.spend_cap_usd", 2.5), path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[lines.index('# spend_cap_usd = ""') + 1] == "spend_cap_usd = 2.5"
+    assert len(lines) == len(example.splitlines()) + 1
+
+
+def test_a_file_tomlkit_cannot_edit_is_still_saved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fallback: a plain rewrite (comments lost) rather than a failed save."""
+    path = write(tmp_path / "c.toml", '# mine\n[session]\nvoice = "ash"\n')
+
+    def broken(text: str) -> object:
+        raise ValueError("tomlkit could not parse this")
+
+    monkeypatch.setattr(config.tomlkit, "parse", broken)
+    wanted = with_value(load_settings(path, env={}), "session.voice", "sage")
+    save_settings(wanted, path)
+    assert load_settings(path, env={}) == wanted
+
+
+@hyp_settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.fixed_dictionaries({spec.path: _value_strategy(spec) for spec in SCHEMA}))
+def test_round_trip_over_the_example_file(values: dict[str, object]) -> None:
+    wanted = Settings()
+    for path, value in values.items():
+        config._set_in_place(wanted, path, value)
+    example = example_toml()
+    with tempfile.TemporaryDirectory() as folder:
+        path = write(Path(folder) / "c.toml", example)
+        save_settings(wanted, path)
+        assert load_settings(path, env={}) == wanted
+        assert in_order(comments_of(example), path.read_text(encoding="utf-8").splitlines())
+
+
 # --------------------------------------------------------------------------- the API key
 
 
