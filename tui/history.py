@@ -470,14 +470,24 @@ def _files(directory: Path) -> list[Path]:
 
 
 def list_sessions(directory: Path) -> list[SessionSummary]:
-    """Every session in `directory`, oldest first (a missing folder means none)."""
+    """Every session in `directory` with something in it, oldest first (a missing folder
+    means none). A file with no turn and no recording beside it (only the meta line, left
+    by a process killed before anything was said) is not listed: there is nothing to show
+    or resume; `load_session` still reads it."""
     summaries = []
     for path in _files(directory):
         try:
-            summaries.append(_summarise(read_transcript(path)))
+            transcript = read_transcript(path)
         except HistoryError:
             continue  # unreadable file (permissions): not a session we can show
+        if transcript or _has_recording(path):
+            summaries.append(_summarise(transcript))
     return sorted(summaries, key=lambda summary: (summary.started, summary.id))
+
+
+def _has_recording(path: Path) -> bool:
+    stem = path.name.removesuffix(SUFFIX)
+    return any(path.with_name(f"{stem}.{side}.wav").exists() for side in ("mic", "assistant"))
 
 
 def resolve_session(directory: Path, session_id: str) -> Path:

@@ -420,8 +420,19 @@ def test_a_session_without_turns_leaves_no_file(tmp_path: Path) -> None:
     assert not quiet.path.exists()
     with HistoryWriter(tmp_path, "kept", keep_empty=True) as kept:
         pass
-    assert [s.path for s in list_sessions(tmp_path)] == [kept.path]
-    assert list_sessions(tmp_path)[0].turns == 0
+    assert kept.path.exists()
+    assert list_sessions(tmp_path) == [], "nothing said, nothing recorded: not listed"
+    assert load_session(tmp_path, "kept") == []
+
+
+def test_history_skips_a_session_killed_before_its_first_turn(tmp_path: Path) -> None:
+    """A killed process leaves only the meta line: `rt-tui history` listed it as
+    "0 turns ?"."""
+    said = make_session(tmp_path, "said1234", START, [("user", "hello")])
+    killed = HistoryWriter(tmp_path, "killed12", now=Clock(START + timedelta(hours=1)))
+    assert killed.path.exists()  # the process dies here: no turn, no end line
+    assert [s.path for s in list_sessions(tmp_path)] == [said]
+    assert "0 turns" not in format_summaries(list_sessions(tmp_path))
 
 
 def test_a_failed_meta_line_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
