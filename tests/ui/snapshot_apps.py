@@ -91,10 +91,20 @@ def _conversation() -> list[Change]:
     ]
 
 
+def _warnings() -> list[Change]:
+    """A conversation with something to warn about: no microphone, a handover coming."""
+    *changes, stats, speech = _conversation()
+    assert isinstance(stats, StatsChanged)
+    stats.stats.handover_in_s = 42
+    message = "Microphone unavailable: no device. Running output only; retrying every 5 s."
+    return [*changes, stats, speech, AudioModeChanged("output_only", message)]
+
+
 STATES: dict[str, list[Change]] = {
     "empty": [*_info(), ConnectionChanged(ConnectionState.LIVE)],
     "conversation": [*_info(), *_conversation()],
     "muted": [*_info(), *_conversation()[:-1], MuteChanged(True)],
+    "warnings": [*_info(), *_warnings()],
     "reconnecting": [
         *_info(),
         ConnectionChanged(
@@ -107,7 +117,7 @@ STATES: dict[str, list[Change]] = {
 def snapshot_app(state: str, *, theme: str = "textual-dark", **kwargs: Any) -> SnapshotApp:
     settings = Settings()
     settings.ui.theme = theme
-    level = None if state == "reconnecting" else (-27.0, -18.0)
+    level = None if state in ("reconnecting", "warnings") else (-27.0, -18.0)
     return SnapshotApp(
         settings,
         config_path=CONFIG_PATH,

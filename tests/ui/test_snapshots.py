@@ -64,3 +64,15 @@ def test_settings_turn_detection_tab(snap_compare) -> None:  # type: ignore[no-u
 
 def test_help_screen(snap_compare) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(snapshot_app("empty"), terminal_size=SIZE, press=["question_mark", "_"])
+
+
+NARROW = (60, 20)
+
+
+def test_main_screen_narrow(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    """60 columns: warnings first in the status line, Help and Quit still in the footer."""
+    assert snap_compare(snapshot_app("warnings"), terminal_size=NARROW, run_before=_settle)
+
+
+def test_help_screen_narrow(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(snapshot_app("empty"), terminal_size=NARROW, press=["question_mark", "_"])
