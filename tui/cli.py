@@ -82,12 +82,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    from tui.config import env_warnings, load_settings
+
     command = args.command
+    # on stderr before the UI takes the terminal; a typo'd variable is not fatal
+    for warning in env_warnings():
+        print(f"rt-tui: warning: {warning}", file=sys.stderr)
+    # every command reads the settings first, `devices` too (which needs none of them):
+    # a broken config file is reported the moment any rt-tui command runs, not later
+    settings = load_settings(args.config, overrides=overrides_from(args))
     if command and command[0] == "devices":
         return _devices()
-    from tui.config import load_settings
-
-    settings = load_settings(args.config, overrides=overrides_from(args))
     if command and command[0] == "history":
         return _history(settings, command[1:])
     if command:

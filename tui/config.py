@@ -460,10 +460,15 @@ def split_keys(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(","))
 
 
+def _a(noun: str) -> str:
+    """'an int', 'a str': the article for a type name in a message."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
 def _shown(spec: FieldSpec, value: Any) -> str:
     """How a bad value appears in a message: secrets are never quoted."""
     if spec.secret:
-        return f"a {type(value).__name__} (value hidden)"
+        return f"{_a(type(value).__name__)} (value hidden)"
     return repr(value)
 
 
@@ -747,7 +752,7 @@ def _flatten(data: Mapping[str, Any], *, file: str, table: str = "") -> dict[str
         if is_table:
             if not isinstance(value, dict):
                 raise _config_error(
-                    f"must be a table [{path}], got a {type(value).__name__}",
+                    f"must be a table [{path}], got {_a(type(value).__name__)}",
                     file=file,
                     key=path,
                 )
@@ -790,6 +795,33 @@ def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
                 f"environment variable {spec.env_var}: {bad}", key=spec.path
             ) from None
     return typed
+
+
+def env_warnings(env: Mapping[str, str] | None = None) -> list[str]:
+    """One line per RT_TUI_* variable that sets nothing (a typo would otherwise be silently
+    ignored), with the nearest real name. Names only: a value is never repeated."""
+    env = os.environ if env is None else env
+    known = [spec.env_var for spec in SCHEMA if not spec.secret]
+    warnings = []
+    for name in sorted(env):
+        if not name.startswith(ENV_PREFIX) or name in known:
+            continue
+        secret = next((spec for spec in SCHEMA if spec.secret and spec.env_var == name), None)
+        if secret is not None:
+            warnings.append(
+                f"environment variable {name} is ignored: the API key is read from the "
+                f"variable named by connection.api_key_env ({Settings().connection.api_key_env} "
+                "by default), a .env file or api_key in the config file"
+            )
+            continue
+        # compared without the prefix every candidate shares, which would match anything
+        rest = [known_name.removeprefix(ENV_PREFIX) for known_name in known]
+        wrote = name.removeprefix(ENV_PREFIX)
+        close = difflib.get_close_matches(wrote, rest, n=1, cutoff=0.6)
+        close = close or [other for other in rest if other.endswith("_" + wrote)][:1]  # no table
+        hint = f" (did you mean {ENV_PREFIX + close[0]!r}?)" if close else ""
+        warnings.append(f"environment variable {name} is not a setting and is ignored{hint}")
+    return warnings
 
 
 def _from_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:

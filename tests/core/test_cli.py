@@ -111,6 +111,24 @@ def test_malformed_url_exits_2_with_one_line(url: str, tmp_path: Path, monkeypat
         assert "Traceback" not in err and SECRET not in err
 
 
+def test_sub_commands_read_the_config_too(tmp_path: Path, capsys) -> None:
+    """`rt-tui --config broken.toml devices` said nothing of the broken file and exited 0."""
+    config = tmp_path / "broken.toml"
+    config.write_text("[session\n")
+    for command in ("devices", "history"):
+        assert main(["--config", str(config), command]) == 2
+        err = capsys.readouterr().err
+        assert str(config) in err and "line 1" in err
+
+
+def test_a_misspelled_environment_variable_is_warned_about(monkeypatch, capsys) -> None:
+    monkeypatch.setenv("RT_TUI_SESION_VOICE", "cedar")
+    assert main(["history"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("rt-tui: warning: ") and err.count("\n") == 1
+    assert "RT_TUI_SESION_VOICE" in err and "RT_TUI_SESSION_VOICE" in err
+
+
 def test_unknown_command(capsys) -> None:
     assert main(["frobnicate"]) == 2
     assert "frobnicate" in capsys.readouterr().err

@@ -327,6 +327,39 @@ def test_good_urls_pass(url: str) -> None:
     assert load_settings(env={}, overrides={"connection.url": url}).connection.url == url
 
 
+def test_misspelled_environment_variables_are_named_with_a_suggestion() -> None:
+    env = {
+        "RT_TUI_SESION_VOICE": "cedar",
+        "RT_TUI_SESSION_VOICE": "cedar",
+        "RT_TUI_CONNECTION_API_KEY": SECRET,
+        "RT_TUI_NOTHING_LIKE_IT": "1",
+        "HOME": "/root",
+    }
+    warnings = config.env_warnings(env)
+    assert len(warnings) == 3
+    key, nothing, typo = warnings  # sorted by name
+    assert "RT_TUI_SESION_VOICE" in typo and "did you mean 'RT_TUI_SESSION_VOICE'" in typo
+    assert "RT_TUI_NOTHING_LIKE_IT" in nothing and "did you mean" not in nothing
+    assert "RT_TUI_CONNECTION_API_KEY" in key and "OPENAI_API_KEY" in key
+    assert all(SECRET not in warning for warning in warnings)
+    assert config.env_warnings({"RT_TUI_UI_THEME": "nord"}) == []
+    [no_table] = config.env_warnings({"RT_TUI_VOICE": "cedar"})
+    assert "did you mean 'RT_TUI_SESSION_VOICE'" in no_table
+
+
+@pytest.mark.parametrize(
+    ("toml", "phrase"),
+    [
+        ("session = 3\n", "got an int"),
+        ("[connection]\napi_key = 5\n", "got an int (value hidden)"),
+        ("ui = [1]\n", "got a list"),
+    ],
+)
+def test_messages_use_the_right_article(tmp_path: Path, toml: str, phrase: str) -> None:
+    message = error_of(write(tmp_path / "c.toml", toml), env={})
+    assert phrase in message and "a int" not in message
+
+
 def test_key_bound_twice_is_an_error(tmp_path: Path) -> None:
     path = write(tmp_path / "c.toml", '[keys]\nmute = "m,f3"\n')
     message = error_of(path, env={})
