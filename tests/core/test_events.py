@@ -471,3 +471,24 @@ def test_event_ids_increase() -> None:
     numbers = [int(event_id.removeprefix("evt_")) for event_id in ids]
     assert all(event_id.startswith("evt_") for event_id in ids)
     assert numbers == sorted(numbers) and len(set(numbers)) == 5
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "wording"),
+    [
+        ("item_id", 7, "should be a string, got an integer"),
+        ("item_id", {"a": 1}, "should be a string, got an object"),
+        ("item_id", [1], "should be a string, got an array"),
+        ("item_id", True, "should be a string, got a boolean"),
+        ("content_index", "7", "should be an integer, got a string"),
+        ("content_index", 1.5, "should be an integer, got a number"),
+    ],
+)
+def test_wrong_type_reason_uses_the_right_article(field: str, value: Any, wording: str) -> None:
+    frame = with_field(GOOD["conversation.item.truncated"], field, value)
+    assert wording in bad(json.dumps(frame)).reason
+
+
+def test_wrong_type_reason_says_an_object_and_an_array() -> None:
+    event = bad(json.dumps({**GOOD["conversation.item.done"], "item": [1]}))
+    assert "should be an object, got an array" in event.reason
