@@ -175,6 +175,7 @@ def _run_app(args: argparse.Namespace, settings: Any) -> int:
         audio_enabled=settings.audio.enabled,
         replay=replay,
         history=writer,
+        demo=demo is not None,
     )
     try:
         app.run()

@@ -137,3 +137,40 @@ def test_unknown_command(capsys) -> None:
 def test_history_with_no_sessions(capsys) -> None:
     assert main(["history"]) == 0
     assert "No sessions yet" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("argv", "demo"), [(["--demo"], True), ([], False)])
+def test_the_app_is_told_whether_it_runs_the_demo(argv, demo, monkeypatch) -> None:
+    """`RtApp(demo=True)` opens the log with the demo hint; only --demo asks for it."""
+    import tui.app
+    import tui.demo
+
+    made: list[dict] = []
+    servers: list[FakeDemoServer] = []
+
+    class FakeDemoServer:
+        def __init__(self) -> None:
+            self.stopped = False
+            servers.append(self)
+
+        def start(self) -> str:
+            return "ws://127.0.0.1:9/v1/realtime"
+
+        def stop(self) -> None:
+            self.stopped = True
+
+    class FakeApp:
+        return_code = 0
+
+        def __init__(self, settings, **kwargs) -> None:
+            made.append(kwargs)
+
+        def run(self) -> None:
+            pass
+
+    monkeypatch.setattr(tui.demo, "DemoServer", FakeDemoServer)
+    monkeypatch.setattr(tui.app, "RtApp", FakeApp)
+    extra = [] if demo else ["--url", "ws://127.0.0.1:9/v1/realtime"]
+    assert main([*argv, *extra, "--no-audio"]) == 0
+    assert [kwargs["demo"] for kwargs in made] == [demo]
+    assert [server.stopped for server in servers] == ([True] if demo else [])
