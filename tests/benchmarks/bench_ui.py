@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.ui.conftest import scripted, wait_until
-from tui.app import RtApp
+from tui.app import METER_HZ, RtApp
 from tui.changes import Role, Turn, TurnStarted, TurnText
 from tui.config import Settings
 
@@ -138,7 +138,7 @@ SCRIPT = """
 import asyncio, sys, time, resource
 sys.path.insert(0, {root!r})
 from tests.ui.conftest import scripted
-from tui.app import RtApp
+from tui.app import METER_HZ, RtApp
 from tui.config import Settings
 from tui.changes import Role, SpeechChanged, Turn, TurnStarted, TurnText, TurnFinished, TurnStatus
 
@@ -176,7 +176,7 @@ asyncio.run(main())
 
 
 def test_ui_cpu_share_while_streaming(tmp_path: Path) -> None:
-    """CPU share of one core for the full UI alone: 20 deltas/s, meter sampled at 25 Hz.
+    """CPU share of one core for the full UI alone: 20 deltas/s, meter sampled at METER_HZ.
 
     Headless driver in a child process (no terminal output cost, no audio, no network):
     the UI's own share of the issue's 3 % budget.
@@ -194,7 +194,7 @@ def test_ui_cpu_share_while_streaming(tmp_path: Path) -> None:
         shares[stream] = float(result.stdout.split("RESULT")[-1])
     share = shares[True]
     print(
-        f"\nUI CPU share while a reply streams (20 deltas/s, meter 25 Hz, {seconds} s, "
+        f"\nUI CPU share while a reply streams (20 deltas/s, meter {METER_HZ} Hz, {seconds} s, "
         f"headless): {share:.1f} % of one core; the same driver loop with a still screen: "
         f"{shares[False]:.1f} %; so the UI work itself: {share - shares[False]:.1f} %"
     )

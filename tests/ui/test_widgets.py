@@ -84,7 +84,7 @@ async def test_meter_peak_hold_falls_after_a_second(tmp_path: Path) -> None:
 
 
 async def test_a_meter_frame_redraws_the_meter_alone(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """The level bar repaints 25 times a second: its frames must not re-render the other
+    """The level bar repaints 20 times a second: its frames must not re-render the other
     widgets (each costs 0.1-0.2 ms a frame from its cache when it sits beside the meter)."""
     from collections import Counter
 

@@ -3,7 +3,7 @@
 Full scale is 32768 for int16 and 1.0 for float, so a full-scale sine reads -3.01 dBFS RMS.
 
 `LevelTap` keeps the measuring out of the audio callbacks: the callback copies its block
-(one numpy call) and the UI, which reads the level 25 times a second rather than 50 or 100,
+(one numpy call) and the UI, which reads the level 20 times a second rather than 50 or 100,
 measures it when it asks.
 """
 

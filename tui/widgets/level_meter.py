@@ -1,6 +1,6 @@
 """The input-level bar: a one-line custom widget, sampled by a timer, never pushed per block.
 
-The app copies `session.input_level()` into `sample()` 25 times a second. Levels are rounded to
+The app copies `session.input_level()` into `sample()` 20 times a second. Levels are rounded to
 half a dB so that a steady signal costs no repaint at all (equal reactive values are no-ops).
 
 The line is drawn with the line API from segments whose styles are resolved once per theme:
@@ -85,7 +85,7 @@ class LevelMeter(Widget):
     LevelMeter { height: 1; padding: 0 1; background: $panel; }
     """
 
-    # level_db and peak_db are plain attributes: sample() runs 25 times a second and repaints
+    # level_db and peak_db are plain attributes: sample() runs 20 times a second and repaints
     # once when either changed, which costs less than two reactive assignments
     state: reactive[MeterState] = reactive(MeterState.NO_INPUT)
 
