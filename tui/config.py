@@ -187,7 +187,7 @@ class KeySettings:
     events: str = "e,f6"
     help: str = "question_mark,f1"
     quit: str = "ctrl+q"
-    cancel_reconnect: str = "ctrl+x"
+    cancel_reconnect: str = "ctrl+x,f8"
 
     def keys_for(self, action: str) -> tuple[str, ...]:
         """The key names bound to `action` (an attribute name), split and trimmed."""
@@ -393,7 +393,8 @@ SCHEMA: tuple[FieldSpec, ...] = (
               kind="keys"),
     FieldSpec("keys.help", str, "question_mark,f1", _K, "Show the key help.", kind="keys"),
     FieldSpec("keys.quit", str, "ctrl+q", _K, "Quit.", kind="keys"),
-    FieldSpec("keys.cancel_reconnect", str, "ctrl+x", _K, "Stop reconnecting.", kind="keys"),
+    FieldSpec("keys.cancel_reconnect", str, "ctrl+x,f8", _K, "Stop reconnecting.",
+              kind="keys"),
 )  # fmt: skip
 
 _BY_PATH: dict[str, FieldSpec] = {spec.path: spec for spec in SCHEMA}

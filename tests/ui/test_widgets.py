@@ -598,3 +598,26 @@ async def test_demo_opens_with_a_hint_in_the_log(tmp_path: Path) -> None:
     async with plain.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert hints(plain) == []
+
+
+async def test_stop_retry_has_an_f_key_that_works_while_typing(tmp_path: Path) -> None:
+    """In the message box ctrl+x is the Input's "cut": Stop retry needs a key that gets through."""
+    app = RtApp(Settings(), config_path=tmp_path / "c.toml", session_factory=scripted())
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(lambda: "Quit" in footer_keys(app), pilot, what="the footer")
+        app._on_change(ConnectionChanged(ConnectionState.RECONNECTING, "lost", 1, 2.0))
+        await pilot.press("slash")
+        await pilot.press("h", "i")
+        assert app.query_one("#message", Input).has_focus
+        await wait_until(
+            lambda: footer_keys(app).get("Stop retry") == "f8",
+            pilot,
+            what=f"f8 for Stop retry while typing, not {footer_keys(app)}",
+        )
+        await pilot.press("f8")
+        await wait_until(
+            lambda: ("cancel_reconnect", None) in app.session.calls,  # type: ignore[union-attr]
+            pilot,
+            what="cancel_reconnect from f8",
+        )
+        assert app.query_one("#message", Input).value == "hi"  # f8 typed nothing
