@@ -621,3 +621,13 @@ async def test_stop_retry_has_an_f_key_that_works_while_typing(tmp_path: Path) -
             what="cancel_reconnect from f8",
         )
         assert app.query_one("#message", Input).value == "hi"  # f8 typed nothing
+
+
+def test_connection_text_names_a_voice_waiting_for_the_next_connection() -> None:
+    live = ConnectionChanged(ConnectionState.LIVE)
+    info = SessionInfo("wss://api.openai.com/v1/realtime", "gpt-realtime-2", "marin", "cedar")
+    text = connection_text(live, info, None).plain
+    assert "voice marin (cedar next connection)" in text
+    plain = SessionInfo("wss://api.openai.com/v1/realtime", "gpt-realtime-2", "marin")
+    assert connection_text(live, plain, None).plain.endswith("voice marin")
+

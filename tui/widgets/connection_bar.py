@@ -1,4 +1,5 @@
-"""The header: connection state (reason, attempt, retry countdown), endpoint, model, voice."""
+"""The header: connection state (reason, attempt, retry countdown), endpoint, model, voice
+(and a voice waiting for the next connection)."""
 
 from __future__ import annotations
 
@@ -52,6 +53,13 @@ def connection_text(
                 voice=info.voice,
             )
         )
+        if info.pending_voice:
+            # chosen after the first spoken reply: the server takes it on the next connection
+            parts.append(
+                Content.from_markup(
+                    " [$text-muted]($voice next connection)[/]", voice=info.pending_voice
+                )
+            )
     if change.reason:
         parts.append(Content.from_markup("  [$text-muted]│ $reason[/]", reason=change.reason))
     return Content("").join(parts)
