@@ -631,3 +631,17 @@ def test_connection_text_names_a_voice_waiting_for_the_next_connection() -> None
     plain = SessionInfo("wss://api.openai.com/v1/realtime", "gpt-realtime-2", "marin")
     assert connection_text(live, plain, None).plain.endswith("voice marin")
 
+
+def test_status_line_says_when_transcription_is_not_priced() -> None:
+    stats = Stats(transcription_priced=False)
+    stats.turn_usage = Usage(100, 50, 0.0042)
+    stats.session_usage = Usage(900, 400, 0.0042)
+    text = status_markup(StatusInputs(stats, now=0.0)).plain
+    assert "total ≈$0.004 1300 tok (transcription not priced)" in text
+    assert text.count("transcription") == 1  # said once, not for the turn as well
+    stats.transcription_priced = True
+    assert "transcription" not in status_markup(StatusInputs(stats, now=0.0)).plain
+    # with no price for the model at all, "(no price)" already says it
+    unpriced = Stats(priced=False, transcription_priced=False)
+    text = status_markup(StatusInputs(unpriced, now=0.0)).plain
+    assert "(no price)" in text and "transcription" not in text

@@ -104,9 +104,11 @@ def _usage(stats: Stats) -> Content:
     total_tokens = format_tokens(session.input_tokens + session.output_tokens)
     if not stats.priced:
         return Content(f"turn {turn_tokens} tok · total {total_tokens} tok (no price)")
+    # transcription billed another way (whisper-1, per minute): its cost is not in the sums
+    unpriced = "" if stats.transcription_priced else " (transcription not priced)"
     return Content(
         f"turn ≈{format_cost(turn.cost_usd)} {turn_tokens} tok"
-        f" · total ≈{format_cost(session.cost_usd)} {total_tokens} tok"
+        f" · total ≈{format_cost(session.cost_usd)} {total_tokens} tok{unpriced}"
     )
 
 
