@@ -229,3 +229,19 @@ async def test_semantic_vad_eagerness_sets_the_pause_that_ends_a_turn() -> None:
             while names.count("conversation.item.done") < turns + 1:
                 names += types(await client.until("conversation.item.done"))
             assert names.count("input_audio_buffer.committed") == turns, eagerness
+
+
+async def test_keep_audio_items_bounds_the_audio_the_conversation_holds() -> None:
+    """For soaks: older items lose their audio (their text stays), the newest N keep it."""
+    async with (
+        LocalServer(realtime_factor=50, keep_audio_items=2) as server,
+        await RawClient.connect(server.url) as client,
+    ):
+        await client.recv()
+        for _ in range(3):
+            await client.append(silence(LEAD_MS) + speech() + silence(TAIL_MS))
+            await client.until("response.done")
+        [connection] = server._connections
+        assert [item.data["role"] for item in connection.items] == ["user", "assistant"] * 3
+        assert [bool(item.audio) for item in connection.items] == [False] * 4 + [True] * 2
+        assert all(item.data["content"] for item in connection.items)

@@ -150,6 +150,7 @@ class _Connection:
         self.record = record
         self.conversation_id = new_id("conv")
         self.items: list[Item] = []
+        self._with_audio: collections.deque[Item] = collections.deque()  # oldest first
         self.response: _Response | None = None
         self.audio_produced = False
         self.cached_ids: set[str] = set()
@@ -166,6 +167,15 @@ class _Connection:
         self.idle_deadline: float | None = None  # monotonic time idle_timeout_ms fires
         self.held_events: list[tuple[str, dict[str, Any]]] = []  # sent after response.done
         self._event_counter = 0
+
+    def _keep_audio(self, item: Item) -> None:
+        """Honour LocalServer.keep_audio_items: older items lose their audio (not their text)."""
+        limit = self.server.keep_audio_items
+        if limit is None or not item.audio:
+            return
+        self._with_audio.append(item)
+        while len(self._with_audio) > limit:
+            self._with_audio.popleft().audio = b""
 
     # --- plumbing -----------------------------------------------------------------------
 
@@ -420,6 +430,7 @@ class _Connection:
                 )
             index = self.items.index(found) + 1
         self.items.insert(index, item)
+        self._keep_audio(item)
         before = self.items[index - 1].id if index > 0 else None
         self.emit("conversation.item.added", previous_item_id=before, item=copy.deepcopy(item.data))
         self.emit("conversation.item.done", previous_item_id=before, item=copy.deepcopy(item.data))
@@ -609,6 +620,7 @@ class _Connection:
             pcm,
         )
         self.items.append(item)
+        self._keep_audio(item)
         self.emit(
             "conversation.item.added", previous_item_id=previous, item=copy.deepcopy(item.data)
         )
@@ -903,6 +915,7 @@ class _Connection:
             if stored is not None:
                 stored.data = copy.deepcopy(item)
                 stored.audio = audio
+                self._keep_audio(stored)
                 index = self.items.index(stored)
                 previous = self.items[index - 1].id if index > 0 else None
                 self.emit("conversation.item.done", previous_item_id=previous, item=item)
@@ -1046,7 +1059,9 @@ class LocalServer:
     gives the next connections their own Faults instead, one entry each, so a test can break
     only the first K connections. With `record_audio=False` the session records keep every
     event but blank the base64 of audio appends and deltas (the wire is unchanged), so a long
-    demo or soak run does not hold all its audio in memory.
+    demo or soak run does not hold all its audio in memory. The conversation itself keeps
+    every item's audio, as the real server does; `keep_audio_items=N` keeps it for the newest
+    N items only, so that a soak's memory figure is the client's rather than this server's.
     """
 
     def __init__(
@@ -1058,6 +1073,7 @@ class LocalServer:
         *,
         chunk_ms: int = 100,
         record_audio: bool = True,
+        keep_audio_items: int | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -1065,6 +1081,7 @@ class LocalServer:
         self.realtime_factor = realtime_factor if realtime_factor > 0 else math.inf
         self.chunk_ms = chunk_ms
         self.record_audio = record_audio
+        self.keep_audio_items = keep_audio_items
         self.next_connection_faults: collections.deque[Faults] = collections.deque()
         self.sessions: list[SessionRecord] = []
         self.handshakes: list[int] = []  # HTTP status of every handshake on /v1/realtime
