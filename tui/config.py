@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import platformdirs
 import tomli_w
@@ -35,7 +35,7 @@ import tomlkit
 import tomlkit.items
 from dotenv import dotenv_values
 
-from tui.errors import ConfigError
+from tui.errors import ConfigError, with_article
 
 APP_NAME = "rt-tui"
 ENV_PREFIX = "RT_TUI_"
@@ -461,15 +461,10 @@ def split_keys(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(","))
 
 
-def _a(noun: str) -> str:
-    """'an int', 'a str': the article for a type name in a message."""
-    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
-
-
 def _shown(spec: FieldSpec, value: Any) -> str:
     """How a bad value appears in a message: secrets are never quoted."""
     if spec.secret:
-        return f"{_a(type(value).__name__)} (value hidden)"
+        return f"{with_article(type(value).__name__)} (value hidden)"
     return repr(value)
 
 
@@ -518,10 +513,39 @@ def _check(spec: FieldSpec, value: Any) -> Any:
 URL_EXAMPLE = "wss://api.openai.com/v1/realtime"
 
 
+# query parameters whose values identify the endpoint; any other value may be a secret
+_PUBLIC_QUERY = frozenset({"model", "call_id", "intent", "deployment", "api-version"})
+
+
+def safe_url(url: str) -> str:
+    """The URL for messages: no user:password, query values other than the model masked."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:  # e.g. an unclosed [ of an IPv6 host: show it, minus what may be secret
+        return _scrubbed(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port: int | str | None = parts.port
+    except ValueError:  # not a number or out of range: shown as written, it is the problem
+        port = parts.netloc.rpartition(":")[2]
+    netloc = f"{host}:{port}" if port else host
+    query = [
+        (key, value if key in _PUBLIC_QUERY else "***")
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="*"), ""))
+
+
+def _scrubbed(url: str) -> str:
+    """A URL that cannot be parsed, without its query, fragment and user:password."""
+    cut = re.split(r"[?#]", url.strip(), maxsplit=1)[0]
+    return re.sub(r"//[^/@]*@", "//", cut, count=1)
+
+
 def _url_shown(url: str) -> str:
-    """A URL for a message: no user:password, no query or fragment (either may hold a key)."""
-    shown = re.sub(r"[?#].*", "?…", url, count=1, flags=re.DOTALL)
-    return repr(re.sub(r"//[^/@]*@", "//…@", shown, count=1))
+    return repr(safe_url(url))
 
 
 def _check_url(url: str) -> None:
@@ -753,7 +777,7 @@ def _flatten(data: Mapping[str, Any], *, file: str, table: str = "") -> dict[str
         if is_table:
             if not isinstance(value, dict):
                 raise _config_error(
-                    f"must be a table [{path}], got {_a(type(value).__name__)}",
+                    f"must be a table [{path}], got {with_article(type(value).__name__)}",
                     file=file,
                     key=path,
                 )

@@ -8,6 +8,11 @@ Messages never contain the API key.
 from __future__ import annotations
 
 
+def with_article(noun: str) -> str:
+    """'an int', 'a string': a type name as the messages below say it."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
 class RtTuiError(Exception):
     """Base of every error rt-tui reports to a person."""
 

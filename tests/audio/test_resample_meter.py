@@ -84,5 +84,8 @@ def test_level_tap_measures_the_latest_block_when_read() -> None:
     loud[:] = 0  # the caller's buffer is reused by PortAudio: the tap kept its own copy
     tap.hold(tone(440, 0.02, amplitude=0.5))
     assert tap.level.rms_db == pytest.approx(20 * math.log10(0.5 / math.sqrt(2)), abs=0.1)
+    owned = tone(440, 0.02, amplitude=0.05)
+    tap.keep(owned)  # a block its owner no longer writes to: kept without a copy
+    assert tap.level == measure(quiet)
     tap.hold_silence()
     assert tap.level == SILENT

@@ -84,13 +84,16 @@ class CaptureProcessor:
         counters.device_frames += len(samples)
         if overflow:
             counters.overflows += 1
-        self._level.hold(samples)
         block = self.block_samples
         if self._resampler.identity and self._pending_len == 0 and len(samples) == block:
-            # the usual case (24 kHz device, blocks of block_ms): no cutting needed
+            # the usual case (24 kHz device, blocks of block_ms): no cutting needed, and the
+            # one copy (PortAudio reuses `samples`) serves both the wire and the meter
+            own = samples.copy()
+            self._level.keep(own)
             counters.samples_24k += block
-            self._emit(samples.copy())
+            self._emit(own)
             return
+        self._level.hold(samples)
         converted = self._resampler.process(samples)
         counters.samples_24k += len(converted)
         self._append(converted)

@@ -72,6 +72,12 @@ class LevelTap:
         self._spare = 1 - index
         self._sequence += 1
 
+    def keep(self, block: np.ndarray) -> None:
+        """Audio thread: `block` is the latest, and its owner never writes to it again (a copy
+        the caller made anyway), so it is kept as it is rather than copied once more."""
+        self._latest = block
+        self._sequence += 1
+
     def hold_silence(self) -> None:
         """Audio thread: the latest block was all zeros (no copy needed)."""
         if self._latest is not None:

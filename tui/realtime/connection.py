@@ -13,7 +13,6 @@ import contextlib
 import ipaddress
 import json
 import logging
-import re
 import socket
 import ssl
 from collections.abc import AsyncIterator, Callable
@@ -32,6 +31,7 @@ from websockets.exceptions import (
 )
 from websockets.protocol import State
 
+from tui.config import safe_url
 from tui.errors import (
     AuthError,
     ConnectError,
@@ -87,7 +87,6 @@ class InvalidURLError(ConnectError):
 # --------------------------------------------------------------------------- URLs
 
 # Query parameters that are safe to show; everything else is masked in messages.
-_PUBLIC_QUERY = frozenset({"model", "call_id", "intent", "deployment", "api-version"})
 _SCHEMES = {"ws": "ws", "wss": "wss", "http": "ws", "https": "wss"}
 
 
@@ -144,33 +143,6 @@ def _invalid_url(url: str, error: ValueError) -> InvalidURLError:
         f"invalid endpoint URL {safe_url(url)!r}: {why}; set [connection] url, "
         "e.g. wss://api.openai.com/v1/realtime"
     )
-
-
-def safe_url(url: str) -> str:
-    """The URL for messages: no user:password, query values other than the model masked."""
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:  # e.g. an unclosed [ of an IPv6 host: show it, minus what may be secret
-        return _scrubbed(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    try:
-        port: int | str | None = parts.port
-    except ValueError:  # not a number or out of range: shown as written, it is the problem
-        port = parts.netloc.rpartition(":")[2]
-    netloc = f"{host}:{port}" if port else host
-    query = [
-        (key, value if key in _PUBLIC_QUERY else "***")
-        for key, value in parse_qsl(parts.query, keep_blank_values=True)
-    ]
-    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="*"), ""))
-
-
-def _scrubbed(url: str) -> str:
-    """A URL that cannot be parsed, without its query, fragment and user:password."""
-    cut = re.split(r"[?#]", url.strip(), maxsplit=1)[0]
-    return re.sub(r"//[^/@]*@", "//", cut, count=1)
 
 
 # --------------------------------------------------------------------------- connection

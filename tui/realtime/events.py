@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from tui.errors import with_article
+
 # --------------------------------------------------------------------------- types
 
 
@@ -284,12 +286,7 @@ def _is_type(value: Any, expected: type) -> bool:
 def _wrong_type(kind: str, name: str, expected: type, value: Any) -> str:
     wanted = _JSON_NAMES.get(expected, expected.__name__)
     got = "boolean" if isinstance(value, bool) else _JSON_NAMES.get(type(value), "other")
-    return f"{kind}: field {name!r} should be {_a(wanted)}, got {_a(got)}"
-
-
-def _a(noun: str) -> str:
-    """'an integer', 'a string': the article for a type name in a message."""
-    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+    return f"{kind}: field {name!r} should be {with_article(wanted)}, got {with_article(got)}"
 
 
 def _audio_event(data: dict[str, Any], frame: str, size: int) -> ServerEvent | BadEvent:

@@ -1,7 +1,7 @@
 """The input-level bar: a one-line custom widget, sampled by a timer, never pushed per block.
 
 The app copies `session.input_level()` into `sample()` 20 times a second. Levels are rounded to
-half a dB so that a steady signal costs no repaint at all (equal reactive values are no-ops).
+half a dB so that a steady signal costs no repaint at all (sample() refreshes only on a change).
 
 The line is drawn with the line API from segments whose styles are resolved once per theme:
 building it as markup Content and converting that to strips cost about 1.2 ms a frame on the
