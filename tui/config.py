@@ -31,11 +31,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import platformdirs
 import tomli_w
-import tomlkit
-import tomlkit.items
 from dotenv import dotenv_values
 
 from tui.errors import ConfigError, with_article
+from tui.tomledit import edit_toml
 
 APP_NAME = "rt-tui"
 ENV_PREFIX = "RT_TUI_"
@@ -984,23 +983,22 @@ def save_settings(settings: Settings, path: Path | str | None = None) -> Path:
 
 def _updated_toml(text: str, existing: Mapping[str, Any], flat: Mapping[str, Any]) -> str | None:
     """`text` with the keys of `flat` set and the others of `existing` removed, comments and
-    layout kept; None if that could not be done faithfully (then the caller rewrites).
-
-    tomlkit is the style-preserving TOML library (maintained with Poetry, which edits
-    pyproject.toml files this way); tomllib and tomli-w drop comments by design.
+    layout kept (tui.tomledit); None if that could not be done faithfully (then the caller
+    rewrites). tomllib and tomli-w drop comments by design.
     """
+    changed = {
+        (spec.table, spec.key): flat[spec.path]
+        for spec in SCHEMA
+        if spec.path in flat and existing.get(spec.path, _MISSING) != flat[spec.path]
+    }
+    removed = [
+        (spec.table, spec.key) for spec in SCHEMA if spec.path in existing and spec.path not in flat
+    ]
     try:
-        doc = tomlkit.parse(text)
-        for spec in SCHEMA:
-            if spec.path in flat:
-                if existing.get(spec.path, _MISSING) != flat[spec.path]:
-                    _toml_set(doc, spec, flat[spec.path])
-            elif spec.path in existing:
-                del _toml_table(doc, spec.table)[spec.key]
-        updated = tomlkit.dumps(doc)
-        # a layout tomlkit could not edit exactly must not change what the file means
+        updated = edit_toml(text, changed, removed)
+        # a layout the edit could not handle exactly must not change what the file means
         written = _from_toml(tomllib.loads(updated), Path("<updated>"))
-    except Exception:  # any tomlkit failure: fall back to a plain rewrite
+    except Exception:  # any failure of the edit: fall back to a plain rewrite
         return None
     return updated if written == dict(flat) else None
 
@@ -1017,54 +1015,6 @@ def _from_toml(data: Mapping[str, Any], path: Path) -> dict[str, Any]:
         except _Invalid:
             typed[key] = value  # a bad value is still a key the file has
     return typed
-
-
-def _toml_table(doc: Any, table: str) -> Any:
-    """The tomlkit table for a dotted table name, created (empty, headerless) if missing."""
-    node = doc
-    for part in table.split("."):
-        if part not in node:
-            node[part] = tomlkit.table(is_super_table=True)
-        node = node[part]
-    return node
-
-
-def _toml_set(doc: Any, spec: FieldSpec, value: Any) -> None:
-    table = _toml_table(doc, spec.table)
-    if spec.key in table:
-        table[spec.key] = value  # in place: the comments above and after the value stay
-        return
-    if not (isinstance(table, tomlkit.items.Table) and _insert_in_place(table, spec.key, value)):
-        table.add(spec.key, value)
-
-
-def _insert_in_place(table: tomlkit.items.Table, key: str, value: Any) -> bool:
-    """Put a new key where a person would: under its commented-out example line (`# key =
-    ...`, as config.example.toml has for keys without a default), else after the table's
-    last key. Plain appending puts it below the comment lines that head the next table
-    (tomlkit counts them as the end of this one). Uses tomlkit's insertion methods, which
-    are not public: without them, False (the caller appends)."""
-    container = table.value
-    insert_at = getattr(container, "_insert_at", None)
-    insert_after = getattr(container, "_insert_after", None)
-    if insert_at is None or insert_after is None:
-        return False
-    body = container.body
-    example = re.compile(rf"#\s*{re.escape(key)}\s*=")
-    for index, (name, item) in enumerate(body[:-1]):  # _insert_at cannot append
-        commented = name is None and isinstance(item, tomlkit.items.Comment)
-        if commented and example.match(item.as_string().strip()):
-            insert_at(index + 1, key, value)
-            return True
-    plain = [
-        name
-        for name, item in body
-        if name is not None and not isinstance(item, tomlkit.items.Table | tomlkit.items.AoT)
-    ]
-    if not plain:
-        return False
-    insert_after(plain[-1], key, value)
-    return True
 
 
 def _check_for_save(spec: FieldSpec, value: Any) -> Any:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 import soxr
 
 RATE = 24000
@@ -61,9 +62,10 @@ def longest_quiet_run(samples: np.ndarray, threshold: int = 300) -> int:
 
 
 def espeak_speech(text: str, workdir: Path) -> np.ndarray:
-    """`text` spoken by espeak-ng (en-us), resampled to 24 kHz int16."""
+    """`text` spoken by espeak-ng (en-us), resampled to 24 kHz int16. An optional system
+    tool: without it the calling test skips with the reason (never an error)."""
     if shutil.which("espeak-ng") is None:
-        raise RuntimeError("espeak-ng is not installed")
+        pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")
     path = workdir / "speech.wav"
     subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(path), text], check=True)
     with wave.open(str(path), "rb") as wav:

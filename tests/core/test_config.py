@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
-from tui import config
+from tui import config, tomledit
 from tui.config import (
     SCHEMA,
     VOICES,
@@ -683,7 +683,7 @@ def test_a_file_tomlkit_cannot_edit_is_still_saved(
     def broken(text: str) -> object:
         raise ValueError("tomlkit could not parse this")
 
-    monkeypatch.setattr(config.tomlkit, "parse", broken)
+    monkeypatch.setattr(tomledit.tomlkit, "parse", broken)
     wanted = with_value(load_settings(path, env={}), "session.voice", "sage")
     save_settings(wanted, path)
     assert load_settings(path, env={}) == wanted
