@@ -36,14 +36,14 @@ def virtual_audio_running() -> bool:
 
 @pytest.fixture
 def virtual_audio() -> Iterator[Path]:
-    """The virtual mic/speaker of shared/tools/virtual-audio.sh, held exclusively.
+    """The virtual mic/speaker of tests/tools/virtual-audio.sh, held exclusively.
 
     The devices are shared by every process on the machine (the null sink sums writers),
     so tests that play or record take a file lock for their whole duration.
     Yields the directory holding rt_mic.fifo.
     """
     if not virtual_audio_running():
-        pytest.skip("virtual audio is not running: start ../shared/tools/virtual-audio.sh")
+        pytest.skip("virtual audio is not running: start tests/tools/virtual-audio.sh")
     with AUDIO_LOCK.open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:

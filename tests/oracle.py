@@ -1,6 +1,6 @@
 """The official `openai` SDK models as the schema oracle for every event on the wire.
 
-Recipe from shared/docs/realtime-protocol.md section 7: a real pydantic discriminator for
+Recipe from docs/realtime-protocol.md section 7: a real pydantic discriminator for
 one precise error, plus a walk for keys the SDK models do not declare.
 """
 

@@ -1,7 +1,7 @@
 """Estimated cost of a response from its `usage`, per model. The one place prices live.
 
 Prices are USD per 1M tokens as published on OpenAI's model pages (copied 2026; see
-shared/docs/realtime-protocol.md section 6). They are estimates: the UI marks them with "≈".
+docs/realtime-protocol.md section 6). They are estimates: the UI marks them with "≈".
 """
 
 from __future__ import annotations

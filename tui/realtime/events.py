@@ -1,7 +1,7 @@
 """Server events as typed values, and the client events the app sends.
 
 `parse(frame)` never raises: every frame becomes a `ServerEvent` or a `BadEvent`.
-The builders return plain dicts in the GA shape (shared/docs/realtime-protocol.md
+The builders return plain dicts in the GA shape (docs/realtime-protocol.md
 section 3); `tests/core/test_events.py` validates each against the official SDK models.
 """
 

@@ -1,6 +1,6 @@
 """The GA `session` object of a `session.update`, built from the user's Settings.
 
-Shape: shared/docs/realtime-protocol.md section 2. Every setting maps to one field;
+Shape: docs/realtime-protocol.md section 2. Every setting maps to one field;
 values that mean "server default" (empty instructions, no truncation ratio, no idle
 timeout) are left out so the server keeps its own default.
 """
