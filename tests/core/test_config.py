@@ -33,6 +33,8 @@ from tui.config import (
     save_settings,
     with_value,
 )
+from tui.config.example import toml_value
+from tui.config.values import set_in_place
 from tui.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -546,9 +548,9 @@ def test_failed_save_leaves_the_old_file_intact(
             boom()
 
     if failing == "replace":
-        monkeypatch.setattr(config.os, "replace", boom)
+        monkeypatch.setattr(os, "replace", boom)
     else:
-        monkeypatch.setattr(config.os, "fdopen", HalfWriter)
+        monkeypatch.setattr(os, "fdopen", HalfWriter)
     with pytest.raises(OSError, match="No space"):
         save_settings(with_value(Settings(), "session.voice", "sage"), path)
     assert path.read_bytes() == before
@@ -597,7 +599,7 @@ def _value_strategy(spec: FieldSpec) -> st.SearchStrategy[object]:
 def test_round_trip_of_random_settings(values: dict[str, object]) -> None:
     wanted = Settings()
     for path, value in values.items():
-        config._set_in_place(wanted, path, value)  # exact values, no parsing or trimming
+        set_in_place(wanted, path, value)  # exact values, no parsing or trimming
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "c.toml"
         save_settings(wanted, path)
@@ -694,7 +696,7 @@ def test_a_file_tomlkit_cannot_edit_is_still_saved(
 def test_round_trip_over_the_example_file(values: dict[str, object]) -> None:
     wanted = Settings()
     for path, value in values.items():
-        config._set_in_place(wanted, path, value)
+        set_in_place(wanted, path, value)
     example = example_toml()
     with tempfile.TemporaryDirectory() as folder:
         path = write(Path(folder) / "c.toml", example)
@@ -800,7 +802,7 @@ def test_example_documents_every_key_with_its_default() -> None:
             assert lines[index - 1 - len(choice_lines) : index - 1] == choice_lines
             assert lines[index - 2 - len(choice_lines)] == f"# {spec.help}"
             assert spec.allowed() in lines[index - 1]
-            shown = "empty" if spec.default is None else config._toml_value(spec.default)
+            shown = "empty" if spec.default is None else toml_value(spec.default)
             assert f"Default: {shown}." in lines[index - 1]
             commented = line.startswith("# ")
             assert commented == (spec.default is None or spec.secret), path

@@ -259,10 +259,9 @@ class SettingsScreen(ModalScreen[Settings | None]):
             )
         elif spec.kind == "multiline":
             yield TextArea(str(value), id=wid, soft_wrap=True, show_line_numbers=False)
-        elif spec.suggestions or spec.kind == "device":
-            if spec.kind == "device":
-                kind = "input" if "input" in spec.key else "output"
-                options = _device_options(devices, kind)
+        elif spec.suggestions or spec.device:
+            if spec.device:
+                options = _device_options(devices, spec.device)
             else:
                 options = [(s, s) for s in spec.suggestions]
             known = {v for _, v in options}
