@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from hypothesis import HealthCheck, given
@@ -34,7 +35,9 @@ from tui.config import (
     with_value,
 )
 from tui.config.example import toml_value
+from tui.config.fields import schema_of, setting
 from tui.config.values import set_in_place
+from tui.constants import EchoGuard, TurnMode
 from tui.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -56,25 +59,68 @@ def user_config() -> Path:
 # --------------------------------------------------------------------------- schema
 
 
-def test_schema_defaults_match_the_dataclasses() -> None:
-    defaults = Settings()
-    for spec in SCHEMA:
-        assert get_value(defaults, spec.path) == spec.default, spec.path
+@dataclasses.dataclass
+class _Demo:
+    SECTION: ClassVar[str] = "Demo"
+    count: int | None = setting(None, "How many.", minimum=1)
+    name: str = setting("x", "A name.", secret=True)
 
 
-def test_schema_covers_every_dataclass_field() -> None:
-    def leaves(obj: object, prefix: str) -> list[str]:
-        paths = []
-        for f in dataclasses.fields(obj):  # type: ignore[arg-type]
-            value = getattr(obj, f.name)
-            path = f"{prefix}{f.name}"
-            if dataclasses.is_dataclass(value):
-                paths += leaves(value, path + ".")
-            else:
-                paths.append(path)
-        return paths
+@dataclasses.dataclass
+class _Root:
+    demo: _Demo = dataclasses.field(default_factory=_Demo)
 
-    assert sorted(leaves(Settings(), "")) == sorted(spec.path for spec in SCHEMA)
+
+@dataclasses.dataclass
+class _Undeclared:
+    SECTION: ClassVar[str] = "Bad"
+    plain: int = 3
+
+
+def test_the_schema_is_read_off_the_dataclass_fields() -> None:
+    """Type, optional, default and section come from the field: written once."""
+    count, name = schema_of(_Root)
+    assert (count.path, count.type, count.optional, count.default) == (
+        "demo.count",
+        int,
+        True,
+        None,
+    )
+    assert (count.section, count.minimum, count.help) == ("Demo", 1, "How many.")
+    assert (name.type, name.optional, name.secret) == (str, False, True)
+    assert "x" not in repr(_Demo())  # a secret stays out of the repr
+    with pytest.raises(TypeError, match="setting"):
+        schema_of(_Undeclared)
+    with pytest.raises(TypeError, match="unknown details"):
+        setting(1, "help", minimun=0)
+
+
+def test_closed_sets_are_the_shared_enums() -> None:
+    assert field("session.turn_detection.mode").choices == tuple(m.value for m in TurnMode)
+    assert field("audio.echo_guard").choices == tuple(g.value for g in EchoGuard)
+    assert config.TURN_DETECTION_MODES == ("server_vad", "semantic_vad", "manual")
+    assert all(type(choice) is str for spec in SCHEMA for choice in spec.choices)
+
+
+def test_turn_detection_fields_say_for_which_modes_they_apply() -> None:
+    def shown(path: str, mode: str) -> bool:
+        return field(path).applies(lambda other: mode if other == config.MODE_PATH else None)
+
+    assert shown("session.turn_detection.threshold", "server_vad")
+    assert not shown("session.turn_detection.threshold", "semantic_vad")
+    assert shown("session.turn_detection.eagerness", "semantic_vad")
+    assert not shown("session.turn_detection.create_response", "manual")
+    assert shown("session.voice", "manual")
+    assert field("audio.input_device").device == "input"
+    assert field("audio.output_device").device == "output"
+    assert field("session.voice").device == ""
+
+
+def test_key_actions_are_the_keys_table_with_label_and_help() -> None:
+    assert [spec.key for spec in config.KEY_ACTIONS] == [
+        f.name for f in dataclasses.fields(config.KeySettings)
+    ]
+    assert all(spec.label and spec.help for spec in config.KEY_ACTIONS)
 
 
 def test_schema_is_self_describing() -> None:
@@ -320,6 +366,41 @@ def test_malformed_url_is_a_config_error_naming_key_and_fix(
 def test_url_in_a_message_hides_credentials_and_query() -> None:
     message = error_of(env={}, overrides={"connection.url": "wss://u:pw@h:0/v1?api-key=SECRET"})
     assert "SECRET" not in message and "pw" not in message and "port" in message
+
+
+@pytest.mark.parametrize(
+    ("url", "secret"),
+    [
+        ("wss://u:pw@h/x", "pw"),
+        ("wss://u:pw@h:99999/x", "pw"),
+        ("wss://h/x?api_key=sk-live-123", "sk-live-123"),
+        ("wss://h/x?k=tok3n&model=gpt-realtime", "tok3n"),
+        ("wss://h/x?code=SECRET", "SECRET"),
+        ("wss://h/x?sk-bare-token", "sk-bare-token"),
+        ("wss://h/x#frag-SECRET", "SECRET"),
+        ("wss://u:pw@[::1/x?k=SECRET", "SECRET"),
+    ],
+)
+def test_safe_url_hides_userinfo_and_every_non_public_query_value(url: str, secret: str) -> None:
+    shown = config.safe_url(url)
+    assert secret not in shown and shown.startswith("wss://")
+
+
+def test_safe_url_keeps_the_public_names() -> None:
+    url = (
+        "wss://res.openai.azure.com/openai/realtime?api-version=2025-04-01-preview"
+        "&deployment=gpt-realtime&model=m&intent=transcription&call_id=c1&key=k2"
+    )
+    assert config.safe_url(url) == url.replace("key=k2", "key=***")
+    assert config.safe_url("wss://api.openai.com/v1/realtime") == (
+        "wss://api.openai.com/v1/realtime"
+    )
+
+
+@hyp_settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_safe_url_never_raises(text: str) -> None:
+    assert isinstance(config.safe_url(text), str)
 
 
 @pytest.mark.parametrize(

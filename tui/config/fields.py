@@ -82,6 +82,17 @@ class FieldSpec:
         path, values = self.applies_when
         return value_of(path) in values
 
+    def range_text(self) -> str:
+        """A number's allowed range, short: "0.25–1.5", "≥ 0", "" (none)."""
+        low, high = self.minimum, self.maximum
+        if low is not None and high is not None:
+            return f"{number_text(low)}–{number_text(high)}"
+        if low is not None:
+            return f"≥ {number_text(low)}"
+        if high is not None:
+            return f"≤ {number_text(high)}"
+        return ""
+
     def allowed(self) -> str:
         """What values are allowed, in words, for messages and the example file."""
         if self.choices:

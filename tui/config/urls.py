@@ -9,27 +9,38 @@ from tui.config.problems import Invalid
 from tui.config.schema import URL_EXAMPLE
 
 # query parameters whose values identify the endpoint; any other value may be a secret
-_PUBLIC_QUERY = frozenset({"model", "call_id", "intent", "deployment", "api-version"})
+PUBLIC_QUERY = frozenset({"model", "deployment", "api-version", "intent", "call_id"})
+MASK = "***"
+# a query name shown as written: short and name-like, with a value
+_QUERY_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}$")
 
 
 def safe_url(url: str) -> str:
-    """The URL for messages: no user:password, query values other than the model masked."""
+    """The URL for showing anywhere: no user:password, every query value masked but those of
+    PUBLIC_QUERY, no fragment. Never raises: an unparsable URL is cut at its query."""
     try:
-        parts = urlsplit(url.strip())
-    except ValueError:  # e.g. an unclosed [ of an IPv6 host: show it, minus what may be secret
-        return _scrubbed(url)
+        return _masked(str(url).strip())
+    except Exception:  # e.g. an unclosed [ of an IPv6 host: show it, minus what may be secret
+        return _scrubbed(str(url))
+
+
+def _masked(url: str) -> str:
+    parts = urlsplit(url)
     host = parts.hostname or ""
     if ":" in host:
         host = f"[{host}]"
     try:
         port: int | str | None = parts.port
     except ValueError:  # not a number or out of range: shown as written, it is the problem
-        port = parts.netloc.rpartition(":")[2]
+        port = parts.netloc.rpartition("@")[2].rpartition(":")[2]
     netloc = f"{host}:{port}" if port else host
-    query = [
-        (key, value if key in _PUBLIC_QUERY else "***")
-        for key, value in parse_qsl(parts.query, keep_blank_values=True)
-    ]
+    query = []
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if key.lower() in PUBLIC_QUERY:
+            query.append((key, value))
+        else:  # a bare "?token" is all datum: its name is masked too
+            named = value and _QUERY_NAME.match(key)
+            query.append((key if named else MASK, MASK))
     return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="*"), ""))
 
 
