@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from tui.config.fields import FieldSpec
+from tui.config.keynames import normalise_binding
 from tui.config.problems import Invalid, config_error
 from tui.config.schema import SCHEMA, Settings, field, split_keys
 from tui.config.urls import check_url
@@ -61,6 +62,7 @@ def check(spec: FieldSpec, value: Any) -> Any:
                 f"expected a comma list of key names without spaces inside a name "
                 f"(e.g. ctrl+q,f1), got {value!r}"
             )
+        value = normalise_binding(value)  # "F2" -> "f2"; a misspelled name is refused
     if spec.kind == "url":
         check_url(value)
     if spec.kind == "language" and value and not _LANGUAGE.match(value):
