@@ -592,7 +592,7 @@ def test_save_leaves_no_temp_files(tmp_path: Path) -> None:
     path = tmp_path / "saved" / "c.toml"
     for voice in ("ash", "sage", "verse"):
         save_settings(with_value(Settings(), "session.voice", voice), path)
-    assert [p.name for p in path.parent.iterdir()] == ["c.toml"]
+    assert sorted(p.name for p in path.parent.iterdir()) == [".c.toml.lock", "c.toml"]
 
 
 @pytest.mark.parametrize("failing", ["replace", "write"])
@@ -635,7 +635,7 @@ def test_failed_save_leaves_the_old_file_intact(
     with pytest.raises(OSError, match="No space"):
         save_settings(with_value(Settings(), "session.voice", "sage"), path)
     assert path.read_bytes() == before
-    assert [p.name for p in path.parent.iterdir()] == ["c.toml"]
+    assert sorted(p.name for p in path.parent.iterdir()) == [".c.toml.lock", "c.toml"]
 
 
 def test_save_refuses_an_invalid_settings_value(tmp_path: Path) -> None:

@@ -27,9 +27,9 @@ from tui.config.choices import (
 from tui.config.example import example_toml
 from tui.config.fields import ENV_PREFIX, FieldSpec
 from tui.config.files import APP_NAME, default_config_path, default_data_dir
-from tui.config.load import env_warnings, load_settings
+from tui.config.load import LoadedConfig, env_warnings, load_config, load_settings, startup_warnings
 from tui.config.problems import detail_of
-from tui.config.save import save_settings
+from tui.config.save import save_changes, save_settings
 from tui.config.schema import (
     KEY_ACTIONS,
     MODE_PATH,
@@ -74,6 +74,7 @@ __all__ = [
     "FieldSpec",
     "HistorySettings",
     "KeySettings",
+    "LoadedConfig",
     "SessionSettings",
     "Settings",
     "TurnDetectionSettings",
@@ -87,11 +88,14 @@ __all__ = [
     "field",
     "format_value",
     "get_value",
+    "load_config",
     "load_settings",
     "parse_value",
     "resolve_api_key",
     "safe_url",
+    "save_changes",
     "save_settings",
     "split_keys",
+    "startup_warnings",
     "with_value",
 ]

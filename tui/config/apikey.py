@@ -4,12 +4,14 @@ quoted in an error message."""
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Mapping
 from pathlib import Path
 
 from dotenv import dotenv_values
 
+from tui.config.files import read_file
 from tui.config.schema import Settings
 
 
@@ -44,8 +46,9 @@ def _find_api_key(
         return value, f"environment variable {name}"
     dotenv_file = cwd / ".env"
     if dotenv_file.is_file():
-        # dotenv_values reads without touching os.environ.
-        value = (dotenv_values(dotenv_file).get(name) or "").strip()
+        # read like the config (regular file, size cap); dotenv_values leaves os.environ be
+        text = read_file(dotenv_file, what=".env file").text
+        value = (dotenv_values(stream=io.StringIO(text)).get(name) or "").strip()
         if value:
             return value, f"{name} in {dotenv_file}"
     value = settings.connection.api_key.strip()

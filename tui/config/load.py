@@ -9,11 +9,12 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tui.config.fields import ENV_PREFIX
-from tui.config.files import default_config_path, read_toml
+from tui.config.files import config_present, default_config_path, parse_toml, read_file
 from tui.config.problems import Invalid, config_error, did_you_mean
 from tui.config.schema import BY_PATH, SCHEMA, Settings, children, field
 from tui.config.values import check, check_whole, parse_text, set_in_place
@@ -66,15 +67,17 @@ def _apply(settings: Settings, values: Mapping[str, Any]) -> None:
         set_in_place(settings, path, value)
 
 
-def _from_file(path: Path) -> dict[str, Any]:
-    flat = flatten(read_toml(path), file=str(path))
+def _from_file(path: Path) -> tuple[dict[str, Any], int]:
+    """The file's typed values and its permission bits."""
+    read = read_file(path)
+    flat = flatten(parse_toml(read.text, path), file=str(path))
     typed: dict[str, Any] = {}
     for key, value in flat.items():
         try:
             typed[key] = check(BY_PATH[key], value)
         except Invalid as bad:
             raise config_error(str(bad), file=str(path), key=key) from None
-    return typed
+    return typed, read.mode
 
 
 def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
@@ -132,13 +135,22 @@ def _from_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
     return typed
 
 
-def load_settings(
+@dataclass(frozen=True)
+class LoadedConfig:
+    """The settings, the file they came from (None: defaults) and the file's warnings."""
+
+    settings: Settings
+    file: Path | None
+    warnings: tuple[str, ...] = ()
+
+
+def load_config(
     path: Path | str | None = None,
     *,
     env: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
-) -> Settings:
-    """Defaults < config file < environment < overrides.
+) -> LoadedConfig:
+    """Defaults < config file < environment < overrides, and what the file warns of.
 
     `path` given explicitly must exist; the default path may be missing (defaults apply).
     """
@@ -147,11 +159,37 @@ def load_settings(
     file: Path | None = Path(path).expanduser() if path is not None else None
     if file is None:
         candidate = default_config_path(env)
-        file = candidate if candidate.exists() else None
+        file = candidate if config_present(candidate) else None
+    warnings: list[str] = []
     if file is not None:
-        _apply(settings, _from_file(file))
+        values, mode = _from_file(file)
+        _apply(settings, values)
         check_whole(settings, file=str(file))
+        if values.get("connection.api_key") and mode & 0o044:
+            warnings.append(key_file_warning(file, mode))
     _apply(settings, _from_env(env))
     _apply(settings, _from_overrides(overrides or {}))
     check_whole(settings)
-    return settings
+    return LoadedConfig(settings, file, tuple(warnings))
+
+
+def key_file_warning(file: Path, mode: int) -> str:
+    """The API key in a file other users can read: say so, and how to fix it."""
+    who = "everyone" if mode & 0o004 else "your group"
+    return f"{file} holds an API key and {who} can read it (mode {mode:04o}); fix: chmod 600 {file}"
+
+
+def startup_warnings(loaded: LoadedConfig, env: Mapping[str, str] | None = None) -> list[str]:
+    """Everything to tell the user before (and as) the app starts: RT_TUI_* variables that
+    set nothing, and an API key in a config file others can read. Never a value."""
+    return [*env_warnings(env), *loaded.warnings]
+
+
+def load_settings(
+    path: Path | str | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Defaults < config file < environment < overrides (see load_config)."""
+    return load_config(path, env=env, overrides=overrides).settings

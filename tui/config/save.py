@@ -10,11 +10,20 @@ from typing import Any
 import tomli_w
 
 from tui.config.fields import FieldSpec
-from tui.config.files import default_config_path, parse_toml, read_text, write_atomic
-from tui.config.load import from_toml
+from tui.config.files import (
+    FileText,
+    config_present,
+    default_config_path,
+    locked,
+    parse_toml,
+    read_file,
+    write_atomic,
+    write_target,
+)
+from tui.config.load import from_toml, load_settings
 from tui.config.problems import Invalid, config_error
 from tui.config.schema import SCHEMA, Settings
-from tui.config.values import check, get_value
+from tui.config.values import check, get_value, with_value
 from tui.tomledit import edit_toml
 
 _MISSING = object()
@@ -41,15 +50,41 @@ def save_settings(settings: Settings, path: Path | str | None = None) -> Path:
     api_key, else the existing file's mode (0644 for a new file). An existing file is
     updated in place: its comments, order and formatting stay, only changed keys are
     rewritten (people copy config.example.toml, whose comments are the documentation).
+    A symlinked config is written through the link; the lock beside it is held meanwhile.
     """
-    target = Path(path).expanduser() if path is not None else default_config_path()
+    requested = Path(path).expanduser() if path is not None else default_config_path()
+    target = write_target(requested)
+    with locked(target):
+        _write(settings, target)
+    return requested
+
+
+def save_changes(path: Path | str, changes: Mapping[str, Any]) -> Path:
+    """Write only `changes` ({path: value}) over what the file holds now; returns the path.
+
+    Under the lock the file is read again, so two rt-tui instances saving different
+    settings keep each other's: each writes the keys it changed, not its whole view. The
+    file's own settings are the base, never the running ones, which also hold the
+    environment and command-line overrides (--demo's loopback URL, --voice, RT_TUI_*
+    variables) that must not be pinned in the file. Blocking: call it off the UI loop.
+    Raises ConfigError for a broken file or a bad value (then nothing is written).
+    """
+    requested = Path(path).expanduser()
+    target = write_target(requested)
+    with locked(target):
+        stored = load_settings(target, env={}) if config_present(target) else Settings()
+        for key, value in changes.items():
+            stored = with_value(stored, key, value)
+        _write(stored, target)
+    return requested
+
+
+def _write(settings: Settings, target: Path) -> None:
     existing: dict[str, Any] = {}
-    old_text: str | None = None
-    old_mode: int | None = None
-    if target.exists():
-        old_text = read_text(target)
-        existing = from_toml(parse_toml(old_text, target), target)
-        old_mode = target.stat().st_mode & 0o777
+    old: FileText | None = None
+    if config_present(target):
+        old = read_file(target)
+        existing = from_toml(parse_toml(old.text, target), target)
     flat: dict[str, Any] = {}
     for spec in SCHEMA:
         value = _check_for_save(spec, get_value(settings, spec.path))
@@ -60,12 +95,11 @@ def save_settings(settings: Settings, path: Path | str | None = None) -> Path:
     if not flat.get("connection.api_key"):
         flat.pop("connection.api_key", None)
     holds_key = "connection.api_key" in flat
-    mode = 0o600 if holds_key else (old_mode if old_mode is not None else 0o644)
-    text = None if old_text is None else _updated_toml(old_text, existing, flat)
+    mode = 0o600 if holds_key else (old.mode if old is not None else 0o644)
+    text = None if old is None else _updated_toml(old.text, existing, flat)
     if text is None:
         text = tomli_w.dumps(_nest(flat))  # a new file: plain TOML, in schema order
     write_atomic(target, text.encode("utf-8"), mode)
-    return target
 
 
 def _updated_toml(text: str, existing: Mapping[str, Any], flat: Mapping[str, Any]) -> str | None:

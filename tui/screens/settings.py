@@ -30,10 +30,9 @@ from tui.config import (
     detail_of,
     format_value,
     get_value,
-    load_settings,
     parse_value,
     safe_url,
-    save_settings,
+    save_changes,
     with_value,
 )
 from tui.errors import AudioError, ConfigError
@@ -103,19 +102,6 @@ def choice_lines(spec: FieldSpec, selected: object) -> Content:
 
 def changed_paths(old: Settings, new: Settings) -> list[str]:
     return [spec.path for spec in SCHEMA if get_value(old, spec.path) != get_value(new, spec.path)]
-
-
-def save_changes(path: Path, changes: dict[str, Any]) -> Path:
-    """Write `changes` onto the file's own settings, not the running ones.
-
-    The running settings also hold the environment and command-line overrides (--demo's
-    loopback URL, --voice, RT_TUI_* variables); saving those would pin them in the file.
-    Blocking: call it with asyncio.to_thread. Raises ConfigError for a broken file.
-    """
-    stored = load_settings(path, env={}) if path.exists() else Settings()
-    for key, value in changes.items():
-        stored = with_value(stored, key, value)
-    return save_settings(stored, path)
 
 
 class SettingsScreen(ModalScreen[Settings | None]):
