@@ -95,6 +95,13 @@ def test_the_schema_is_read_off_the_dataclass_fields() -> None:
         setting(1, "help", minimun=0)
 
 
+def test_theme_suggestions_are_textuals_built_in_themes() -> None:
+    """A static copy (the core does not import textual); it offered a removed textual-ansi."""
+    from textual.theme import BUILTIN_THEMES
+
+    assert list(config.THEMES) == list(BUILTIN_THEMES)
+
+
 def test_closed_sets_are_the_shared_enums() -> None:
     assert field("session.turn_detection.mode").choices == tuple(m.value for m in TurnMode)
     assert field("audio.echo_guard").choices == tuple(g.value for g in EchoGuard)

@@ -52,21 +52,32 @@ TRANSCRIPTION_MODELS: tuple[str, ...] = (
     "whisper-1",
 )
 
-# Textual's built-in themes; the app may offer more. Any name is accepted here because the
-# core cannot import textual to ask; the app reports an unknown theme when it applies it.
+# Textual's built-in themes (textual.theme.BUILTIN_THEMES, 8.2), in its order; the app may
+# offer more (theme files). Any name is accepted here because the core cannot import textual
+# to ask; `rt-tui --theme` and the app check it. tests/core/test_config.py compares this copy
+# with textual's, so it cannot drift.
 THEMES: tuple[str, ...] = (
     "textual-dark",
     "textual-light",
     "nord",
     "gruvbox",
     "catppuccin-mocha",
-    "catppuccin-latte",
     "dracula",
     "tokyo-night",
     "monokai",
     "flexoki",
+    "catppuccin-latte",
+    "catppuccin-frappe",
+    "catppuccin-macchiato",
     "solarized-light",
-    "textual-ansi",
+    "solarized-dark",
+    "rose-pine",
+    "rose-pine-moon",
+    "rose-pine-dawn",
+    "atom-one-dark",
+    "atom-one-light",
+    "ansi-dark",
+    "ansi-light",
 )
 
 OUTPUT_MODALITIES: tuple[str, ...] = ("audio", "text")
