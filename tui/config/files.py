@@ -140,7 +140,7 @@ def _missing(path: Path, what: str) -> str:
             f"is a symbolic link to {os.readlink(path)}, which does not exist; "
             "restore that file or remove the link"
         )
-    return f"{what} not found"
+    return f"{what} not found; check the path (without --config the default is used)"
 
 
 def config_present(path: Path) -> bool:

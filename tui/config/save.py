@@ -24,7 +24,6 @@ from tui.config.load import from_toml, load_settings
 from tui.config.problems import Invalid, config_error
 from tui.config.schema import SCHEMA, Settings
 from tui.config.values import check, get_value, with_value
-from tui.tomledit import edit_toml
 
 _MISSING = object()
 
@@ -115,6 +114,10 @@ def _updated_toml(text: str, existing: Mapping[str, Any], flat: Mapping[str, Any
     removed = [
         (spec.table, spec.key) for spec in SCHEMA if spec.path in existing and spec.path not in flat
     ]
+    # imported here, not at the top: tomlkit costs several ms that a start-up (which only
+    # reads the config) should not pay
+    from tui.tomledit import edit_toml
+
     try:
         updated = edit_toml(text, changed, removed)
         # a layout the edit could not handle exactly must not change what the file means

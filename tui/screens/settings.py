@@ -1,8 +1,10 @@
 """The settings panel, generated from tui.config.SCHEMA so no field is wired twice.
 
 One tab per schema section. Values are parsed with `tui.config.parse_value` as they are typed
-(errors show under the field) and again on ctrl+s; only a fully valid form is saved (atomically,
-off the UI loop) and returned to the app, which applies it to the running session.
+(errors show under the field) and again on ctrl+s; only a fully valid form is saved and
+returned to the app, which applies it to the running session. Saving (off the UI loop) writes
+only the keys changed here over what the file holds now (`tui.config.save_changes`). What a
+field shows and when it applies come from its FieldSpec (`applies_when`, `device`, `kind`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from tui.config import (
     FieldSpec,
     Settings,
     detail_of,
+    field,
     format_value,
     get_value,
     parse_value,
@@ -346,11 +349,8 @@ class SettingsScreen(ModalScreen[Settings | None]):
         self.dismiss(new)
 
     def _reveal(self, path: str) -> None:
-        for spec in SCHEMA:
-            if spec.path == path:
-                self.query_one(TabbedContent).active = f"tab-{slug(spec.section)}"
-                self.query_one(f"#f-{slug(path)}").focus()
-                return
+        self.query_one(TabbedContent).active = f"tab-{slug(field(path).section)}"
+        self.query_one(f"#f-{slug(path)}").focus()
 
     def action_cancel(self) -> None:
         self.dismiss(None)
