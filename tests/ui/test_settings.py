@@ -251,10 +251,15 @@ async def test_choices_say_when_to_use_each(config_path: Path) -> None:
         await wait_until(lambda: "▸ off" in str(guide.render()), pilot, what="the new choice")
         assert "▸ aec" not in str(guide.render())
         screen.query_one(TabbedContent).active = "tab-Audio"
+        # scrolling before the new tab is laid out used stale geometry (a flaky test)
+        await wait_until(lambda: guide.region.height > 0, pilot, what="the Audio tab laid out")
         guide.scroll_visible(animate=False)
-        await pilot.pause()
-        shown = screen_lines(app)
-        assert any("half_duplex" in line and "assistant is audible" in line for line in shown)
+
+        def guide_on_screen() -> bool:
+            lines = screen_lines(app)
+            return any("half_duplex" in line and "assistant is audible" in line for line in lines)
+
+        await wait_until(guide_on_screen, pilot, what="the echo guard's choices on screen")
 
 
 async def test_suggestions_show_whole_names_and_numbers_their_range(config_path: Path) -> None:
