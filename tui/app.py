@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Protocol
 from textual import events, on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.reactive import var
 from textual.screen import Screen
 from textual.theme import Theme
@@ -43,6 +44,7 @@ from tui.changes import (
 )
 from tui.config import Settings, with_value
 from tui.errors import ConfigError, RtTuiError
+from tui.printable import printable
 from tui.screens.help import HelpScreen
 from tui.screens.settings import SettingsScreen, save_changes
 from tui.widgets.connection_bar import ConnectionBar
@@ -245,6 +247,25 @@ class RtApp(App[int], inherit_bindings=False):
         )
         self._ticks = 0
         self.set_interval(1 / METER_HZ, self._tick)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast (the session's notices, errors, the screens' own) may hold outside
+        text: made printable at this one door, no message can drive the terminal."""
+        super().notify(
+            printable(message),
+            title=printable(title),
+            severity=severity,
+            timeout=timeout,
+            markup=markup,
+        )
 
     def _demo_hint(self) -> Turn:
         """A newcomer's first screen is otherwise an empty log: say what to try."""

@@ -31,10 +31,15 @@ from tui.changes import (
 from tui.config import Settings
 from tui.widgets.connection_bar import connection_text
 from tui.widgets.conversation import KEEP_TURNS, PRUNE_BATCH, TurnView, render_turn
-from tui.widgets.inspector import EventInspector
+from tui.widgets.inspector import KEEP_LINES, EventInspector
 from tui.widgets.keys import ACTIONS
 from tui.widgets.level_meter import FLOOR_DB, MeterState, bar_cells, meter_state
-from tui.widgets.status_line import StatusInputs, format_duration, pack_rows, status_markup
+from tui.widgets.status_line import (
+    StatusInputs,
+    format_duration,
+    pack_rows,
+    status_markup,
+)
 
 SIZE = (100, 32)
 
@@ -645,3 +650,46 @@ def test_status_line_says_when_transcription_is_not_priced() -> None:
     unpriced = Stats(priced=False, transcription_priced=False)
     text = status_markup(StatusInputs(unpriced, now=0.0)).plain
     assert "(no price)" in text and "transcription" not in text
+
+
+def bad_frame(number: int) -> dict[str, object]:
+    """What the session logs for each bad server frame, whether the inspector shows or not."""
+    return {"type": "rt-tui.bad_frame", "kind": "json", "reason": f"bad #{number}", "preview": ""}
+
+
+async def test_the_inspector_keeps_a_bounded_tail_while_hidden(tmp_path: Path) -> None:
+    """50k bad frames while hidden were all deferred by the RichLog (it never had a size);
+    opening it then froze the UI for 15 s. Now the last KEEP_LINES are kept, shown or not."""
+    app = RtApp(Settings(), config_path=tmp_path / "c.toml", session_factory=scripted())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        inspector = app.inspector
+        assert inspector.display is False
+        for number in range(50_000):
+            inspector.log_event("in", bad_frame(number))
+        assert inspector.count == 50_000
+        assert len(inspector.kept) == KEEP_LINES
+        assert len(inspector.lines) == 0
+        assert len(inspector._deferred_renders) == 0  # Textual's queue: where the 50k piled up
+        await pilot.press("e")
+        await wait_until(lambda: len(inspector.lines) > 0, pilot, what="the refilled log")
+        shown = inspector_text(inspector)
+        assert len(shown) == KEEP_LINES  # one row each at this width
+        assert "bad #49999" in shown[-1] and f'bad #{50_000 - KEEP_LINES}"' in shown[0]
+        # shown: new lines go straight in, still bounded
+        inspector.log_event("in", bad_frame(50_000))
+        assert "bad #50000" in inspector_text(inspector)[-1]
+        assert len(inspector.kept) == KEEP_LINES
+        # hidden again, more frames, shown again: the newest, once each, no gap
+        await pilot.press("e")
+        await pilot.pause()
+        for number in range(50_001, 50_011):
+            inspector.log_event("in", bad_frame(number))
+        await pilot.press("e")
+        await wait_until(
+            lambda: "bad #50010" in inspector_text(inspector)[-1], pilot, what="the newest line"
+        )
+        shown = inspector_text(inspector)
+        assert len(shown) == KEEP_LINES
+        numbers = [int(line.split("bad #")[1].split('"')[0]) for line in shown]
+        assert numbers == list(range(50_011 - KEEP_LINES, 50_011))

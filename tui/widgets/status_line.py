@@ -1,7 +1,9 @@
 """The status line: latency, session time, tokens and estimated cost, limits, audio mode.
 
 Everything is derived from `tui.changes.Stats` by pure functions so the text is testable
-without a screen; the widget only repaints (no relayout) when the text changes.
+without a screen; the widget only repaints (no relayout) when the text changes. Messages
+from outside (audio problems naming devices, mute reasons) are drawn
+through tui.printable: data, never terminal control.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from textual.geometry import Size
 from textual.widget import Widget
 
 from tui.changes import Stats
+from tui.printable import one_line
 
 SPEND_WARN_FRACTION = 0.8
 SEPARATOR = Content.from_markup("[$text-muted] · [/]")
@@ -71,9 +74,9 @@ def _urgent(inputs: StatusInputs) -> list[Content]:
             Content.from_markup("[$error b]spend cap $cap reached: mic muted[/]", cap=f"${cap:g}")
         )
     elif inputs.mute_reason:  # the cap message above already says why the mic is muted
-        pieces.append(Content.from_markup("[$error]$v[/]", v=inputs.mute_reason))
+        pieces.append(Content.from_markup("[$error]$v[/]", v=one_line(inputs.mute_reason)))
     if inputs.audio_message:
-        pieces.append(Content.from_markup("[$warning]$v[/]", v=inputs.audio_message))
+        pieces.append(Content.from_markup("[$warning]$v[/]", v=one_line(inputs.audio_message)))
     if cap and not capped and spent >= SPEND_WARN_FRACTION * cap:
         pieces.append(
             Content.from_markup(
