@@ -140,6 +140,7 @@ class RtApp(App[int], inherit_bindings=False):
         theme_dirs: Iterable[Path] | None = None,
         replay: Iterable[Turn] = (),
         history: Any = None,
+        history_off: str = "",
         list_devices: Callable[[], Sequence[Any]] | None = None,
         demo: bool = False,
     ) -> None:
@@ -154,6 +155,7 @@ class RtApp(App[int], inherit_bindings=False):
         self._time_format = time_format
         self._replay = list(replay)
         self._history = history
+        self._history_off = history_off  # why no transcript is written (shown all session)
         self._list_devices = list_devices  # None: the settings panel asks tui.audio.devices
         self._demo = demo  # --demo: the log opens with what the built-in server does
         self.session: SessionLike | None = None
@@ -226,6 +228,8 @@ class RtApp(App[int], inherit_bindings=False):
         )
         self._inspector.display = self.settings.ui.show_events
         self._status.spend_cap_usd = self.settings.session.spend_cap_usd
+        self._status.history_off = self._history_off
+        self._status.update_text()
         self._ui_ready = True
         if self._demo:
             self._log.add_turn(self._demo_hint())

@@ -247,3 +247,64 @@ def test_demo_sessions_are_recorded_and_marked_in_the_listing(tmp_path: Path) ->
     (real_row,) = [row for row in rows if "real1234" in row]
     assert demo_row.endswith("[demo] parrot this") and "[demo]" not in real_row
     assert "· demo" in format_session(load_session(tmp_path, "demo1234")).splitlines()[0]
+
+
+class _FakeApp:
+    made: list[dict[str, Any]]
+
+    def __init__(self, settings: Settings, **kwargs: Any) -> None:
+        type(self).made.append(kwargs)
+
+    return_code = 0
+
+    def run(self) -> None:
+        pass
+
+
+class _FakeDemo:
+    def start(self) -> str:
+        return "ws://127.0.0.1:9/v1/realtime"
+
+    def stop(self) -> None:
+        pass
+
+
+def _run_cli(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    _FakeApp.made = []
+    monkeypatch.setattr("tui.app.RtApp", _FakeApp)
+    monkeypatch.setattr("tui.demo.DemoServer", _FakeDemo)
+    assert cli.main([*argv, "--no-audio"]) == 0
+    (kwargs,) = _FakeApp.made
+    return kwargs
+
+
+def test_the_cli_records_a_demo_session_as_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    writer = _run_cli(["--demo"], monkeypatch)["history"]
+    assert _meta(writer.path)["demo"] is True
+    writer.close()
+    url = "ws://127.0.0.1:9/v1/realtime"
+    writer = _run_cli(["--url", url], monkeypatch)["history"]
+    assert "demo" not in _meta(writer.path)
+    writer.close()
+
+
+def test_the_cli_tells_the_app_why_history_is_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    config = tmp_path / "config.toml"
+    config.write_text(f'[history]\ndir = "{blocker / "history"}"\n')
+    kwargs = _run_cli(["--demo", "--config", str(config)], monkeypatch)
+    assert kwargs["history"] is None
+    assert str(blocker) in kwargs["history_off"] and "cannot create" in kwargs["history_off"]
+    ok = _run_cli(["--demo"], monkeypatch)
+    assert ok["history_off"] == "" and ok["history"] is not None
+    ok["history"].close()
+    capsys.readouterr()
+
+
+def test_history_off_is_only_for_a_failure_not_a_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RT_TUI_HISTORY_ENABLED", "false")
+    kwargs = _run_cli(["--demo"], monkeypatch)
+    assert kwargs["history"] is None and kwargs["history_off"] == ""

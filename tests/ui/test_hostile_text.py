@@ -110,6 +110,13 @@ async def test_the_status_line_is_inert(tmp_path: Path) -> None:
         assert_inert(app, ("USB␛ Audiooidua", "failed↵␛fake", "muted by ␛server"))
 
 
+async def test_why_history_is_off_is_inert(tmp_path: Path) -> None:
+    app = _app(tmp_path, [], history_off="cannot create \x1b[2J\x9b1;1H/x\u202e: denied")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert_inert(app, ("history off: cannot create ␛␛/x: denied",))
+
+
 async def test_the_inspector_is_inert(tmp_path: Path) -> None:
     settings = with_value(Settings(), "ui.show_events", True)
     event = {"type": f"error{HOSTILE}", "error": {"message": HOSTILE + "\x7f\x85\u2066"}}

@@ -39,6 +39,7 @@ from tui.widgets.status_line import (
     format_duration,
     pack_rows,
     status_markup,
+    status_pieces,
 )
 
 SIZE = (100, 32)
@@ -693,3 +694,42 @@ async def test_the_inspector_keeps_a_bounded_tail_while_hidden(tmp_path: Path) -
         assert len(shown) == KEEP_LINES
         numbers = [int(line.split("bad #")[1].split('"')[0]) for line in shown]
         assert numbers == list(range(50_011 - KEEP_LINES, 50_011))
+
+
+async def test_history_off_is_said_on_screen_for_the_whole_session(tmp_path: Path) -> None:
+    """The reason went to stderr before the screen opened: nobody saw it, and everyone
+    believed the conversation was being saved."""
+    why = "cannot create a transcript in /srv/ro/history: Read-only file system"
+    now = [0.0]
+    app = RtApp(
+        Settings(),
+        config_path=tmp_path / "c.toml",
+        session_factory=scripted(),
+        history_off=why,
+        monotonic=lambda: now[0],
+    )
+    async with app.run_test(size=(160, 24)) as pilot:
+        await pilot.pause()
+        status = app.status_line
+        assert str(status.render()).startswith(f"history off: {why}")
+        # still there after stats, mute and audio changes and the clock's ticks
+        app._on_change(StatsChanged(Stats(last_latency_ms=420.0, session_started=0.0)))
+        app._on_change(AudioModeChanged("output_only", message="no microphone"))
+        now[0] = 65.0
+        status.update_text()
+        await pilot.pause()
+        line = str(status.render())
+        assert f"history off: {why}" in line and "420 ms" in line and "01:05" in line
+    saved = RtApp(Settings(), config_path=tmp_path / "c.toml", session_factory=scripted())
+    async with saved.run_test(size=(160, 24)) as pilot:
+        await pilot.pause()
+        assert "history off" not in str(saved.status_line.render())
+
+
+def test_history_off_comes_first_in_the_status_line() -> None:
+    """Urgent items lead: on a narrow terminal the figures are cut, not this."""
+    pieces = status_pieces(StatusInputs(stats=Stats(), now=0.0, history_off="disk full"))
+    assert pieces[0].plain == "history off: disk full"
+    assert not any(
+        "history" in piece.plain for piece in status_pieces(StatusInputs(Stats(), now=0.0))
+    )
