@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Protocol
 from textual import events, on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.reactive import var
 from textual.screen import Screen
 from textual.theme import Theme
@@ -43,6 +44,7 @@ from tui.changes import (
 )
 from tui.config import Settings, with_value
 from tui.errors import ConfigError, RtTuiError
+from tui.printable import printable
 from tui.screens.help import HelpScreen
 from tui.screens.settings import SettingsScreen, save_changes
 from tui.widgets.connection_bar import ConnectionBar
@@ -138,6 +140,7 @@ class RtApp(App[int], inherit_bindings=False):
         theme_dirs: Iterable[Path] | None = None,
         replay: Iterable[Turn] = (),
         history: Any = None,
+        history_off: str = "",
         list_devices: Callable[[], Sequence[Any]] | None = None,
         demo: bool = False,
     ) -> None:
@@ -152,6 +155,7 @@ class RtApp(App[int], inherit_bindings=False):
         self._time_format = time_format
         self._replay = list(replay)
         self._history = history
+        self._history_off = history_off  # why no transcript is written (shown all session)
         self._list_devices = list_devices  # None: the settings panel asks tui.audio.devices
         self._demo = demo  # --demo: the log opens with what the built-in server does
         self.session: SessionLike | None = None
@@ -224,6 +228,8 @@ class RtApp(App[int], inherit_bindings=False):
         )
         self._inspector.display = self.settings.ui.show_events
         self._status.spend_cap_usd = self.settings.session.spend_cap_usd
+        self._status.history_off = self._history_off
+        self._status.update_text()
         self._ui_ready = True
         if self._demo:
             self._log.add_turn(self._demo_hint())
@@ -245,6 +251,25 @@ class RtApp(App[int], inherit_bindings=False):
         )
         self._ticks = 0
         self.set_interval(1 / METER_HZ, self._tick)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast (the session's notices, errors, the screens' own) may hold outside
+        text: made printable at this one door, no message can drive the terminal."""
+        super().notify(
+            printable(message),
+            title=printable(title),
+            severity=severity,
+            timeout=timeout,
+            markup=markup,
+        )
 
     def _demo_hint(self) -> Turn:
         """A newcomer's first screen is otherwise an empty log: say what to try."""

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from pathlib import Path
 
+from tests.hostile import HOSTILE
 from tests.ui.conftest import live_settings, wait_until
+from tests.ui.terminal import assert_inert, drawn_texts
 from tui.app import RtApp
 from tui.changes import ConnectionState, Role
 from tui.config import with_value
@@ -230,3 +233,32 @@ async def test_cancel_reconnect_stays_offline(config_path: Path) -> None:
             pilot,
             what="offline",
         )
+
+
+async def test_hostile_server_text_reaches_the_screen_inert(
+    server: LocalServer, config_path: Path
+) -> None:
+    """The real session against a server that echoes escape sequences and sends an error
+    event full of them: transcript, toast and inspector all draw them inert."""
+    message = f"bad thing {HOSTILE}"
+    error = {"type": "server_error", "code": "x", "message": message, "param": None}
+    server.faults.extra_frames = [json.dumps({"type": "error", "event_id": "e1", "error": error})]
+    app = make_app(server, config_path)
+    async with app.run_test(size=(160, 40), notifications=True) as pilot:
+        await wait_live(app, pilot)
+        await pilot.press("e")  # the inspector shows the raw events
+        assert app.session is not None
+        app.session.send_text(HOSTILE)
+
+        def reply_final() -> bool:
+            return any(
+                view.turn.role is Role.ASSISTANT and view.turn.final
+                for view in app.conversation_log.query("TurnView")
+            )
+
+        await wait_until(reply_final, pilot, what="the echoed reply")
+        screen = lambda: "\n".join(drawn_texts(app))  # noqa: E731
+        await wait_until(lambda: "bad thing" in screen(), pilot, what="the error toast")
+        await pilot.pause()
+        assert "You said" in screen()
+        assert_inert(app, ("hello", "sudo", "bad thing"))

@@ -31,10 +31,16 @@ from tui.changes import (
 from tui.config import Settings
 from tui.widgets.connection_bar import connection_text
 from tui.widgets.conversation import KEEP_TURNS, PRUNE_BATCH, TurnView, render_turn
-from tui.widgets.inspector import EventInspector
+from tui.widgets.inspector import KEEP_LINES, EventInspector
 from tui.widgets.keys import ACTIONS
 from tui.widgets.level_meter import FLOOR_DB, MeterState, bar_cells, meter_state
-from tui.widgets.status_line import StatusInputs, format_duration, pack_rows, status_markup
+from tui.widgets.status_line import (
+    StatusInputs,
+    format_duration,
+    pack_rows,
+    status_markup,
+    status_pieces,
+)
 
 SIZE = (100, 32)
 
@@ -645,3 +651,85 @@ def test_status_line_says_when_transcription_is_not_priced() -> None:
     unpriced = Stats(priced=False, transcription_priced=False)
     text = status_markup(StatusInputs(unpriced, now=0.0)).plain
     assert "(no price)" in text and "transcription" not in text
+
+
+def bad_frame(number: int) -> dict[str, object]:
+    """What the session logs for each bad server frame, whether the inspector shows or not."""
+    return {"type": "rt-tui.bad_frame", "kind": "json", "reason": f"bad #{number}", "preview": ""}
+
+
+async def test_the_inspector_keeps_a_bounded_tail_while_hidden(tmp_path: Path) -> None:
+    """50k bad frames while hidden were all deferred by the RichLog (it never had a size);
+    opening it then froze the UI for 15 s. Now the last KEEP_LINES are kept, shown or not."""
+    app = RtApp(Settings(), config_path=tmp_path / "c.toml", session_factory=scripted())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        inspector = app.inspector
+        assert inspector.display is False
+        for number in range(50_000):
+            inspector.log_event("in", bad_frame(number))
+        assert inspector.count == 50_000
+        assert len(inspector.kept) == KEEP_LINES
+        assert len(inspector.lines) == 0
+        assert len(inspector._deferred_renders) == 0  # Textual's queue: where the 50k piled up
+        await pilot.press("e")
+        await wait_until(lambda: len(inspector.lines) > 0, pilot, what="the refilled log")
+        shown = inspector_text(inspector)
+        assert len(shown) == KEEP_LINES  # one row each at this width
+        assert "bad #49999" in shown[-1] and f'bad #{50_000 - KEEP_LINES}"' in shown[0]
+        # shown: new lines go straight in, still bounded
+        inspector.log_event("in", bad_frame(50_000))
+        assert "bad #50000" in inspector_text(inspector)[-1]
+        assert len(inspector.kept) == KEEP_LINES
+        # hidden again, more frames, shown again: the newest, once each, no gap
+        await pilot.press("e")
+        await pilot.pause()
+        for number in range(50_001, 50_011):
+            inspector.log_event("in", bad_frame(number))
+        await pilot.press("e")
+        await wait_until(
+            lambda: "bad #50010" in inspector_text(inspector)[-1], pilot, what="the newest line"
+        )
+        shown = inspector_text(inspector)
+        assert len(shown) == KEEP_LINES
+        numbers = [int(line.split("bad #")[1].split('"')[0]) for line in shown]
+        assert numbers == list(range(50_011 - KEEP_LINES, 50_011))
+
+
+async def test_history_off_is_said_on_screen_for_the_whole_session(tmp_path: Path) -> None:
+    """The reason went to stderr before the screen opened: nobody saw it, and everyone
+    believed the conversation was being saved."""
+    why = "cannot create a transcript in /srv/ro/history: Read-only file system"
+    now = [0.0]
+    app = RtApp(
+        Settings(),
+        config_path=tmp_path / "c.toml",
+        session_factory=scripted(),
+        history_off=why,
+        monotonic=lambda: now[0],
+    )
+    async with app.run_test(size=(160, 24)) as pilot:
+        await pilot.pause()
+        status = app.status_line
+        assert str(status.render()).startswith(f"history off: {why}")
+        # still there after stats, mute and audio changes and the clock's ticks
+        app._on_change(StatsChanged(Stats(last_latency_ms=420.0, session_started=0.0)))
+        app._on_change(AudioModeChanged("output_only", message="no microphone"))
+        now[0] = 65.0
+        status.update_text()
+        await pilot.pause()
+        line = str(status.render())
+        assert f"history off: {why}" in line and "420 ms" in line and "01:05" in line
+    saved = RtApp(Settings(), config_path=tmp_path / "c.toml", session_factory=scripted())
+    async with saved.run_test(size=(160, 24)) as pilot:
+        await pilot.pause()
+        assert "history off" not in str(saved.status_line.render())
+
+
+def test_history_off_comes_first_in_the_status_line() -> None:
+    """Urgent items lead: on a narrow terminal the figures are cut, not this."""
+    pieces = status_pieces(StatusInputs(stats=Stats(), now=0.0, history_off="disk full"))
+    assert pieces[0].plain == "history off: disk full"
+    assert not any(
+        "history" in piece.plain for piece in status_pieces(StatusInputs(Stats(), now=0.0))
+    )

@@ -1,7 +1,9 @@
 """The status line: latency, session time, tokens and estimated cost, limits, audio mode.
 
 Everything is derived from `tui.changes.Stats` by pure functions so the text is testable
-without a screen; the widget only repaints (no relayout) when the text changes.
+without a screen; the widget only repaints (no relayout) when the text changes. Messages
+from outside (audio problems naming devices, mute reasons, why history is off) are drawn
+through tui.printable: data, never terminal control.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from textual.geometry import Size
 from textual.widget import Widget
 
 from tui.changes import Stats
+from tui.printable import one_line
 
 SPEND_WARN_FRACTION = 0.8
 SEPARATOR = Content.from_markup("[$text-muted] · [/]")
@@ -30,6 +33,7 @@ class StatusInputs:
     audio_message: str = ""
     mute_reason: str = ""
     echo_erle_db: float | None = None  # echo removed by the canceller, when it runs
+    history_off: str = ""  # why this session is not being saved (empty: saved, or not asked)
 
 
 def format_duration(seconds: float) -> str:
@@ -71,9 +75,13 @@ def _urgent(inputs: StatusInputs) -> list[Content]:
             Content.from_markup("[$error b]spend cap $cap reached: mic muted[/]", cap=f"${cap:g}")
         )
     elif inputs.mute_reason:  # the cap message above already says why the mic is muted
-        pieces.append(Content.from_markup("[$error]$v[/]", v=inputs.mute_reason))
+        pieces.append(Content.from_markup("[$error]$v[/]", v=one_line(inputs.mute_reason)))
+    if inputs.history_off:  # for the whole session: the user must not believe it is saved
+        pieces.append(
+            Content.from_markup("[$warning b]history off:[/] $v", v=one_line(inputs.history_off))
+        )
     if inputs.audio_message:
-        pieces.append(Content.from_markup("[$warning]$v[/]", v=inputs.audio_message))
+        pieces.append(Content.from_markup("[$warning]$v[/]", v=one_line(inputs.audio_message)))
     if cap and not capped and spent >= SPEND_WARN_FRACTION * cap:
         pieces.append(
             Content.from_markup(
@@ -179,6 +187,7 @@ class StatusLine(Widget):
         self.spend_cap_usd: float | None = None
         self.audio_message = ""
         self.mute_reason = ""
+        self.history_off = ""  # set once by the app when the transcript cannot be written
         # read once a second: how much echo the canceller removes (None when not cancelling)
         self.erle_source: Callable[[], float | None] | None = None
         self._pieces: list[Content] = []
@@ -196,6 +205,7 @@ class StatusLine(Widget):
                 spend_cap_usd=self.spend_cap_usd,
                 audio_message=self.audio_message,
                 mute_reason=self.mute_reason,
+                history_off=self.history_off,
                 echo_erle_db=self.erle_source() if self.erle_source else None,
             )
         )
