@@ -259,6 +259,7 @@ class RtApp(App[int], inherit_bindings=False):
         self._inspector.display = self.settings.ui.show_events
         self._status.spend_cap_usd = self.settings.session.spend_cap_usd
         self._status.history_off = self._history_off
+        self._status.free = self._demo
         self._status.update_text()
         self._ui_ready = True
         if self._demo:

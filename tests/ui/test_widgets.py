@@ -140,7 +140,7 @@ def test_status_line_text() -> None:
     assert "812 ms (p50 812)" in text
     assert "1:02:05" in text
     assert "turn ≈$0.012 420 tok" in text and "total ≈$4.10 12.0k tok" in text
-    assert "left 96%" in text
+    assert "rate limit 96% left" in text
     assert "82% of $5 cap" in text
     assert "handover in 02:10" in text
     stats.session_usage.cost_usd = 5.0
@@ -187,6 +187,16 @@ def test_status_line_costs_share_one_precision() -> None:
     assert "total ≈$12.35" in status_markup(StatusInputs(stats, now=0.0)).plain
 
 
+def test_the_demo_shows_tokens_but_no_cost() -> None:
+    """The built-in server costs nothing: an estimate in dollars would be a false claim."""
+    stats = Stats()
+    stats.turn_usage = Usage(100, 50, 0.0042)
+    stats.session_usage = Usage(900, 400, 0.0042)
+    text = status_markup(StatusInputs(stats, now=0.0, free=True)).plain
+    assert "turn 150 tok · total 1300 tok (demo: free)" in text
+    assert "$" not in text
+
+
 def test_status_line_shows_the_lowest_rate_limit_as_a_share() -> None:
     stats = Stats()
     stats.rate_limits = {
@@ -195,7 +205,8 @@ def test_status_line_shows_the_lowest_rate_limit_as_a_share() -> None:
         "odd": {"remaining": 3},  # no limit: no share to show
     }
     text = status_markup(StatusInputs(stats, now=0.0)).plain
-    assert text.endswith("left 90%") and "requests" not in text and "tokens" not in text
+    assert text.endswith("rate limit 90% left") and "requests" not in text
+    assert "tokens" not in text
 
 
 def test_status_rows_never_split_an_item() -> None:
@@ -604,6 +615,7 @@ async def test_demo_opens_with_a_hint_in_the_log(tmp_path: Path) -> None:
         text = " ".join(hints(demo)[0].split())
         assert "plays your own voice back" in text and "type a message" in text
         assert "Escape leaves the message box" in text and "F1 lists every key" in text
+        assert "(demo: free)" in demo.status_line.render().plain
     plain = RtApp(Settings(), config_path=tmp_path / "c.toml", session_factory=scripted())
     async with plain.run_test(size=SIZE) as pilot:
         await pilot.pause()
