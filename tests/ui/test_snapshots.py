@@ -76,3 +76,17 @@ def test_main_screen_narrow(snap_compare) -> None:  # type: ignore[no-untyped-de
 
 def test_help_screen_narrow(snap_compare) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(snapshot_app("empty"), terminal_size=NARROW, press=["f1", "_"])
+
+
+def test_readme_picture(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    """The picture at the top of the README: a conversation, an interrupted reply, a message
+    being typed. Redraw it with `pytest tests/ui/test_snapshots.py -k readme --snapshot-update`."""
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _settle(pilot)
+        await pilot.press(*"and the highest in the Alps?")
+        await pilot.pause()
+
+    assert snap_compare(
+        snapshot_app("conversation"), terminal_size=(100, 28), run_before=run_before
+    )
