@@ -22,6 +22,7 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
 from tui import __version__
+from tui.config import safe_url
 from tui.tools.results import ToolResult
 from tui.tools.settings import McpServerSettings
 from tui.tools.text import one_line, size_text
@@ -157,7 +158,7 @@ def result_text(result: mcp_types.CallToolResult) -> str:
     return "\n".join(parts) if parts else "(the tool returned nothing)"
 
 
-def describe_error(error: BaseException, *, timeout_s: float | None = None) -> str:
+def describe_error(error: BaseException, *, timeout_s: float | None = None, url: str = "") -> str:
     """One line saying why a server could not start or stopped: no traceback, no secret."""
     while isinstance(error, BaseExceptionGroup) and error.exceptions:
         error = error.exceptions[0]
@@ -173,5 +174,8 @@ def describe_error(error: BaseException, *, timeout_s: float | None = None) -> s
             return "the server closed the connection (it may have exited: see its log)"
         return f"MCP error {error.code}: {one_line(error.message, 120)}"
     if isinstance(error, httpx2.HTTPError):
-        return f"HTTP: {one_line(str(error) or type(error).__name__, 120)}"
+        why = one_line(str(error) or type(error).__name__, 120)
+        if isinstance(error, httpx2.ConnectError) and url:
+            return f"cannot connect to {safe_url(url)} ({why})"
+        return f"HTTP: {why}"
     return one_line(f"{type(error).__name__}: {error}", 160)

@@ -131,7 +131,10 @@ class ServerRunner:
                 await self._until_stop_or(live.closed.wait())
                 return ready_since, "the server exited or closed the connection"
         except Exception as error:  # ExceptionGroup included: anything ends this attempt only
-            return ready_since, client.describe_error(error, timeout_s=self.start_timeout_s)
+            why = client.describe_error(
+                error, timeout_s=self.start_timeout_s, url=self.settings.url
+            )
+            return ready_since, why
         finally:
             if self._live is not None or self.tools:
                 self._live = None
