@@ -106,16 +106,25 @@ def shell_tool(cwd: Path | None = None) -> ToolSpec:
 
 async def run_command(command: str, *, cwd: Path | None = None) -> ToolResult:
     """Run `command`; cancellation kills its whole process group before it propagates."""
-    process = await asyncio.create_subprocess_exec(
-        "/bin/sh",
-        "-c",
-        command,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        cwd=cwd,
-        start_new_session=True,  # its own process group: killed as one
+    starting = asyncio.ensure_future(
+        asyncio.create_subprocess_exec(
+            "/bin/sh",
+            "-c",
+            command,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            cwd=cwd,
+            start_new_session=True,  # its own process group: killed as one
+        )
     )
+    try:
+        # shielded: asyncio's own clean-up of a start cancelled half-way waits for the
+        # command to exit (it may never), and kills the shell alone, not its children
+        process = await asyncio.shield(starting)
+    except asyncio.CancelledError:
+        await _kill_group(await starting)
+        raise
     try:
         kept, total = await _read_capped(process)
         code = await process.wait()
