@@ -125,3 +125,17 @@ async def test_the_server_stderr_goes_to_its_log_file_not_the_terminal(
     assert "== rt-tui: starting 'fx' (attempt 1)" in log
     captured = capfd.readouterr()
     assert STDERR_MARKER not in captured.err + captured.out
+
+
+async def test_arguments_that_miss_a_field_are_an_output_and_reach_no_server(make_box) -> None:
+    box = await ready_box(make_box, approvals={"fx__*": Approval.ALWAYS})
+    box.on_function_call("call_6", "fx__add_item", '{"count": "two"}')
+    seen: list = []
+    finished = await next_of(box, CallFinished, seen=seen)
+    assert not any(isinstance(u, CallStarted) for u in seen)
+    assert finished.rendered.status is CallStatus.INVALID
+    assert finished.item["output"] == (
+        "The arguments for fx__add_item do not match its parameters: 'text' is a required "
+        "property; at 'count': 'two' is not of type 'integer'. Call it again with arguments "
+        "that match its schema. Nothing was run."
+    )
