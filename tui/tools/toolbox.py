@@ -30,6 +30,7 @@ from typing import Any
 
 from tui.tools.approvals import Action, Answer, Approvals, Ask, Settled, ToolFacts
 from tui.tools.arguments import BadSchema
+from tui.tools.asking import Questions
 from tui.tools.builtins import builtin_tools
 from tui.tools.items import function_call_output, mcp_approval_response, remote_tool
 from tui.tools.names import SEPARATOR, legal
@@ -39,8 +40,6 @@ from tui.tools.servers import Backoff, Delays, ServerRunner
 from tui.tools.settings import ToolsSettings
 from tui.tools.text import Redactor, one_line
 from tui.tools.updates import (
-    ApprovalNeeded,
-    ApprovalSettled,
     CallFinished,
     CallStarted,
     McpApprovalAnswered,
@@ -93,8 +92,12 @@ class ToolBox:
         self.settings = settings
         self.log_dir = log_dir or default_log_dir()
         self._redactor = Redactor([*secrets, *settings.secret_values()])
-        self._approvals = Approvals(settings.approvals, timeout_s=settings.approval_timeout_s)
         self._clock = clock
+        self._questions = Questions(
+            Approvals(settings.approvals, timeout_s=settings.approval_timeout_s),
+            post=self._post,
+            clock=clock,
+        )
         on = settings.enabled
         self._builtins = builtin_tools(settings.builtin, now=now, cwd=cwd) if on else []
         self._remote = [remote for remote in settings.remote if remote.enabled and on]
@@ -115,7 +118,6 @@ class ToolBox:
         self._updates: asyncio.Queue[Update] = asyncio.Queue()
         self._loaded = asyncio.Event()
         self._calls: dict[str, _Call] = {}
-        self._answers: dict[str, asyncio.Future[Settled]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._runner_tasks: list[asyncio.Task[None]] = []
         self._posted_tools: tuple[dict[str, Any], ...] | None = None
@@ -134,7 +136,7 @@ class ToolBox:
 
     @property
     def pending_asks(self) -> tuple[Ask, ...]:
-        return self._approvals.pending
+        return self._questions.pending
 
     async def next_update(self) -> Update:
         return await self._updates.get()
@@ -170,10 +172,7 @@ class ToolBox:
 
     def answer(self, ask_id: str, answer: Answer) -> bool:
         """The user's answer to an ask; False if it is no longer waiting (e.g. timed out)."""
-        settled = self._approvals.answer(ask_id, answer, self._clock())
-        if settled is not None:
-            self._settle(settled)
-        return settled is not None
+        return self._questions.answer(ask_id, answer)
 
     def cancel(self, call_id: str) -> bool:
         """Cancel one call, waiting for approval or running."""
@@ -273,7 +272,7 @@ class ToolBox:
             await self._loaded.wait()
             result = await self._decide_and_run(call_id, call, name, raw)
         except asyncio.CancelledError:  # ours (cancel, barge-in, close): answer the model
-            self._cancel_ask(call_id)
+            self._questions.cancel(call_id)
             result = ToolResult.cancelled()
         except Exception as error:  # a bug must still answer the model, never hang it
             result = ToolResult.failed(one_line(f"{type(error).__name__}: {error}"))
@@ -299,14 +298,12 @@ class ToolBox:
         if checked.arguments is None:
             return ToolResult.invalid(checked.problem)
         shown = self._redactor.pretty(checked.arguments)
-        decision = self._approvals.decide(
-            call_id, spec.facts, shown, self._clock(), origin=spec.origin
-        )
+        decision = self._questions.decide(call_id, spec.facts, shown, spec.origin)
         reason = decision.reason
         if decision.action is Action.DECLINE:
             return ToolResult.declined(f"The user's settings do not allow {name} ({reason}).")
         if decision.ask is not None:
-            settled = await self._wait_for_answer(decision.ask)
+            settled = await self._questions.wait(decision.ask)
             if not settled.approved:
                 return ToolResult.declined(self._declined_text(settled))
             reason = (
@@ -327,44 +324,17 @@ class ToolBox:
     def _declined_text(self, settled: Settled) -> str:
         if settled.how == "timeout":
             return (
-                f"No answer to the approval request within {self._approvals.timeout_s:g} s, "
+                f"No answer to the approval request within {self.settings.approval_timeout_s:g} s, "
                 "which counts as a no."
             )
         return "The user declined this call."
-
-    async def _wait_for_answer(self, ask: Ask) -> Settled:
-        future: asyncio.Future[Settled] = asyncio.get_running_loop().create_future()
-        self._answers[ask.ask_id] = future
-        self._post(ApprovalNeeded(ask))
-        delay = max(0.0, ask.deadline - self._clock())
-        timer = asyncio.get_running_loop().call_later(delay, self._expire)
-        try:
-            return await future
-        finally:
-            timer.cancel()
-            self._answers.pop(ask.ask_id, None)
-
-    def _expire(self) -> None:
-        for settled in self._approvals.expire(self._clock()):
-            self._settle(settled)
-
-    def _settle(self, settled: Settled) -> None:
-        self._post(ApprovalSettled(settled))
-        future = self._answers.get(settled.ask.ask_id)
-        if future is not None and not future.done():
-            future.set_result(settled)
-
-    def _cancel_ask(self, ask_id: str) -> None:
-        settled = self._approvals.cancel(ask_id)
-        if settled is not None:
-            self._post(ApprovalSettled(settled))
 
     async def _handle_remote(self, item_id: str, label: str, name: str, raw: str) -> None:
         approve, reason = False, "cancelled"
         try:
             approve, reason = await self._decide_remote(item_id, label, name, raw)
         except asyncio.CancelledError:
-            self._cancel_ask(item_id)
+            self._questions.cancel(item_id)
         finally:
             self._calls.pop(item_id, None)
         item = mcp_approval_response(item_id, approve, None if approve else reason)
@@ -378,15 +348,14 @@ class ToolBox:
             shown = self._redactor.pretty(json.loads(raw or "{}"))
         except (json.JSONDecodeError, RecursionError):
             shown = one_line(self._redactor.text(raw), 2000)
-        decision = self._approvals.decide(
-            item_id, ToolFacts(tool), shown, self._clock(), origin=f"remote MCP server {label}"
-        )
+        origin = f"remote MCP server {label}"
+        decision = self._questions.decide(item_id, ToolFacts(tool), shown, origin)
         if decision.action is Action.RUN:
             return True, ""
         if decision.action is Action.DECLINE:
             return False, "not allowed by the user's settings"
         assert decision.ask is not None
-        settled = await self._wait_for_answer(decision.ask)
+        settled = await self._questions.wait(decision.ask)
         if settled.approved:
             return True, ""
         return False, "no answer in time" if settled.how == "timeout" else "declined by the user"
