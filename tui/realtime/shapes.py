@@ -136,15 +136,15 @@ TRANSCRIPTION_USAGE = OneOf(
     "type",
     {
         "tokens": Obj(
-            required={"type": str},
             optional={
+                "type": str,
                 "input_tokens": int,
                 "output_tokens": int,
                 "total_tokens": int,
                 "input_token_details": Obj(optional={"text_tokens": int, "audio_tokens": int}),
             },
         ),
-        "duration": Obj(required={"type": str}, optional={"seconds": float}),
+        "duration": Obj(optional={"type": str, "seconds": float}),
     },
     Obj(optional={"type": str}),
 )
@@ -165,7 +165,8 @@ RESPONSE = Obj(
         "usage": USAGE,
         "conversation_id": str,
         "output_modalities": Each(str),
-        "audio": Obj(optional={"output": Obj(optional={"voice": VOICE, "format": AUDIO_FORMAT})}),
+        # a response names its voice; only a session may hold a custom voice object
+        "audio": Obj(optional={"output": Obj(optional={"voice": str, "format": AUDIO_FORMAT})}),
     }
 )
 
@@ -331,6 +332,9 @@ def _check(shape: Shape, value: Any, path: str) -> Problem | None:
     if isinstance(shape, AnyOf):
         if any(_check(option, value, path) is None for option in shape.options):
             return None
+        kin = [option for option in shape.options if _same_kind(option, value)]
+        if len(kin) == 1:  # an object voice without its id: say what is wrong inside
+            return _check(kin[0], value, path)
         wanted = " or ".join(_describe(option) for option in shape.options)
         return "wrong_type", f"field {path!r} should be {wanted}, got {_json_name(value)}"
     if not isinstance(value, dict):
@@ -340,6 +344,12 @@ def _check(shape: Shape, value: Any, path: str) -> Problem | None:
         variant = shape.variants.get(tag) if isinstance(tag, str) else None
         return _check_obj(variant or shape.other, value, path)
     return _check_obj(shape, value, path)
+
+
+def _same_kind(shape: Shape, value: Any) -> bool:
+    if isinstance(shape, type):
+        return is_type(value, shape)
+    return isinstance(value, list if isinstance(shape, Each) else dict)
 
 
 def is_type(value: Any, expected: type) -> bool:
