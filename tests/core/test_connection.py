@@ -981,3 +981,67 @@ async def test_benchmark_audio_round_trip(start_server: Any) -> None:
         f"send() {enqueue_s / count * 1e6:.1f} µs/call; "
         f"delivered to the server {send_s / count * 1e6:.1f} µs/event"
     )
+
+
+@pytest.mark.benchmark
+async def test_benchmark_send_path_cpu() -> None:
+    """CPU of the client thread per 20 ms audio_append to the local server, two ways.
+
+    `direct`: send() writes the frame to the transport itself when nothing is queued (it
+    drives websockets' protocol and send_data(), internals). `queue`: every event goes
+    through the queue and the sender task's `await ws.send()` (public API only). Each send is
+    followed by one loop turn, as between two microphone blocks. The server runs on a
+    loop of its own in another thread, so time.thread_time() counts the client alone.
+    """
+    import threading
+
+    from tui.localserver.server import LocalServer
+
+    count = 10_000
+    started: asyncio.Future[LocalServer] = asyncio.get_running_loop().create_future()
+    stop: list[Callable[[], None]] = []
+    main_loop = asyncio.get_running_loop()
+
+    async def run_server() -> None:
+        finished = asyncio.Event()
+        stop.append(lambda: server_loop.call_soon_threadsafe(finished.set))
+        async with LocalServer(record_audio=False) as server:
+            main_loop.call_soon_threadsafe(started.set_result, server)
+            await finished.wait()
+
+    server_loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=server_loop.run_until_complete, args=(run_server(),))
+    thread.start()
+    try:
+        server = await started
+        frame = events.audio_append(bytes(960))  # 20 ms of silence: no VAD turn
+        figures: dict[str, list[float]] = {"direct": [], "queue": [], "loop turn alone": []}
+        for _round in range(3):
+            cpu = time.thread_time()
+            for _ in range(count):
+                await asyncio.sleep(0)
+            figures["loop turn alone"].append((time.thread_time() - cpu) / count * 1e6)
+            for mode in ("direct", "queue"):
+                conn = RealtimeConnection(server.url, "gpt-realtime", KEY)
+                if mode == "queue":
+                    conn._write_now = lambda text: False  # type: ignore[method-assign]
+                await conn.connect()
+                session = server.sessions[-1]
+                before = len(session.received)
+                cpu = time.thread_time()
+                for _ in range(count):
+                    conn.send(frame)
+                    await asyncio.sleep(0)
+                figures[mode].append((time.thread_time() - cpu) / count * 1e6)
+                await wait_for(lambda s=session, b=before: len(s.received) - b >= count, timeout=60)
+                await conn.close()
+        print(
+            f"\n{count} x 20 ms audio_append, client CPU per send (best of 3, each send + one "
+            "loop turn): "
+            + "; ".join(f"{mode} {min(values):.1f} µs" for mode, values in figures.items())
+            + f"  (all rounds: { {k: [round(v, 1) for v in vs] for k, vs in figures.items()} })"
+        )
+    finally:
+        for call in stop:
+            call()
+        thread.join(10)
