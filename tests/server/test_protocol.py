@@ -469,7 +469,7 @@ async def test_a_server_bug_mid_response_ends_it_as_failed(
     def broken(text: str, count: int) -> list[str]:
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr("tui.localserver.server._split_words", broken)
+    monkeypatch.setattr("tui.localserver.responder.split_words", broken)
     await client.send(user_text("hello"))
     await client.send({"type": "response.create"})
     done = (await client.until("response.done"))[-1]["response"]
