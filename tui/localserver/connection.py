@@ -28,6 +28,7 @@ from tui.localserver.itemstore import ItemStore
 from tui.localserver.outlet import Outlet
 from tui.localserver.record import SessionRecord
 from tui.localserver.responder import Responder
+from tui.localserver.sabotage import Saboteur
 from tui.localserver.sessionconfig import check_session, merge_session
 from tui.localserver.validation import ClientError
 
@@ -59,10 +60,13 @@ class Connection:
         self.record = record
         self.conversation_id = new_id("conv")
         self.opened_at = time.monotonic()
-        self.outlet = Outlet(ws, record, record_audio=server.record_audio)
+        self.outlet = Outlet(
+            ws, record, record_audio=server.record_audio, taint=lambda: self.faults.taint
+        )
         self.store = ItemStore(self)
         self.responder = Responder(self)
         self.audio = InputAudio(self)
+        self.saboteur = Saboteur(self)
         self.handlers: dict[str, Handler] = {
             "session.update": self.on_session_update,
             "input_audio_buffer.append": self.audio.on_append,
@@ -98,6 +102,8 @@ class Connection:
 
     def end(self, how: tuple[Any, ...], description: str) -> None:
         """Queue a close or abort after everything already emitted; emit nothing more."""
+        if how[0] == "close" and self.faults.taint:
+            how = ("close", how[1], _close_reason(self.faults.taint + how[2]))
         if self.outlet.end(how, description):
             reply = self.responder.active
             if reply is not None and reply.task is not None:
@@ -118,7 +124,9 @@ class Connection:
                 "object": "realtime.session",
                 "expires_at": int(time.time()) + SESSION_SECONDS,
             }
-            self.outlet.emit("session.created", session=session)
+            if not self.faults.silent:
+                self.outlet.emit("session.created", session=session)
+                self.saboteur.cue("session.created")
             async for frame in self.ws:
                 if self.outlet.closing:
                     continue
@@ -132,6 +140,7 @@ class Connection:
             if reply is not None and reply.task is not None:
                 reply.task.cancel()
             watcher.cancel()
+            self.saboteur.stop()
             if not ending:
                 sender.cancel()  # the client left: nothing more to say
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
@@ -173,6 +182,9 @@ class Connection:
             return
         if not isinstance(data, dict):
             error("An event must be a JSON object.", code="invalid_json")
+            return
+        if self.faults.silent:  # heard, never answered
+            self.record.received.append(data)
             return
         if data.get("type") == "input_audio_buffer.append" and not self.server.record_audio:
             self.record.received.append({**data, "audio": ""})
@@ -224,11 +236,15 @@ class Connection:
             )
         merged = merge_session(self.config, update, ())
         check_session(merged, self.config, self.responder.audio_produced)
+        override = self.faults.session_override
+        if override:  # applied otherwise than asked, after the checks
+            merged = merge_session(merged, override, ())
         old_detection = self.turn_detection
         self.record.config = merged
         if self.turn_detection != old_detection:
             self.audio.restart_vad()
         self.outlet.emit("session.updated", session=copy.deepcopy(merged))
+        self.saboteur.cue("session.updated")
 
     def on_output_audio_clear(self, data: dict[str, Any]) -> None:
         raise ClientError(
@@ -236,3 +252,8 @@ class Connection:
             code="invalid_value",
             param="type",
         )
+
+
+def _close_reason(reason: str) -> str:
+    """At most the 123 bytes of UTF-8 a close frame can carry, cut on a character boundary."""
+    return reason.encode()[:123].decode(errors="ignore")

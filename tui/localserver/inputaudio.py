@@ -199,7 +199,7 @@ class InputAudio:
             self._transcribe(item, pcm)
 
     def _transcribe(self, item: Item, pcm: bytes) -> None:
-        text = transcribe_placeholder(pcm)
+        text = self.conn.faults.taint + transcribe_placeholder(pcm)
         item.data["content"][0]["transcript"] = text
         ids = {"item_id": item.id, "content_index": 0}
         late: list[tuple[str, dict[str, Any]]] = []

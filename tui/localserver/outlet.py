@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import websockets
@@ -24,10 +25,18 @@ log = logging.getLogger("tui.localserver")
 class Outlet:
     """Emits events (recorded in `record.sent`) and raw frames, then closes or aborts."""
 
-    def __init__(self, ws: ServerConnection, record: SessionRecord, *, record_audio: bool) -> None:
+    def __init__(
+        self,
+        ws: ServerConnection,
+        record: SessionRecord,
+        *,
+        record_audio: bool,
+        taint: Callable[[], str] = str,
+    ) -> None:
         self.ws = ws
         self.record = record
         self.record_audio = record_audio
+        self.taint = taint  # Faults.taint, read live: goes in front of every error message
         self.queue: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
         self.closing = False
         self.event_counter = 0
@@ -51,6 +60,7 @@ class Outlet:
     def error(
         self, message: str, *, code: str, param: str | None = None, event_id: Any = None
     ) -> None:
+        message = self.taint() + message
         body: dict[str, Any] = {"type": "invalid_request_error", "code": code, "message": message}
         body["param"] = param
         body["event_id"] = event_id if isinstance(event_id, str) else None

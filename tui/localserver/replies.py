@@ -19,6 +19,10 @@ from tui.localserver.vad import level_dbfs
 from tui.localserver.voice import describe_heard, synthesize
 
 QUIET_DBFS = -60.0  # user audio below this level gets "are you still there?", not a parrot
+RATE_LIMITS = [  # what rate_limits.updated says at each response.created
+    {"name": "requests", "limit": 5000, "remaining": 4999, "reset_seconds": 0.012},
+    {"name": "tokens", "limit": 40000, "remaining": 35904, "reset_seconds": 6.144},
+]
 
 
 @dataclass

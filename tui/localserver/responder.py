@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from tui.localserver.faults import FAILED_MESSAGE, bad_frame
 from tui.localserver.items import BYTES_PER_MS, Item, new_id, normalize_item
 from tui.localserver.replies import (
+    RATE_LIMITS,
     Reply,
     assistant_item,
     fit_budget,
@@ -33,11 +34,6 @@ if TYPE_CHECKING:
     from tui.localserver.connection import Connection
 
 log = logging.getLogger("tui.localserver")
-
-RATE_LIMITS = [
-    {"name": "requests", "limit": 5000, "remaining": 4999, "reset_seconds": 0.012},
-    {"name": "tokens", "limit": 40000, "remaining": 35904, "reset_seconds": 6.144},
-]
 
 
 class Responder:
@@ -94,6 +90,8 @@ class Responder:
         voice_name = voice if isinstance(voice, str) else str(voice.get("id", "custom"))
         context = self._context(params.get("input"))
         audio, transcript = reply_for(context, modalities, voice_name, output.get("speed", 1.0))
+        if self.conn.faults.taint:  # in the words, not in the audio
+            transcript = f"{self.conn.faults.taint} {transcript}"
         limit = params.get("max_output_tokens", config.get("max_output_tokens", "inf"))
         check_max_output_tokens(limit, "response.max_output_tokens")
         limited = False
@@ -131,6 +129,7 @@ class Responder:
         conn, emit = self.conn, self.conn.outlet.emit
         in_progress = response_object(reply, "in_progress", conversation_id=conn.conversation_id)
         emit("response.created", response=in_progress)
+        conn.saboteur.cue("response.created", reply)
         emit("rate_limits.updated", rate_limits=copy.deepcopy(RATE_LIMITS))
         item = assistant_item(reply, "in_progress", with_content=False)
         ids = {"response_id": reply.id, "output_index": 0}
@@ -205,11 +204,13 @@ class Responder:
     def _pause(self) -> float:
         """Seconds between deltas; read each time so a test can change the pace mid-reply."""
         server = self.conn.server
-        return server.chunk_ms / 1000 / server.realtime_factor
+        factor = self.conn.faults.realtime_factor or server.realtime_factor
+        return server.chunk_ms / 1000 / factor if factor > 0 else 0.0
 
     def _delta_faults(self, reply: Reply) -> bool:
         """Apply the per-delta fault switches; True when this response stops here."""
         faults, outlet = self.conn.faults, self.conn.outlet
+        self.conn.saboteur.cue("delta", reply)
         if (
             (faults.bad_frames or faults.extra_frames)
             and not reply.bad_frames_sent
@@ -225,7 +226,7 @@ class Responder:
             for frame in faults.extra_frames:
                 outlet.emit_raw("extra", frame)
         if faults.fail_after_deltas is not None and reply.deltas >= faults.fail_after_deltas:
-            self.finish(reply, "failed", FAILED_MESSAGE)
+            self.finish(reply, "failed", faults.taint + FAILED_MESSAGE)
             return True
         if faults.drop_after_deltas is not None and reply.deltas >= faults.drop_after_deltas:
             self.conn.end(("abort",), "abort")
@@ -290,3 +291,4 @@ class Responder:
         held, self.held_events = self.held_events, []
         for event_type, fields in held:
             emit(event_type, **fields)
+        conn.saboteur.cue("response.done", reply)

@@ -151,6 +151,13 @@ class LocalServer:
                 connection, 404, f"Invalid URL (GET {parts.path}): use {PATH}", "not_found"
             )
         faults = self.next_connection_faults.popleft() if self.next_connection_faults else None
+        redirect = (faults or self.faults).redirect_to
+        if redirect is not None:
+            status = (faults or self.faults).redirect_status
+            self.handshakes.append(status)
+            response = connection.respond(status, "")
+            response.headers["Location"] = redirect
+            return response
         status = (faults or self.faults).refuse_status
         if status is not None:
             self.handshakes.append(status)
