@@ -15,9 +15,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from tui.constants import WIRE_BYTES_PER_MS, WIRE_RATE_HZ, TurnMode
 from tui.localserver.items import (
-    BYTES_PER_MS,
-    RATE,
     Item,
     decode_audio,
     new_id,
@@ -49,20 +48,20 @@ class InputAudio:
 
     def make_vad(self, *, start_ms: int) -> EnergyVad:
         detection = self.conn.turn_detection or {}
-        if detection.get("type") == "semantic_vad":
+        if detection.get("type") == TurnMode.SEMANTIC_VAD:
             silence = SEMANTIC_SILENCE_MS.get(detection.get("eagerness") or "auto", 500)
-            return EnergyVad(0.5, 300, silence, RATE, start_ms=start_ms)
+            return EnergyVad(0.5, 300, silence, WIRE_RATE_HZ, start_ms=start_ms)
         return EnergyVad(
             float(detection.get("threshold", 0.5)),
             int(detection.get("prefix_padding_ms", 300)),
             int(detection.get("silence_duration_ms", 500)),
-            RATE,
+            WIRE_RATE_HZ,
             start_ms=start_ms,
         )
 
     def restart_vad(self) -> None:
         """Turn detection changed: a new VAD from now on, no speech in progress."""
-        self.vad = self.make_vad(start_ms=self.input_bytes // BYTES_PER_MS)
+        self.vad = self.make_vad(start_ms=self.input_bytes // WIRE_BYTES_PER_MS)
         self.speech_item_id = None
 
     # --- client events ------------------------------------------------------------------
@@ -78,15 +77,15 @@ class InputAudio:
             self._on_vad(event)
         if self.speech_item_id is None:
             # outside speech only the prefix padding can still become part of a turn
-            keep = (int(detection.get("prefix_padding_ms", 300)) + 100) * BYTES_PER_MS
+            keep = (int(detection.get("prefix_padding_ms", 300)) + 100) * WIRE_BYTES_PER_MS
             self._drop_buffer_before(self.input_bytes - keep)
 
     def on_commit(self, data: dict[str, Any]) -> None:
-        if len(self.buffer) < MIN_COMMIT_MS * BYTES_PER_MS:
+        if len(self.buffer) < MIN_COMMIT_MS * WIRE_BYTES_PER_MS:
             raise ClientError(
                 "Error committing input audio buffer: buffer too small. Expected at least "
                 f"{MIN_COMMIT_MS}ms of audio, but buffer only has "
-                f"{len(self.buffer) / BYTES_PER_MS:.2f}ms of audio.",
+                f"{len(self.buffer) / WIRE_BYTES_PER_MS:.2f}ms of audio.",
                 code="input_audio_buffer_commit_empty",
             )
         item_id = self.speech_item_id or new_id("item")
@@ -119,7 +118,7 @@ class InputAudio:
         if event.kind == "started":
             self.idle_deadline = None
             self.speech_item_id = new_id("item")
-            self._drop_buffer_before(event.ms * BYTES_PER_MS)
+            self._drop_buffer_before(event.ms * WIRE_BYTES_PER_MS)
             emit(
                 "input_audio_buffer.speech_started",
                 audio_start_ms=event.ms,
@@ -131,9 +130,9 @@ class InputAudio:
         item_id = self.speech_item_id or new_id("item")
         self.speech_item_id = None
         emit("input_audio_buffer.speech_stopped", audio_end_ms=event.ms, item_id=item_id)
-        end = event.ms * BYTES_PER_MS - self.buffer_start
+        end = event.ms * WIRE_BYTES_PER_MS - self.buffer_start
         pcm = bytes(self.buffer[:end])
-        self._drop_buffer_before(event.ms * BYTES_PER_MS)
+        self._drop_buffer_before(event.ms * WIRE_BYTES_PER_MS)
         self.commit(pcm, item_id)
         if detection.get("create_response", True) and responder.active is None:
             responder.start({})
@@ -143,7 +142,7 @@ class InputAudio:
         self.idle_deadline = None
         detection = self.conn.turn_detection or {}
         if (
-            detection.get("type") != "server_vad"
+            detection.get("type") != TurnMode.SERVER_VAD
             or not detection.get("idle_timeout_ms")
             or self.conn.responder.active is not None
             or self.speech_item_id is not None
@@ -152,8 +151,8 @@ class InputAudio:
         item_id = new_id("item")
         self.conn.outlet.emit(
             "input_audio_buffer.timeout_triggered",
-            audio_start_ms=self.buffer_start // BYTES_PER_MS,
-            audio_end_ms=self.input_bytes // BYTES_PER_MS,
+            audio_start_ms=self.buffer_start // WIRE_BYTES_PER_MS,
+            audio_end_ms=self.input_bytes // WIRE_BYTES_PER_MS,
             item_id=item_id,
         )
         pcm = bytes(self.buffer)
@@ -166,10 +165,12 @@ class InputAudio:
     def arm_idle_timeout(self, reply_audio_bytes: int) -> None:
         detection = self.conn.turn_detection or {}
         idle_ms = (
-            detection.get("idle_timeout_ms") if detection.get("type") == "server_vad" else None
+            detection.get("idle_timeout_ms")
+            if detection.get("type") == TurnMode.SERVER_VAD
+            else None
         )
         if isinstance(idle_ms, int) and idle_ms > 0:
-            playback_s = reply_audio_bytes / BYTES_PER_MS / 1000
+            playback_s = reply_audio_bytes / WIRE_BYTES_PER_MS / 1000
             self.idle_deadline = time.monotonic() + playback_s + idle_ms / 1000
 
     def commit(self, pcm: bytes, item_id: str) -> None:
@@ -207,7 +208,7 @@ class InputAudio:
             _held(late) if self.conn.faults.late_transcription else self.conn.outlet.emit
         )
         emit("conversation.item.input_audio_transcription.delta", **ids, delta=text)
-        audio_tokens = len(pcm) // BYTES_PER_MS // 100
+        audio_tokens = len(pcm) // WIRE_BYTES_PER_MS // 100
         usage = {
             "type": "tokens",
             "input_tokens": audio_tokens,

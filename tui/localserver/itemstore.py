@@ -7,7 +7,8 @@ import collections
 import copy
 from typing import TYPE_CHECKING, Any
 
-from tui.localserver.items import BYTES_PER_MS, Item, normalize_item, require
+from tui.constants import WIRE_BYTES_PER_MS
+from tui.localserver.items import Item, normalize_item, require
 from tui.localserver.validation import ClientError
 
 if TYPE_CHECKING:
@@ -105,7 +106,7 @@ class ItemStore:
                 code="invalid_value",
                 param="content_index",
             )
-        audio_ms = (response.sent_audio if active else len(item.audio)) // BYTES_PER_MS
+        audio_ms = (response.sent_audio if active else len(item.audio)) // WIRE_BYTES_PER_MS
         if audio_end_ms < 0 or audio_end_ms > audio_ms:
             raise ClientError(
                 f"audio_end_ms ({audio_end_ms}) is out of range: the item has {audio_ms} ms "
@@ -115,7 +116,7 @@ class ItemStore:
             )
         if active:
             response.truncate_ms = audio_end_ms  # applied when the response ends
-        item.audio = item.audio[: audio_end_ms * BYTES_PER_MS]
+        item.audio = item.audio[: audio_end_ms * WIRE_BYTES_PER_MS]
         for part in parts:
             if part.get("type") == "output_audio":
                 part["transcript"] = ""  # the server drops the text the user never heard

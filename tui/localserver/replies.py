@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from tui.localserver.items import BYTES_PER_MS, Item, text_tokens
+from tui.constants import WIRE_BYTES_PER_MS
+from tui.localserver.items import Item, text_tokens
 from tui.localserver.vad import level_dbfs
 from tui.localserver.voice import describe_heard, synthesize
 
@@ -124,7 +125,7 @@ def assistant_item(reply: Reply, status: str, *, with_content: bool) -> dict[str
 
 
 def usage_of(reply: Reply) -> dict[str, Any]:
-    out_audio = reply.sent_audio // BYTES_PER_MS // 50
+    out_audio = reply.sent_audio // WIRE_BYTES_PER_MS // 50
     out_text = text_tokens(reply.sent_text)
     total_in = reply.input_text_tokens + reply.input_audio_tokens
     return {
@@ -182,10 +183,10 @@ def split_words(text: str, count: int) -> list[str]:
 
 def fit_budget(audio: bytes, transcript: str, limit: int) -> tuple[bytes, str, bool]:
     """Cut a reply so its output tokens (audio ms/50 + text len/4) stay within `limit`."""
-    tokens = len(audio) / BYTES_PER_MS / 50 + len(transcript) / 4
+    tokens = len(audio) / WIRE_BYTES_PER_MS / 50 + len(transcript) / 4
     if tokens <= limit:
         return audio, transcript, False
     share = limit / tokens
-    audio_ms = int(len(audio) / BYTES_PER_MS * share)
+    audio_ms = int(len(audio) / WIRE_BYTES_PER_MS * share)
     chars = int(len(transcript) * share) // 4 * 4
-    return audio[: audio_ms * BYTES_PER_MS], transcript[:chars], True
+    return audio[: audio_ms * WIRE_BYTES_PER_MS], transcript[:chars], True

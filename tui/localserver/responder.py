@@ -15,8 +15,9 @@ import math
 import re
 from typing import TYPE_CHECKING, Any
 
+from tui.constants import WIRE_BYTES_PER_MS
 from tui.localserver.faults import FAILED_MESSAGE, bad_frame
-from tui.localserver.items import BYTES_PER_MS, Item, new_id, normalize_item
+from tui.localserver.items import Item, new_id, normalize_item
 from tui.localserver.replies import (
     RATE_LIMITS,
     Reply,
@@ -168,7 +169,7 @@ class Responder:
                 self.finish(reply, "failed", "The local server had an internal error.")
 
     async def _stream(self, reply: Reply) -> None:
-        chunk = self.conn.server.chunk_ms * BYTES_PER_MS
+        chunk = self.conn.server.chunk_ms * WIRE_BYTES_PER_MS
         emit = self.conn.outlet.emit
         if self._delta_faults(reply):
             return
@@ -263,7 +264,7 @@ class Responder:
         item = assistant_item(reply, item_status, with_content=True)
         audio = reply.audio[: reply.sent_audio]
         if reply.truncate_ms is not None:
-            audio = audio[: reply.truncate_ms * BYTES_PER_MS]
+            audio = audio[: reply.truncate_ms * WIRE_BYTES_PER_MS]
             item["content"][0]["transcript"] = ""
         emit("response.output_item.done", response_id=reply.id, output_index=0, item=item)
         if reply.in_conversation:

@@ -30,11 +30,11 @@ from websockets.http11 import Request, Response
 
 from tui.localserver.connection import Connection
 from tui.localserver.faults import Faults
-from tui.localserver.items import BYTES_PER_MS, new_id
+from tui.localserver.items import new_id
 from tui.localserver.record import SessionRecord
 from tui.localserver.sessionconfig import default_session
 
-__all__ = ["BYTES_PER_MS", "PATH", "LocalServer", "SessionRecord"]
+__all__ = ["PATH", "LocalServer", "SessionRecord"]
 
 log = logging.getLogger("tui.localserver")
 
