@@ -387,6 +387,30 @@ def test_nested_field_of_wrong_type(kind: str, path: tuple[str | int, ...], valu
     assert dotted.split(".")[-1] in event.reason
 
 
+@pytest.mark.parametrize(
+    ("kind", "path"),
+    [
+        ("response.done", ("response", "usage", "input_tokens")),
+        ("conversation.item.truncated", ("audio_end_ms",)),
+        ("rate_limits.updated", ("rate_limits", 0, "reset_seconds")),
+    ],
+)
+def test_an_integer_beyond_64_bits_is_refused(kind: str, path: tuple[str | int, ...]) -> None:
+    """float() of it would overflow in the conversation model or the cost estimate."""
+    frame = set_path(with_content(GOOD[kind]), path, 10**400)
+    event = bad(json.dumps(frame))
+    assert event.kind == "wrong_type" and "beyond 64 bits" in event.reason
+    fits = set_path(with_content(GOOD[kind]), path, 2**63 - 1)
+    assert isinstance(parse(json.dumps(fits)), ServerEvent)
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_not_json(constant: str) -> None:
+    frame = json.dumps(GOOD["rate_limits.updated"]).replace("1.5", constant)
+    assert constant in frame
+    assert bad(frame).kind == "not_json"
+
+
 def test_voice_may_be_a_name_or_a_custom_voice_object() -> None:
     session = {"type": "realtime", "audio": {"output": {"voice": "marin"}}}
     frame = server("session.updated", session=session)

@@ -601,7 +601,8 @@ def test_a_broken_nested_field_never_reaches_the_model_with_the_wrong_type(
     for frame in script:
         event = parse(json.dumps(frame))
         if isinstance(event, BadEvent):
-            assert event.kind in ("missing_field", "wrong_type", "bad_audio"), event
+            # not_json: an infinite float, which Python's json writes as Infinity
+            assert event.kind in ("missing_field", "wrong_type", "bad_audio", "not_json"), event
             continue
         assert_reads_are_typed(event)
         conversation.apply(event)  # never raises

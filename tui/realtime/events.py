@@ -166,7 +166,7 @@ def _parse(frame: str | bytes) -> ServerEvent | BadEvent:
             size=size,
         )
     try:
-        data = json.loads(frame)
+        data = json.loads(frame, parse_constant=_refuse_constant)
     except ValueError as error:  # JSONDecodeError and UnicodeDecodeError both derive from it
         return BadEvent("not_json", f"not JSON: {error}", preview=preview(frame), size=size)
     if not isinstance(data, dict):
@@ -195,6 +195,11 @@ def _parse(frame: str | bytes) -> ServerEvent | BadEvent:
     if kind == AUDIO_DELTA:
         return _audio_event(data, frame, size)
     return ServerEvent(kind, data, size=size)
+
+
+def _refuse_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON (RFC 8259); Python's json would take them as floats
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def _audio_event(data: dict[str, Any], frame: str, size: int) -> ServerEvent | BadEvent:

@@ -352,13 +352,20 @@ def _same_kind(shape: Shape, value: Any) -> bool:
     return isinstance(value, list if isinstance(shape, Each) else dict)
 
 
+# The SDK's integers are int64. A bigger one (Python's JSON has no limit but 4300 digits)
+# would overflow float() in the conversation model or the cost estimate, so it is refused.
+MAX_INT = 2**63
+
+
 def is_type(value: Any, expected: type) -> bool:
     """Whether a decoded JSON value is of the JSON type `expected` stands for."""
     # JSON true/false decode to bool, a subclass of int: never accept them as numbers.
     if isinstance(value, bool):
         return expected is bool
+    if isinstance(value, int) and expected in (int, float):
+        return -MAX_INT <= value < MAX_INT
     if expected is float:
-        return isinstance(value, int | float)
+        return isinstance(value, float)  # finite: the parser refuses NaN and Infinity
     return isinstance(value, expected)
 
 
@@ -371,6 +378,8 @@ def _describe(shape: Shape) -> str:
 def _json_name(value: Any) -> str:
     if value is None:
         return "null"
+    if isinstance(value, int) and not isinstance(value, bool) and not -MAX_INT <= value < MAX_INT:
+        return "an integer beyond 64 bits"
     return with_article(_JSON_NAMES.get(type(value), "value of another kind"))
 
 
