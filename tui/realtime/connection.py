@@ -42,10 +42,10 @@ from tui.errors import (
     MissingKeyError,
     TLSError,
 )
+from tui.printable import one_line
 from tui.realtime import events
 from tui.realtime.events import MAX_FRAME, BadEvent, ServerEvent
 from tui.realtime.redact import RedactingLogger
-from tui.realtime.sanitize import printable
 
 log = logging.getLogger(__name__)
 WEBSOCKETS_LOG = logging.getLogger("tui.realtime.websockets")
@@ -309,7 +309,7 @@ class RealtimeConnection:
         except _CrossOriginRedirect as redirect:
             raise RedirectRefusedError(
                 f"{shown} redirected (HTTP {redirect.status}) to another server, "
-                f"{printable(safe_url(redirect.target), 200)!r}; rt-tui follows a redirect "
+                f"{one_line(safe_url(redirect.target), 200)!r}; rt-tui follows a redirect "
                 "only within the same scheme, host and port, so your key goes nowhere else. "
                 "If that address is right, set [connection] url to it"
             ) from None
@@ -495,7 +495,7 @@ class RealtimeConnection:
             reason = f"the server sent a frame over {MAX_FRAME_BYTES // 2**20} MiB"
             return Disconnected(f"{reason} (close code 1009)", code=1009, reason=reason)
         code = ws.close_code
-        reason = printable(ws.close_reason or "", 200)
+        reason = one_line(ws.close_reason or "", 200)
         meaning = CLOSE_MEANINGS.get(code or 1006, "closed")
         message = f"the server closed the connection: {code} {meaning}"
         if reason:
@@ -593,7 +593,7 @@ def _describe_close(closed: ConnectionClosed) -> str:
     if rcvd is None:
         return "connection lost (no close frame)"
     meaning = CLOSE_MEANINGS.get(rcvd.code, "closed")
-    reason = f" ({printable(rcvd.reason, 200)})" if rcvd.reason else ""
+    reason = f" ({one_line(rcvd.reason, 200)})" if rcvd.reason else ""
     return f"{rcvd.code} {meaning}{reason}"
 
 
@@ -601,7 +601,7 @@ def _server_error_message(early: list[ServerEvent | BadEvent]) -> str:
     """The message of an `error` event among the frames before the close, for the reason."""
     for event in early:
         if isinstance(event, ServerEvent) and event.type == "error":
-            return printable(str(event.data["error"]["message"]), 200)
+            return one_line(str(event.data["error"]["message"]), 200)
     return ""
 
 
@@ -626,4 +626,4 @@ def _error_detail(body: bytes | None, api_key: str | None) -> str:
         return ""
     if api_key:
         message = message.replace(api_key, "sk-…redacted")
-    return f": {printable(message, 200)}"
+    return f": {one_line(message, 200)}"
