@@ -204,14 +204,15 @@ def _run_app(args: argparse.Namespace, settings: Any, warnings: Sequence[str] = 
     if args.resume:
         replay = history.load_turns(history.history_dir(settings), args.resume)
     config_path = Path(args.config) if args.config else default_config_path()
-    writer = None
+    writer, history_off = None, ""
     if settings.history.enabled:
         secrets = [api_key] if api_key else []
         try:
-            writer = history.HistoryWriter.for_settings(settings, secrets=secrets)
+            writer = history.HistoryWriter.for_settings(settings, secrets=secrets, demo=bool(demo))
         except history.HistoryError as error:
             # a voice conversation is worth having even when it cannot be saved
             print(f"rt-tui: history off for this session: {error}", file=sys.stderr)
+            history_off = str(error)  # and the status line says so for the whole session
 
     from tui.app import RtApp
 
@@ -222,6 +223,7 @@ def _run_app(args: argparse.Namespace, settings: Any, warnings: Sequence[str] = 
         audio_enabled=settings.audio.enabled,
         replay=replay,
         history=writer,
+        history_off=history_off,
         demo=demo is not None,
         startup_warnings=warnings,
     )

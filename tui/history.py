@@ -1,42 +1,55 @@
 """Transcript history: one JSONL file per session, each final turn on disk as soon as it is final.
 
 File layout (one JSON object per line):
-    {"type": "session", "id": ..., "started": ISO-8601 UTC, "model", "voice", "url", "version"}
+    {"type": "session", "id": ..., "started": ISO-8601 UTC, "model", "voice", "url", "version",
+     "demo": true}                                    ("demo" only for a `--demo` session)
     {"type": "turn", "time": ISO-8601 UTC, "role": "user"|"assistant"|"system", "text",
      "item_id", "flags": {"interrupted": true, "heard_ms": 1200, ...}}
     {"type": "end", "ended": ISO-8601 UTC}            (written by close(); absent after a crash)
 
 Each line is written with one write() and fsync'ed, so a crash or kill loses at most the turn
 in progress; a torn last line (killed mid-write) is skipped with a note when read back.
-Files are 0600 and a folder we create is 0700: transcripts are private.
+Files are 0600 and the folder 0700 (tightened if it exists): transcripts are private. The
+URL in the meta line is tui.config.safe_url's (no user:password, query values masked), and
+the API key is masked wherever it appears (tui.secrets says which strings are keys).
 
-Core module: no textual. Depends on tui.config only for the folder rules.
+Everything shown from a file (`format_session`, `format_summaries`) goes through
+tui.printable: a transcript is data, never terminal control. Previews are capped in
+characters, so a 30 MiB one-word turn prints as a screenful and a note.
+
+Core module: no textual. Depends on tui.config for the folder and URL rules.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import stat
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tui.changes import Role, Turn, TurnStatus
-from tui.config import Settings, default_data_dir
+from tui.config import Settings, default_data_dir, safe_url
 from tui.errors import RtTuiError
+from tui.printable import one_line, printable
+from tui.secrets import redactable
 
 FORMAT_VERSION = 1
 ROLES = ("user", "assistant", "system")
 SUFFIX = ".jsonl"
 REDACTED = "[redacted]"
-# Query parameters that may carry credentials; dropped from the URL in the meta line.
-_SECRET_PARAM = re.compile(r"key|token|secret|password|auth|sig", re.IGNORECASE)
 _NAME_TIME = "%Y-%m-%dT%H-%M-%S"
+FIRST_WORDS_CHARS = 60  # the listing's preview of a session, in characters
+SHOW_TURN_CHARS = 20_000  # `history show` prints turns whole up to this (about ten screens)
+FLAG_CHARS = 200  # a failure reason or a meta value in `history show`
+DEMO_MARK = "demo"
+LIST_HEADER = ("SESSION", "STARTED (UTC)", "TURNS", "LENGTH", "FIRST WORDS")
 
 
 class HistoryError(RtTuiError, OSError):
@@ -160,19 +173,23 @@ def new_session_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
-def safe_url(url: str) -> str:
-    """The URL without user:password and without query parameters that may hold secrets."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        # config validation rejects such URLs; this header line must never stop a session
-        return ""
-    host = parts.hostname or ""
-    if port is not None:
-        host = f"{host}:{port}"
-    query = [(k, v) for k, v in parse_qsl(parts.query) if not _SECRET_PARAM.search(k)]
-    return urlunsplit((parts.scheme, host, parts.path, urlencode(query), ""))
+def private_folder(directory: Path) -> None:
+    """Make `directory` (and any missing parent) with mode 0700, and tighten it if it exists.
+
+    A `[history] dir` that already exists (made by hand, or by an older rt-tui with the
+    umask's 0755) is tightened to 0700 too: it holds conversations, so no other user may
+    list or read it. A folder we do not own cannot be changed; its files are 0600 anyway.
+    """
+    missing = [folder for folder in (directory, *directory.parents) if not folder.exists()]
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:  # made meanwhile by another process
+            continue
+        os.chmod(folder, 0o700)  # mkdir's mode is reduced by the umask
+    if stat.S_IMODE(directory.stat().st_mode) != 0o700:
+        with contextlib.suppress(PermissionError):  # not ours: its files are still 0600
+            os.chmod(directory, 0o700)
 
 
 def _short(session_id: str) -> str:
@@ -197,11 +214,13 @@ class HistoryWriter:
         secrets: Sequence[str] = (),
         now: Callable[[], datetime] = utc_now,
         keep_empty: bool = False,
+        demo: bool = False,
     ) -> None:
         self.session_id = session_id
         self._keep_empty = keep_empty
         self.directory = Path(directory)
-        self._secrets = tuple(secret for secret in secrets if secret)
+        # placeholders ("demo", "local") are no secrets: masking them rewrites the transcript
+        self._secrets = redactable(secrets)
         self._now = now
         self._fd: int | None = None
         self._torn = False  # a failed write may have left half a line: start the next fresh
@@ -217,6 +236,8 @@ class HistoryWriter:
             "url": safe_url(url) if url else "",
             "version": FORMAT_VERSION,
         }
+        if demo:  # `rt-tui history` marks it: a talk with the built-in server, not the API
+            meta["demo"] = True
         try:
             self._write_line(meta)
         except HistoryError:
@@ -231,8 +252,13 @@ class HistoryWriter:
         session_id: str | None = None,
         env: Mapping[str, str] | None = None,
         secrets: Sequence[str] = (),
+        demo: bool = False,
     ) -> HistoryWriter:
-        """A writer in the configured folder, its meta line from the settings."""
+        """A writer in the configured folder, its meta line from the settings.
+
+        secrets: candidate keys (the API key in use); placeholders are not masked.
+        demo: a `--demo` session, recorded in the meta line.
+        """
         return cls(
             history_dir(settings, env),
             session_id or new_session_id(),
@@ -240,13 +266,12 @@ class HistoryWriter:
             voice=settings.session.voice,
             url=settings.connection.url,
             secrets=secrets,
+            demo=demo,
         )
 
     def _create_file(self) -> Path:
         try:
-            if not self.directory.exists():
-                self.directory.mkdir(parents=True, mode=0o700)
-                os.chmod(self.directory, 0o700)  # mkdir's mode is reduced by the umask
+            private_folder(self.directory)
             stem = f"{self.started.astimezone(UTC).strftime(_NAME_TIME)}_{_short(self.session_id)}"
             for attempt in range(100):
                 name = stem + (f"-{attempt}" if attempt else "") + SUFFIX
@@ -424,17 +449,24 @@ class SessionSummary:
     started: datetime
     turns: int
     duration: timedelta | None  # from the start to the end line, else to the last turn
-    first_words: str
+    first_words: str  # at most FIRST_WORDS_CHARS characters, as stored (not yet printable)
     model: str = ""
     voice: str = ""
+    demo: bool = False  # a `--demo` session (talking to the built-in server)
 
 
 def _first_words(turns: Sequence[TurnRecord], count: int = 8) -> str:
     for wanted in ("user", "assistant", "system"):
         for turn in turns:
-            words = turn.text.split()
+            # a prefix is enough for eight words, and a 30 MiB turn is not split whole
+            head = turn.text[: FIRST_WORDS_CHARS + 1]
+            words = head.split()
             if turn.role == wanted and words:
-                return " ".join(words[:count]) + (" …" if len(words) > count else "")
+                more = len(words) > count or len(turn.text) > len(head)
+                shown = " ".join(words[:count])
+                if len(shown) > FIRST_WORDS_CHARS:
+                    shown, more = shown[:FIRST_WORDS_CHARS], True
+                return shown + (" …" if more else "")
     return ""
 
 
@@ -460,6 +492,7 @@ def _summarise(transcript: Transcript) -> SessionSummary:
         first_words=_first_words(transcript),
         model=str(transcript.meta.get("model") or ""),
         voice=str(transcript.meta.get("voice") or ""),
+        demo=transcript.meta.get("demo") is True,
     )
 
 
@@ -554,10 +587,13 @@ def load_turns(directory: Path, session_id: str) -> list[Turn]:
 
     System lines and empty turns carry nothing to replay and are left out. Every turn gets a
     unique item id (the stored one, else a made-up one) because the conversation keys by id.
+    Raises HistoryError, its message saying why, when nothing at all can be replayed: a
+    session resumed from nothing would start as if the flag had worked.
     """
+    transcript = load_session(directory, session_id)
     turns: list[Turn] = []
     seen: set[str] = set()
-    for number, record in enumerate(load_session(directory, session_id), start=1):
+    for number, record in enumerate(transcript, start=1):
         if record.role not in ("user", "assistant") or not record.text.strip():
             continue
         item_id = record.item_id
@@ -565,7 +601,21 @@ def load_turns(directory: Path, session_id: str) -> list[Turn]:
             item_id = f"item_hist{number:06d}"
         seen.add(item_id)
         turns.append(turn_from_record(record, item_id))
+    if not turns:
+        raise HistoryError(_nothing_to_resume(transcript))
     return turns
+
+
+def _nothing_to_resume(transcript: Transcript) -> str:
+    name = one_line(transcript.path.name if transcript.path else transcript.session_id)
+    skipped = len(transcript.notes)
+    if transcript:
+        why = "it holds no words from you or the assistant"
+    elif skipped:
+        why = f"no turn in it could be read ({skipped} unreadable lines skipped)"
+    else:
+        why = "it holds no turns"
+    return f"nothing to resume in {name}: {why}; start without --resume"
 
 
 # --------------------------------------------------------------------------- showing
@@ -586,11 +636,11 @@ def _describe_flags(flags: Mapping[str, Any]) -> str:
         parts.append("cut off by a dropped connection")
     if flags.get("failed"):
         failed = flags["failed"]
-        parts.append(f"failed: {failed}" if isinstance(failed, str) else "failed")
+        parts.append(f"failed: {_cap(one_line(failed))}" if isinstance(failed, str) else "failed")
     if flags.get("cancelled"):
         parts.append("cancelled")
     if flags.get("reason") and not flags.get("failed"):
-        parts.append(str(flags["reason"]))
+        parts.append(_cap(one_line(str(flags["reason"]))))
     if flags.get("replayed"):
         parts.append("replayed")
     return f"  ({'; '.join(parts)})" if parts else ""
@@ -605,22 +655,42 @@ def format_duration(duration: timedelta | None) -> str:
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
+def _cap(text: str, limit: int = FLAG_CHARS) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _shown_text(text: str) -> str:
+    """A turn's text for the terminal: controls made visible, and cut past SHOW_TURN_CHARS."""
+    if len(text) <= SHOW_TURN_CHARS:
+        return printable(text)
+    cut = len(text) - SHOW_TURN_CHARS
+    return printable(text[:SHOW_TURN_CHARS]) + (
+        f" … [{cut:,} more characters not shown; the file holds the whole turn]"
+    )
+
+
 def format_session(records: Sequence[TurnRecord]) -> str:
-    """A transcript as readable text; a Transcript also gets a header and its notes."""
+    """A transcript as readable text; a Transcript also gets a header and its notes.
+
+    Text from the file is made printable (tui.printable); a turn over SHOW_TURN_CHARS
+    characters is cut with a note saying how much is left out.
+    """
     lines: list[str] = []
     meta = getattr(records, "meta", None) or {}
     started = _parse_time(meta.get("started"))
     if started is not None:
         details = [started.strftime("%Y-%m-%d %H:%M:%S UTC")]
-        details += [str(meta[key]) for key in ("model",) if meta.get(key)]
+        details += [_cap(one_line(str(meta[key]))) for key in ("model",) if meta.get(key)]
         if meta.get("voice"):
-            details.append(f"voice {meta['voice']}")
+            details.append(f"voice {_cap(one_line(str(meta['voice'])))}")
+        if meta.get("demo") is True:
+            details.append(DEMO_MARK)
         lines += ["Session " + " · ".join(details), ""]
     for record in records:
         moment = record.moment
         stamp = f"[{moment.strftime('%H:%M:%S')}] " if moment else ""
         speaker = _SPEAKER.get(record.role, record.role)
-        text_lines = record.text.splitlines() or [""]
+        text_lines = _shown_text(record.text).split("\n") or [""]
         text_lines[-1] += _describe_flags(record.flags)  # flags close the turn
         indent = " " * (len(stamp) + len(speaker) + 2)
         lines.append(f"{stamp}{speaker}: {text_lines[0]}")
@@ -631,12 +701,22 @@ def format_session(records: Sequence[TurnRecord]) -> str:
 
 
 def format_summaries(summaries: Sequence[SessionSummary]) -> str:
-    """The `rt-tui history` listing: id, local-independent UTC date, turns, duration, words."""
+    """The `rt-tui history` listing under a header row: id, UTC start (the same wherever it
+    is read), turns, duration, first words; a demo session's words start with "[demo]"."""
     if not summaries:
         return "No sessions yet.\n"
+    ids = [one_line(summary.id) for summary in summaries]
+    width = max(len(LIST_HEADER[0]), *(len(shown) for shown in ids))
     rows = [
-        f"{s.id}  {s.started.strftime('%Y-%m-%d %H:%M')}  {s.turns:>4} turns  "
-        f"{format_duration(s.duration):>7}  {s.first_words}"
-        for s in summaries
+        f"{LIST_HEADER[0]:<{width}}  {LIST_HEADER[1]:<16}  {LIST_HEADER[2]:>5}  "
+        f"{LIST_HEADER[3]:>7}  {LIST_HEADER[4]}"
     ]
+    for shown_id, s in zip(ids, summaries, strict=True):
+        words = one_line(s.first_words)
+        if s.demo:
+            words = f"[{DEMO_MARK}] {words}".rstrip()
+        rows.append(
+            f"{shown_id:<{width}}  {s.started.strftime('%Y-%m-%d %H:%M')}  {s.turns:>5}  "
+            f"{format_duration(s.duration):>7}  {words}"
+        )
     return "\n".join(rows) + "\n"

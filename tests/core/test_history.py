@@ -17,7 +17,7 @@ import pytest
 
 from tui import history
 from tui.changes import Role, Turn, TurnStatus
-from tui.config import Settings, with_value
+from tui.config import Settings, safe_url, with_value
 from tui.history import (
     HistoryError,
     HistoryWriter,
@@ -30,7 +30,6 @@ from tui.history import (
     load_session,
     load_turns,
     read_transcript,
-    safe_url,
     wav_paths,
 )
 
@@ -96,7 +95,7 @@ def test_meta_line_then_one_line_per_turn_then_end(tmp_path: Path) -> None:
         "sess1",
         model="gpt-realtime-2",
         voice="cedar",
-        url="wss://user:pw@api.example.com:8443/v1/realtime?model=m&api_key=sk-x&token=t",
+        url="wss://user:PASSWORD@api.example.com:8443/v1/realtime?model=m&api_key=KEY&token=TOK",
         now=clock,
     )
     clock.advance(2)
@@ -111,15 +110,17 @@ def test_meta_line_then_one_line_per_turn_then_end(tmp_path: Path) -> None:
     clock.advance(1)
     writer.close()
     meta, user, assistant, end = lines_of(writer.path)
+    url = str(meta.pop("url"))
     assert meta == {
         "type": "session",
         "id": "sess1",
         "started": "2026-11-24T07:05:12.000+00:00",
         "model": "gpt-realtime-2",
         "voice": "cedar",
-        "url": "wss://api.example.com:8443/v1/realtime?model=m",
         "version": 1,
     }
+    assert url.startswith("wss://api.example.com:8443/v1/realtime?model=m")
+    assert not any(secret in url for secret in ("user", "PASSWORD", "KEY", "TOK"))
     assert user == {
         "type": "turn",
         "time": "2026-11-24T07:05:14.000+00:00",
@@ -183,17 +184,39 @@ def test_secrets_are_redacted_from_the_file(tmp_path: Path) -> None:
     assert secret not in content and "my key is [redacted], ok?" in content
 
 
-def test_safe_url_keeps_what_identifies_the_endpoint() -> None:
-    assert safe_url("ws://127.0.0.1:8765/v1/realtime?model=gpt-realtime-2") == (
-        "ws://127.0.0.1:8765/v1/realtime?model=gpt-realtime-2"
-    )
-    assert "secret" not in safe_url("wss://h/x?client_secret=secret&password=secret")
+def test_the_meta_url_keeps_what_identifies_the_endpoint(tmp_path: Path) -> None:
+    url = "ws://127.0.0.1:8765/v1/realtime?model=gpt-realtime-2"
+    with HistoryWriter(tmp_path, "s", url=url) as writer:
+        writer.write_turn(TurnRecord(role="user", text="hello"))
+    assert lines_of(writer.path)[0]["url"] == url
 
 
-def test_safe_url_of_a_malformed_url_is_empty_not_an_error() -> None:
+@pytest.mark.parametrize(
+    "url",
+    [
+        "wss://h/v1/realtime?model=m&k=SECRET1",  # kept as ?k=<secret> by history's own copy
+        "wss://h/v1/realtime?code=SECRET1&model=m",  # kept whole by it
+        "wss://h/v1/realtime?client_secret=SECRET1&password=SECRET1&sig=SECRET1",
+        "wss://someone:SECRET1@h/v1/realtime?model=m",
+        "wss://someone:SECRET1@h:99999/v1/realtime?api-key=SECRET1",  # a bad port
+        "wss://someone:SECRET1@[::1/x?api-key=SECRET1",  # an unclosed IPv6 bracket
+    ],
+)
+def test_no_secret_from_the_url_reaches_the_history_file(tmp_path: Path, url: str) -> None:
+    """The meta line's URL comes from tui.config.safe_url, the one strict copy."""
+    with HistoryWriter(tmp_path, "s", url=url, keep_empty=True) as writer:
+        writer.write_turn(TurnRecord(role="user", text="hello"))
+    content = writer.path.read_text()
+    assert "SECRET1" not in content and "someone" not in content
+    assert lines_of(writer.path)[0]["url"] == safe_url(url)
+
+
+def test_safe_url_of_a_malformed_url_does_not_stop_the_writer(tmp_path: Path) -> None:
     """The header line of a transcript must never stop a session (it raised ValueError)."""
-    assert safe_url("wss://api.openai.com:99999/v1/realtime") == ""
-    assert safe_url("wss://[::1/x") == ""
+    for url in ("wss://api.openai.com:99999/v1/realtime", "wss://[::1/x"):
+        with HistoryWriter(tmp_path, "s", url=url) as writer:
+            writer.write_turn(TurnRecord(role="user", text="hello"))
+        assert [line["type"] for line in lines_of(writer.path)] == ["session", "turn", "end"]
 
 
 def test_a_failed_write_does_not_corrupt_the_next_line(
@@ -288,8 +311,12 @@ def test_list_sessions_summarises_each_file(tmp_path: Path) -> None:
     assert summary.duration == timedelta(seconds=15)
     assert summary.first_words == "one two three four five six seven eight …"
     assert (summary.model, summary.voice) == ("gpt-realtime-2", "marin")
-    listing = format_summaries(summaries)
-    assert "2026-11-24T07-05-12_aaaa1111  2026-11-24 07:05     2 turns     0:15" in listing
+    listing = format_summaries(summaries).splitlines()
+    assert listing[0].startswith("SESSION  ") and listing[0].endswith("  FIRST WORDS")
+    assert listing[1].startswith("2026-11-24T07-05-12_aaaa1111  2026-11-24 07:05      2     0:15")
+    assert listing[1].endswith("one two three four five six seven eight …")
+    # columns line up under the header
+    assert listing[0].index("TURNS") + len("TURNS") == listing[1].index("2 ") + 1
     assert format_summaries([]) == "No sessions yet.\n"
 
 
@@ -432,7 +459,7 @@ def test_history_skips_a_session_killed_before_its_first_turn(tmp_path: Path) ->
     killed = HistoryWriter(tmp_path, "killed12", now=Clock(START + timedelta(hours=1)))
     assert killed.path.exists()  # the process dies here: no turn, no end line
     assert [s.path for s in list_sessions(tmp_path)] == [said]
-    assert "0 turns" not in format_summaries(list_sessions(tmp_path))
+    assert len(format_summaries(list_sessions(tmp_path)).splitlines()) == 2  # header + one
 
 
 def test_a_failed_meta_line_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from pathlib import Path
 
+from tests.hostile import HOSTILE
 from tests.ui.conftest import live_settings, wait_until
+from tests.ui.terminal import assert_inert, drawn_texts
 from tui.app import RtApp
 from tui.changes import ConnectionState, Role
 from tui.config import with_value
@@ -40,7 +43,6 @@ async def test_typed_message_gets_a_reply_turn(server: LocalServer, config_path:
     app = make_app(server, config_path)
     async with app.run_test(size=SIZE) as pilot:
         await wait_live(app, pilot)
-        await pilot.press("slash")
         assert app.focused is not None and app.focused.id == "message"
         await pilot.press(*"hello [there]", "enter")
         assert app.query_one("#message").value == ""
@@ -81,7 +83,7 @@ async def test_mute_keys_toggle_session_and_meter(server: LocalServer, config_pa
     async with app.run_test(size=SIZE) as pilot:
         await wait_live(app, pilot)
         assert app.session is not None and not app.session.muted
-        await pilot.press("m")
+        await pilot.press("escape", "m")  # one-key control once the box is left
         assert app.session.muted
         await wait_until(lambda: app.meter.state is MeterState.MUTED, pilot, what="muted bar")
         await pilot.press("f2")
@@ -102,7 +104,7 @@ async def test_inspector_toggles_and_never_shows_the_key(
     async with app.run_test(size=SIZE) as pilot:
         await wait_live(app, pilot)
         assert app.inspector.display is False
-        await pilot.press("e")
+        await pilot.press("escape", "e")
         assert app.inspector.display is True
         assert app.session is not None and app.session.inspect is True
         # Type the key itself: the event that carries it must reach the inspector redacted.
@@ -171,7 +173,7 @@ async def test_interrupt_key_cancels_the_running_reply(config_path: Path) -> Non
 async def test_help_and_settings_open_and_close(server: LocalServer, config_path: Path) -> None:
     app = make_app(server, config_path)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("question_mark")
+        await pilot.press("escape", "question_mark")
         await wait_until(lambda: isinstance(app.screen, HelpScreen), pilot, what="help")
         text = str(app.screen.query_one("#help-text").render())
         for spec in ACTIONS:
@@ -191,7 +193,7 @@ async def test_keymap_from_settings_rebinds_actions(server: LocalServer, config_
     async with app.run_test(size=SIZE) as pilot:
         await wait_live(app, pilot)
         assert app.session is not None
-        await pilot.press("m")
+        await pilot.press("escape", "m")
         assert not app.session.muted
         await pilot.press("u")
         assert app.session.muted
@@ -224,9 +226,38 @@ async def test_cancel_reconnect_stays_offline(config_path: Path) -> None:
             what="reconnecting",
         )
         assert "reconnecting" in str(app.connection_bar.render())
-        await pilot.press("ctrl+x")
+        await pilot.press("escape", "ctrl+x")  # in the message box ctrl+x is cut (F8 works)
         await wait_until(
             lambda: app.connection_bar.change.state is ConnectionState.OFFLINE,
             pilot,
             what="offline",
         )
+
+
+async def test_hostile_server_text_reaches_the_screen_inert(
+    server: LocalServer, config_path: Path
+) -> None:
+    """The real session against a server that echoes escape sequences and sends an error
+    event full of them: transcript, toast and inspector all draw them inert."""
+    message = f"bad thing {HOSTILE}"
+    error = {"type": "server_error", "code": "x", "message": message, "param": None}
+    server.faults.extra_frames = [json.dumps({"type": "error", "event_id": "e1", "error": error})]
+    app = make_app(server, config_path)
+    async with app.run_test(size=(160, 40), notifications=True) as pilot:
+        await wait_live(app, pilot)
+        await pilot.press("e")  # the inspector shows the raw events
+        assert app.session is not None
+        app.session.send_text(HOSTILE)
+
+        def reply_final() -> bool:
+            return any(
+                view.turn.role is Role.ASSISTANT and view.turn.final
+                for view in app.conversation_log.query("TurnView")
+            )
+
+        await wait_until(reply_final, pilot, what="the echoed reply")
+        screen = lambda: "\n".join(drawn_texts(app))  # noqa: E731
+        await wait_until(lambda: "bad thing" in screen(), pilot, what="the error toast")
+        await pilot.pause()
+        assert "You said" in screen()
+        assert_inert(app, ("hello", "sudo", "bad thing"))

@@ -4,14 +4,20 @@ The microphone file gets the 24 kHz blocks exactly as sent; the assistant file g
 assistant audio as it was handed to the speaker. Callers (the audio thread among them) only
 put bytes on a queue; a small writer thread does the file I/O, so no callback ever waits on a
 disk.
+
+Recordings are conversation: each file is created 0600 whatever the umask (like the
+transcript beside it), and a folder made here is 0700.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import queue
 import threading
 import wave
 from pathlib import Path
+from typing import BinaryIO
 
 RATE = 24000
 
@@ -28,9 +34,12 @@ class WavRecorder:
         self.assistant_path = Path(assistant_path)
         self._queue: queue.SimpleQueue[tuple[int, bytes]] = queue.SimpleQueue()
         self._files: list[wave.Wave_write] = []
+        self._raw: list[BinaryIO] = []  # wave does not close a file it was handed
         for path in (self.mic_path, self.assistant_path):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            wav = wave.open(str(path), "wb")  # noqa: SIM115 - closed by the writer thread
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            raw = _private_file(path)
+            self._raw.append(raw)
+            wav = wave.open(raw, "wb")  # noqa: SIM115 - closed by the writer thread
             wav.setnchannels(1)
             wav.setsampwidth(2)
             wav.setframerate(RATE)
@@ -70,8 +79,22 @@ class WavRecorder:
                     except OSError as exc:  # disk full etc.: stop writing, keep the app going
                         self.error = f"audio recording stopped: {exc}"
         finally:
-            for wav in self._files:
+            for wav, raw in zip(self._files, self._raw, strict=True):
                 try:
-                    wav.close()
+                    wav.close()  # writes the header's sizes and flushes
                 except OSError as exc:
                     self.error = self.error or f"audio recording could not be finished: {exc}"
+                finally:
+                    with contextlib.suppress(OSError):  # nothing left to flush: only the fd
+                        raw.close()
+
+
+def _private_file(path: Path) -> BinaryIO:
+    """`path` opened for writing (truncated), mode 0600 even if it existed or the umask is 0."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)  # os.open's mode is cut by the umask and unused for an old file
+        return os.fdopen(fd, "wb")
+    except BaseException:
+        os.close(fd)
+        raise

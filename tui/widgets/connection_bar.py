@@ -1,5 +1,9 @@
 """The header: connection state (reason, attempt, retry countdown), endpoint, model, voice
-(and a voice waiting for the next connection)."""
+(and a voice waiting for the next connection).
+
+The endpoint, model and voice come from the config or the server, the reason from the
+server (a close reason, an error message): each is drawn through tui.printable, on one line.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ from textual.content import Content
 from textual.widget import Widget
 
 from tui.changes import ConnectionChanged, ConnectionState, SessionInfo
+from tui.config import safe_url
+from tui.printable import one_line
 
 _STATE_STYLE = {
     ConnectionState.CONNECTING: ("◌", "$warning"),
@@ -21,8 +27,12 @@ _STATE_STYLE = {
 
 
 def endpoint_host(url: str) -> str:
-    parts = urlsplit(url)
-    return parts.netloc or url
+    """Host and port of the endpoint: never a user:password in it (safe_url drops those)."""
+    shown = safe_url(url)
+    try:
+        return urlsplit(shown).netloc or shown
+    except ValueError:  # unparsable even after safe_url: show what safe_url kept
+        return shown
 
 
 def connection_text(
@@ -48,20 +58,22 @@ def connection_text(
         parts.append(
             Content.from_markup(
                 "  [$text-muted]│[/] $host [$text-muted]·[/] $model [$text-muted]· voice[/] $voice",
-                host=endpoint_host(info.url),
-                model=info.model,
-                voice=info.voice,
+                host=one_line(endpoint_host(info.url)),
+                model=one_line(info.model),
+                voice=one_line(info.voice),
             )
         )
         if info.pending_voice:
             # chosen after the first spoken reply: the server takes it on the next connection
             parts.append(
                 Content.from_markup(
-                    " [$text-muted]($voice next connection)[/]", voice=info.pending_voice
+                    " [$text-muted]($voice next connection)[/]",
+                    voice=one_line(info.pending_voice),
                 )
             )
     if change.reason:
-        parts.append(Content.from_markup("  [$text-muted]│ $reason[/]", reason=change.reason))
+        reason = one_line(change.reason)
+        parts.append(Content.from_markup("  [$text-muted]│ $reason[/]", reason=reason))
     return Content("").join(parts)
 
 

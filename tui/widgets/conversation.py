@@ -3,6 +3,9 @@
 Transcript deltas arrive far faster than a terminal needs to repaint, so `turn_changed` only
 marks a turn dirty and a 12 Hz timer re-renders the dirty ones. Only the newest `keep` turns are
 mounted (each mounted sibling costs ~0.1 ms per relayout); the full history stays in the session.
+
+Transcript text and failure reasons come from the server (or a history file, on --resume):
+`render_turn` draws them through tui.printable, so they are data, never terminal control.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from tui.changes import Role, Turn, TurnStatus
+from tui.printable import one_line, printable
 
 FLUSH_HZ = 12
 KEEP_TURNS = 200
@@ -47,9 +51,10 @@ def turn_marker(turn: Turn) -> Content:
             "[$warning]⏸ interrupted[/] [$text-muted]$detail[/]", detail=detail
         )
     if turn.status is TurnStatus.CUT_OFF:
-        return Content.from_markup("[$warning]⚡ cut off[/] [$text-muted]$why[/]", why=turn.reason)
+        why = one_line(turn.reason)
+        return Content.from_markup("[$warning]⚡ cut off[/] [$text-muted]$why[/]", why=why)
     if turn.status is TurnStatus.FAILED:
-        why = f": {turn.reason}" if turn.reason else ""
+        why = f": {one_line(turn.reason)}" if turn.reason else ""
         return Content.from_markup("[$error]✗ failed$why[/]", why=why)
     if turn.status is TurnStatus.CANCELLED:
         return Content.from_markup("[$text-muted]⊘ cancelled[/]")
@@ -70,7 +75,7 @@ def render_turn(turn: Turn, time_format: TimeFormat = local_clock_time) -> Conte
     marker = turn_marker(turn)
     if marker:
         parts.extend([Content(" "), marker])
-    body = turn.text
+    body = printable(turn.text)  # one C-level scan for clean text, the common case
     if not body and not turn.final:
         body = "…"
     parts.append(Content("\n"))

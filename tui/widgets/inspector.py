@@ -1,22 +1,33 @@
 """The event inspector: raw client/server events, already redacted by the session.
 
-A RichLog with max_lines is O(1) per append; payloads are shown compact and cut, never as
-markup (an event can contain brackets). Output audio arrives as dozens of deltas a second:
-like the session does for the microphone's appends, they are summed into one line a second.
+Payloads are shown compact and cut, never as markup (an event can contain brackets), and
+through tui.printable: a server's strings (an event type, a transcript, an error message)
+are data, never terminal control. Output audio arrives as dozens of deltas a second: like
+the session does for the microphone's appends, they are summed into one line a second.
+
+What is kept is bounded whether the inspector is shown or not: the last KEEP_LINES lines
+in a deque. A RichLog that never had a size defers every write without a bound (50k bad
+frames while hidden froze the UI for 15 s when it opened), so lines go into the RichLog
+only while it is shown, and it is refilled from the deque when it is shown again.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any, ClassVar
 
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.widgets import RichLog
 
-MAX_LINES = 2000
+from tui.printable import one_line
+
+KEEP_LINES = 1000  # events kept (shown or not); a wrapped one may take more rows
+MAX_LINES = 2000  # rows in the RichLog
 MAX_CHARS = 600
 AUDIO_DELTA = "response.output_audio.delta"
 GROUP_S = 1.0  # at most one summary line of audio deltas per this many seconds
@@ -31,11 +42,14 @@ def event_line(
     styles = styles or {}
     arrow = "→" if direction == "out" else "←"
     arrow_style = styles.get(direction, Style(bold=True))
-    kind = str(event.get("type", "?"))
+    kind = one_line(str(event.get("type", "?"))[:MAX_CHARS])
     rest = {k: v for k, v in event.items() if k != "type"}
+    # json escapes C0 controls, not DEL, C1 or bidi controls: printable takes care of those
     body = json.dumps(rest, ensure_ascii=False, separators=(",", ":"), default=str)
     if len(body) > MAX_CHARS:
-        body = body[:MAX_CHARS] + f"… (+{len(body) - MAX_CHARS} chars)"
+        body = one_line(body[:MAX_CHARS]) + f"… (+{len(body) - MAX_CHARS} chars)"
+    else:
+        body = one_line(body)
     line = Text()
     line.append(f"{arrow} ", style=arrow_style)
     line.append(kind, style=styles.get("kind", Style(bold=True)))
@@ -63,6 +77,8 @@ class EventInspector(RichLog):
         super().__init__(max_lines=MAX_LINES, wrap=True, markup=False, highlight=False, id=id)
         self._monotonic = monotonic
         self.count = 0
+        self.kept: deque[Text] = deque(maxlen=KEEP_LINES)  # the newest lines, shown or not
+        self._live = False  # shown with a size: lines go into the RichLog as they come
         self._styles: dict[str, Style] = {}  # empty: resolve at the next write
         self._pending_deltas = 0  # audio deltas not yet written
         self._pending_item = ""
@@ -75,6 +91,22 @@ class EventInspector(RichLog):
     def _forget_styles(self, _theme: object) -> None:
         self._styles = {}
 
+    def on_show(self, _event: events.Show) -> None:
+        """Shown again: the RichLog gets the kept lines, then new ones as they come."""
+        self.clear()
+        for line in self.kept:
+            self.write(line, scroll_end=False)  # one scroll at the end, not one per line
+        self.scroll_end(animate=False, immediate=False, x_axis=False)
+        self._live = True
+
+    def on_hide(self, _event: events.Hide) -> None:
+        self._live = False
+
+    def _add(self, line: Text) -> None:
+        self.kept.append(line)
+        if self._live and self.display:
+            self.write(line)
+
     def log_event(self, direction: str, event: dict[str, Any]) -> None:
         self.count += 1
         kind = str(event.get("type", ""))
@@ -85,7 +117,7 @@ class EventInspector(RichLog):
         # else (output_audio.done, response.done, an error) shows after the audio before it.
         if not kind.endswith(".delta"):
             self._write_deltas()
-        self.write(event_line(direction, event, self._theme_styles()))
+        self._add(event_line(direction, event, self._theme_styles()))
 
     def _add_delta(self, event: dict[str, Any]) -> None:
         self._pending_deltas += 1
@@ -99,7 +131,7 @@ class EventInspector(RichLog):
         summary = {"type": AUDIO_DELTA, "deltas": self._pending_deltas}
         if self._pending_item:
             summary["item_id"] = self._pending_item
-        self.write(event_line("in", summary, self._theme_styles()))
+        self._add(event_line("in", summary, self._theme_styles()))
         self._pending_deltas = 0
         self._deltas_written_at = self._monotonic()
 

@@ -1,7 +1,9 @@
 """The status line: latency, session time, tokens and estimated cost, limits, audio mode.
 
 Everything is derived from `tui.changes.Stats` by pure functions so the text is testable
-without a screen; the widget only repaints (no relayout) when the text changes.
+without a screen; the widget only repaints (no relayout) when the text changes. Messages
+from outside (audio problems naming devices, mute reasons, why history is off) are drawn
+through tui.printable: data, never terminal control.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from textual.geometry import Size
 from textual.widget import Widget
 
 from tui.changes import Stats
+from tui.printable import one_line
 
 SPEND_WARN_FRACTION = 0.8
 SEPARATOR = Content.from_markup("[$text-muted] · [/]")
@@ -30,6 +33,8 @@ class StatusInputs:
     audio_message: str = ""
     mute_reason: str = ""
     echo_erle_db: float | None = None  # echo removed by the canceller, when it runs
+    history_off: str = ""  # why this session is not being saved (empty: saved, or not asked)
+    free: bool = False  # --demo: the built-in server costs nothing, so no estimate is shown
 
 
 def format_duration(seconds: float) -> str:
@@ -71,9 +76,13 @@ def _urgent(inputs: StatusInputs) -> list[Content]:
             Content.from_markup("[$error b]spend cap $cap reached: mic muted[/]", cap=f"${cap:g}")
         )
     elif inputs.mute_reason:  # the cap message above already says why the mic is muted
-        pieces.append(Content.from_markup("[$error]$v[/]", v=inputs.mute_reason))
+        pieces.append(Content.from_markup("[$error]$v[/]", v=one_line(inputs.mute_reason)))
+    if inputs.history_off:  # for the whole session: the user must not believe it is saved
+        pieces.append(
+            Content.from_markup("[$warning b]history off:[/] $v", v=one_line(inputs.history_off))
+        )
     if inputs.audio_message:
-        pieces.append(Content.from_markup("[$warning]$v[/]", v=inputs.audio_message))
+        pieces.append(Content.from_markup("[$warning]$v[/]", v=one_line(inputs.audio_message)))
     if cap and not capped and spent >= SPEND_WARN_FRACTION * cap:
         pieces.append(
             Content.from_markup(
@@ -98,10 +107,12 @@ def _latency(stats: Stats) -> Content:
     return Content.from_markup("[$text-muted]latency[/] $v", v=text)
 
 
-def _usage(stats: Stats) -> Content:
+def _usage(stats: Stats, *, free: bool = False) -> Content:
     turn, session = stats.turn_usage, stats.session_usage
     turn_tokens = format_tokens(turn.input_tokens + turn.output_tokens)
     total_tokens = format_tokens(session.input_tokens + session.output_tokens)
+    if free:
+        return Content(f"turn {turn_tokens} tok · total {total_tokens} tok (demo: free)")
     if not stats.priced:
         return Content(f"turn {turn_tokens} tok · total {total_tokens} tok (no price)")
     # transcription billed another way (whisper-1, per minute): its cost is not in the sums
@@ -124,13 +135,15 @@ def status_pieces(inputs: StatusInputs) -> list[Content]:
     if stats.session_started is not None:
         elapsed = format_duration(inputs.now - stats.session_started)
         pieces.append(Content.from_markup("[$text-muted]session[/] $v", v=elapsed))
-    pieces.append(_usage(stats))
+    pieces.append(_usage(stats, free=inputs.free))
     left = lowest_limit_pct(stats.rate_limits)
     if left is not None:
         style = "$warning" if left < LOW_LIMIT_PCT else "$foreground"
         # floor: "100%" would hide that some of the limit is already used
         shown = f"{math.floor(left)}%"
-        pieces.append(Content.from_markup(f"[$text-muted]left[/] [{style}]$v[/]", v=shown))
+        pieces.append(
+            Content.from_markup(f"[$text-muted]rate limit[/] [{style}]$v[/] left", v=shown)
+        )
     if inputs.echo_erle_db is not None:
         pieces.append(
             Content.from_markup(
@@ -179,6 +192,8 @@ class StatusLine(Widget):
         self.spend_cap_usd: float | None = None
         self.audio_message = ""
         self.mute_reason = ""
+        self.history_off = ""  # set once by the app when the transcript cannot be written
+        self.free = False  # --demo: tokens are counted, no cost is estimated
         # read once a second: how much echo the canceller removes (None when not cancelling)
         self.erle_source: Callable[[], float | None] | None = None
         self._pieces: list[Content] = []
@@ -196,6 +211,8 @@ class StatusLine(Widget):
                 spend_cap_usd=self.spend_cap_usd,
                 audio_message=self.audio_message,
                 mute_reason=self.mute_reason,
+                history_off=self.history_off,
+                free=self.free,
                 echo_erle_db=self.erle_source() if self.erle_source else None,
             )
         )
