@@ -14,7 +14,6 @@ import pytest
 
 from tests.oracle import check_client_event
 from tests.session.helpers import ChangeRecorder, ScriptedAudio
-from tui import session as session_module
 from tui.changes import (
     ConnectionChanged,
     ConnectionState,
@@ -33,6 +32,7 @@ from tui.localserver.faults import BAD_FRAME_KINDS, Faults
 from tui.pricing import estimate_cost, estimate_transcription_cost
 from tui.realtime.backoff import Backoff
 from tui.session import IDLE_TICK_S, STABLE_CONNECTION_S, TICK_S, Session
+from tui.session import controller as session_module
 
 TEST_KEY = "sk-test-session-0123456789abcdef"
 
