@@ -5,7 +5,8 @@ module here is a room that returns what should happen (tui.session.effects) and 
 imports the controller. Importers name what they need from here.
 """
 
-from tui.session.controller import STABLE_CONNECTION_S, Session
+from tui.session.intents import Session
+from tui.session.outage import STABLE_CONNECTION_S
 from tui.session.reconnect import describe_disconnect
 from tui.session.throttle import BAD_NOTICE_INTERVAL_S
 from tui.session.ticker import IDLE_TICK_S, TICK_S

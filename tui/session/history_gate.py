@@ -49,13 +49,10 @@ class HistoryGate:
         turn = self._held.pop(item_id, None)
         return [turn] if turn is not None else []
 
-    def flush(self, playback: Playback | None, *, everything: bool = False) -> list[Turn]:
-        """The held replies that have played (all of them when the session ends)."""
-        done = [
-            item_id
-            for item_id in self._held
-            if everything or playback is None or _played(playback, item_id)
-        ]
+    def flush(self, playback: Playback | None) -> list[Turn]:
+        """The held replies that have played; all of them when there is no playback (audio
+        stopped, or the session ends)."""
+        done = [item_id for item_id in self._held if playback is None or _played(playback, item_id)]
         return [self._held.pop(item_id) for item_id in done]
 
 

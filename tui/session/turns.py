@@ -48,6 +48,7 @@ class TurnTaking:
         self.active_response: str | None = None
         self._discard_items: set[str] = set()
         self._discard_responses: set[str] = set()
+        self._outbox: list[str] = []  # typed while offline, sent when a connection is back
 
     @property
     def quiet(self) -> bool:
@@ -105,6 +106,27 @@ class TurnTaking:
             if not server_cancels:
                 effects.append(Send(events.response_cancel()))
         return [*effects, *self.update_audible()]
+
+    def type_text(self, text: str, *, live: bool) -> list[Effect]:
+        """A typed turn: it talks over the assistant, or waits for the connection."""
+        text = text.strip()
+        if not text:
+            return []
+        if self._ledger.capped:
+            return [Notice("warning", self.cap_message())]
+        if not live:
+            self._outbox.append(text)
+            return [Notice("information", "Not connected: the message goes out when we are back.")]
+        return [*self.barge_in(client_initiated=True), *self._user_text(text)]
+
+    def take_outbox(self) -> list[Effect]:
+        """What was typed while offline, for the connection that is now back."""
+        texts, self._outbox = self._outbox, []
+        return [effect for text in texts for effect in self._user_text(text)]
+
+    def _user_text(self, text: str) -> list[Effect]:
+        self._ledger.start_turn()
+        return [Send(events.user_text(text)), Send(events.response_create())]
 
     def toggle_mute(self, muted: bool) -> list[Effect]:
         if muted and self._ledger.capped:
