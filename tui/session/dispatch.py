@@ -1,15 +1,15 @@
-"""What happens on each server event: the one table, and the steps it names.
+"""What happens on each server event: the one table, and the session's steps it names.
 
 Every event is first logged for the inspector (when it is open); then the steps of its
-route run in order. MODEL is the pure conversation model (`Conversation.apply`: the turns in
-the log); the other steps are the session's side. A reply's deltas pass a guard first
-(REPLY_TEXT, REPLY_AUDIO): a delta of a reply the user cut off goes no further, and a delta
-for an item the conversation does not know is a bad frame. A type with no route is only
-logged. A bad frame (`BadEvent`) goes to the bad-frame throttle.
+route run in order. A step is either a handler of the pure conversation model
+(`Conversation.on_*`: turns start, grow, finish) or one of the session's `Step`s. A reply's
+deltas pass a guard first (REPLY_TEXT, REPLY_AUDIO): a delta of a reply the user cut off
+goes no further, and a delta for an item the conversation does not know is a bad frame. A
+type with no route is only logged. A bad frame (`BadEvent`) goes to the bad-frame throttle.
 
-Each step returns effects for the controller, or `Halt` when the event goes no further;
-`EventRouter.route` yields them step by step, so the controller has carried out one step
-(changes emitted, a finished reply through the history gate) before the next one runs.
+A session step returns effects for the controller, or `Halt` when the event goes no
+further; `EventRouter.route` yields them step by step, so the controller has carried out one
+step (changes emitted, a finished reply through the history gate) before the next one runs.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from tui.changes import Notice
+from tui.changes import Change, Notice
 from tui.config import Settings
 from tui.conversation import Conversation
 from tui.errors import RtTuiError
@@ -34,7 +34,8 @@ from tui.session.voice import VoiceLock
 
 
 class Step(StrEnum):
-    MODEL = "model"  # Conversation.apply: turns start, grow, finish
+    """The session's side of an event (each is the `EventRouter` method of its name)."""
+
     REPLY_TEXT = "reply_text"  # guard; the first output of an item (latency), proves the link
     REPLY_AUDIO = "reply_audio"  # the same guard and marks; the voice is now fixed
     PLAY = "play"  # to the speaker (an unplayable delta is a bad frame); wakes the ticker
@@ -48,29 +49,46 @@ class Step(StrEnum):
     SERVER_ERROR = "server_error"  # a notice, unless benign
 
 
-S = Step
-ROUTES: dict[str, tuple[Step, ...]] = {
-    "conversation.item.added": (S.MODEL,),
-    "conversation.item.created": (S.MODEL,),
-    "conversation.item.done": (S.MODEL,),
-    "conversation.item.truncated": (S.MODEL,),
-    "conversation.item.input_audio_transcription.delta": (S.MODEL,),
-    "conversation.item.input_audio_transcription.completed": (S.MODEL, S.TRANSCRIPTION_USAGE),
-    "conversation.item.input_audio_transcription.failed": (S.MODEL,),
+ModelHandler = Callable[[Conversation, ServerEvent], list[Change]]
+Route = tuple[Step | ModelHandler, ...]
+
+C, S = Conversation, Step
+ROUTES: dict[str, Route] = {
+    "conversation.item.added": (C.on_item_added,),
+    "conversation.item.created": (C.on_item_added,),
+    "conversation.item.done": (C.on_item_done,),
+    "conversation.item.truncated": (C.on_truncated,),
+    "conversation.item.input_audio_transcription.delta": (C.on_transcription_delta,),
+    "conversation.item.input_audio_transcription.completed": (
+        C.on_transcription_completed,
+        S.TRANSCRIPTION_USAGE,
+    ),
+    "conversation.item.input_audio_transcription.failed": (C.on_transcription_failed,),
     "input_audio_buffer.speech_started": (S.SPEECH_STARTED,),
     "input_audio_buffer.speech_stopped": (S.SPEECH_STOPPED,),
     "response.created": (S.RESPONSE_CREATED,),
-    "response.output_item.added": (S.MODEL, S.TIMED_ITEM),
-    "response.output_text.delta": (S.REPLY_TEXT, S.MODEL),
-    "response.output_audio_transcript.delta": (S.REPLY_TEXT, S.MODEL),
-    "response.output_text.done": (S.MODEL,),
-    "response.output_audio_transcript.done": (S.MODEL,),
-    "response.output_audio.delta": (S.REPLY_AUDIO, S.MODEL, S.PLAY),
-    "response.done": (S.MODEL, S.RESPONSE_DONE),
+    "response.output_item.added": (C.on_output_item_added, S.TIMED_ITEM),
+    "response.output_text.delta": (S.REPLY_TEXT, C.on_text_delta),
+    "response.output_audio_transcript.delta": (S.REPLY_TEXT, C.on_text_delta),
+    "response.output_text.done": (C.on_text_done,),
+    "response.output_audio_transcript.done": (C.on_text_done,),
+    "response.output_audio.delta": (S.REPLY_AUDIO, C.on_audio_delta, S.PLAY),
+    "response.done": (C.on_response_done, S.RESPONSE_DONE),
     "rate_limits.updated": (S.RATE_LIMITS,),
     "error": (S.SERVER_ERROR,),
 }
-del S
+del C, S
+
+
+def model_changes(conversation: Conversation, event: ServerEvent) -> list[Change]:
+    """The conversation model's part of an event's route alone (replaying a recorded
+    sequence into a bare `Conversation`, as the unit tests do)."""
+    changes: list[Change] = []
+    for step in ROUTES.get(event.type, ()):
+        if not isinstance(step, Step):
+            changes += step(conversation, event)
+    return changes
+
 
 BENIGN_ERROR_CODES = {"response_cancel_not_active"}
 
@@ -124,6 +142,9 @@ class EventRouter:
         if inspect:
             yield [self._inspector.inbound(event.data)]
         for step in ROUTES.get(event.type, ()):
+            if not isinstance(step, Step):
+                yield list(step(self._conversation, event))
+                continue
             result = self._steps[step](event)
             if isinstance(result, Halt):
                 yield result.effects
@@ -131,9 +152,6 @@ class EventRouter:
             yield result
 
     # ---- the steps -----------------------------------------------------------------
-
-    def _model(self, event: ServerEvent) -> StepResult:
-        return list(self._conversation.apply(event))
 
     def _reply_text(self, event: ServerEvent) -> StepResult:
         return self._reply_delta(event, "text")
