@@ -23,7 +23,7 @@ from typing import Any, Literal
 import numpy as np
 
 from tui.audio import backend, devices
-from tui.audio.capture import CaptureCounters, CaptureProcessor, EchoGuard, EchoPath
+from tui.audio.capture import CaptureCounters, CaptureProcessor, EchoPath
 from tui.audio.meter import SILENT, Level
 from tui.audio.playback import (
     PlaybackBuffer,
@@ -33,10 +33,9 @@ from tui.audio.playback import (
     decode_pcm16,
 )
 from tui.audio.recorder import WavRecorder
+from tui.constants import WIRE_RATE_HZ, AudioMode, EchoGuard
 from tui.errors import AudioError, DeviceNotFoundError
 
-Mode = Literal["full", "output_only", "input_only", "text_only"]
-RATE = 24000
 # Tried in order when the device does not take 24 kHz (after its own default rate).
 COMMON_RATES = (48000, 44100, 32000, 16000, 22050, 96000, 8000)
 # Mic frames are dropped this long after the assistant's last sample has played out, so
@@ -48,7 +47,7 @@ STALL_S = 1.5
 
 @dataclass(frozen=True)
 class AudioStatus:
-    mode: Mode
+    mode: AudioMode
     message: str = ""
 
 
@@ -72,7 +71,7 @@ class AudioEngine:
         input_device: str = "",
         output_device: str = "",
         block_ms: int = 20,
-        echo_guard: EchoGuard = "half_duplex",
+        echo_guard: EchoGuard = EchoGuard.HALF_DUPLEX,
         on_capture: Callable[[bytes], None],
         loop: asyncio.AbstractEventLoop,
         echo_canceller: EchoPath | None = None,
@@ -107,7 +106,7 @@ class AudioEngine:
         self._sides = {"input": _Side(), "output": _Side()}
         self._muted = False
         self._sd: ModuleType | None = None
-        self._status = AudioStatus("text_only", "audio not started")
+        self._status = AudioStatus(AudioMode.TEXT_ONLY, "audio not started")
         self._watchdog: asyncio.TimerHandle | None = None
         self._next_retry = 0.0
         self._running = False
@@ -119,7 +118,7 @@ class AudioEngine:
         self._running = True
         self._sd = backend.load()
         if self._sd is None:
-            self._status = AudioStatus("text_only", backend.UNAVAILABLE_MESSAGE)
+            self._status = AudioStatus(AudioMode.TEXT_ONLY, backend.UNAVAILABLE_MESSAGE)
             return self._status
         self._reset_echo()
         self._open_missing()
@@ -217,7 +216,7 @@ class AudioEngine:
             capture.echo_guard = value
         renderer: PlaybackRenderer | None = self._sides["output"].processor
         if renderer is not None:
-            renderer.echo = self.echo if value == "aec" else None
+            renderer.echo = self.echo if value == EchoGuard.AEC else None
         self._reset_echo()
 
     @property
@@ -309,7 +308,7 @@ class AudioEngine:
         if self.device_rate is not None:
             candidates: list[int] = [self.device_rate]
         else:
-            candidates = [RATE]
+            candidates = [WIRE_RATE_HZ]
             try:
                 default_rate = int(sd.query_devices(index, kind=kind)["default_samplerate"])
             except Exception:
@@ -356,7 +355,7 @@ class AudioEngine:
         if kind == "input":
             capture = CaptureProcessor(
                 device_rate=rate,
-                block_samples=round(RATE * self.block_ms / 1000),
+                block_samples=round(WIRE_RATE_HZ * self.block_ms / 1000),
                 loop=self.loop,
                 deliver=self._deliver,
                 echo_guard=self._echo_guard,
@@ -374,7 +373,7 @@ class AudioEngine:
             renderer = PlaybackRenderer(
                 self.buffer,
                 device_rate=rate,
-                echo=self.echo if self._echo_guard == "aec" else None,
+                echo=self.echo if self._echo_guard == EchoGuard.AEC else None,
                 recorder=self.recorder,
             )
 
@@ -472,15 +471,14 @@ class AudioEngine:
     def _compute_status(self) -> AudioStatus:
         has_in = self._sides["input"].stream is not None
         has_out = self._sides["output"].stream is not None
-        mode: Mode
         if has_in and has_out:
-            mode = "full"
+            mode = AudioMode.FULL
         elif has_out:
-            mode = "output_only"
+            mode = AudioMode.OUTPUT_ONLY
         elif has_in:
-            mode = "input_only"
+            mode = AudioMode.INPUT_ONLY
         else:
-            mode = "text_only"
+            mode = AudioMode.TEXT_ONLY
         notes = []
         for kind, what in (("input", "Microphone"), ("output", "Speaker")):
             side = self._sides[kind]
@@ -490,7 +488,7 @@ class AudioEngine:
                 notes.append(f"{what} unavailable: {side.problem or 'no device'}")
             elif side.problem:
                 notes.append(side.problem)
-        if mode != "full" and any(self._wanted.values()):
+        if mode is not AudioMode.FULL and any(self._wanted.values()):
             secs = f"{self.retry_interval_s:g}"
             notes.append(f"Running {mode.replace('_', ' ')}; retrying every {secs} s.")
         return AudioStatus(mode, " ".join(notes))

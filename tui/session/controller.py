@@ -312,10 +312,8 @@ class Controller:
         conn = self._conn
         if conn is None or self.state is not ConnectionState.LIVE or self.muted:
             return  # audio captured while disconnected is never sent late
-        if (
-            self.settings.session.turn_detection.mode == TurnMode.MANUAL
-            and not self._rooms.turns.talking
-        ):
+        manual = self.settings.session.turn_detection.mode == TurnMode.MANUAL
+        if manual and not self._rooms.turns.talking:
             return
         conn.send(events.audio_append(pcm))
 

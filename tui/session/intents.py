@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from tui.changes import ConnectionState
 from tui.config import Settings
+from tui.constants import AudioMode
 from tui.session.controller import Controller
 
 
@@ -28,7 +29,7 @@ class Session(Controller):
         return self._rooms.link.echo_erle_db()
 
     @property
-    def audio_mode(self) -> str:
+    def audio_mode(self) -> AudioMode:
         return self._rooms.link.mode
 
     @property
