@@ -1,8 +1,10 @@
-"""The session: one controller (`Session`) and the small rooms it wires together.
+"""The session: one controller and the small rooms it wires together.
 
-`tui.session.controller` holds the connection loop, the handover and the wiring; every other
-module here is a room that returns what should happen (tui.session.effects) and never
-imports the controller. Importers name what they need from here.
+`controller.Controller` holds the connection loop, the handover and the wiring; `Session`
+(`intents.py`) is that controller with the app's door on top. Every other module here is a
+room that returns what should happen (`effects.py`) and never imports the controller; what
+happens on each server event is the one table `dispatch.ROUTES`. Importers name what they
+need from here.
 """
 
 from tui.session.intents import Session
