@@ -43,7 +43,7 @@ from tui.changes import (
     TurnText,
 )
 from tui.config import Settings, with_value
-from tui.constants import AudioMode
+from tui.constants import AudioMode, TurnMode
 from tui.errors import ConfigError, RtTuiError
 from tui.printable import printable
 from tui.screens.help import HelpScreen
@@ -72,6 +72,7 @@ INPUT_MODES = tuple(mode for mode in AudioMode if mode.captures)  # those with a
 # while (re)connecting, "Stop retry" means something: it is shown (and runs) only then
 RETRYING = (ConnectionState.CONNECTING, ConnectionState.RECONNECTING)
 ACTION_NAMES = frozenset(spec.name for spec in ACTIONS)
+MESSAGE_PLACEHOLDER = "Type a message: Enter sends, Escape for one-key control"
 
 
 class SessionLike(Protocol):
@@ -103,21 +104,47 @@ def _default_session_factory(*args: Any, **kwargs: Any) -> SessionLike:
 
 
 class MessageBox(Input):
-    """The message input: Enter sends, Escape gives the keys back to the conversation."""
+    """The message input, focused from the start: whatever a newcomer types first lands here
+    and Enter sends it. Escape gives the keys back to the conversation (one-key control:
+    m, e, s, ?); the F-keys work in both places.
+
+    Space-to-talk: in manual turn mode, space on an *empty* box is the talk key (a message
+    never starts with a space), so push-to-talk needs no Escape first. Anywhere else space
+    types a space.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "leave", "Leave", show=False, id="leave_input")
+        Binding("escape", "leave", "Leave", show=False, id="leave_input"),
+        # reading back while typing: the box has no use for page keys, the log does
+        Binding("pageup", "scroll_log('page_up')", show=False, id="log_page_up"),
+        Binding("pagedown", "scroll_log('page_down')", show=False, id="log_page_down"),
     ]
+
+    def __init__(self, *, talk_on_space: Callable[[], bool], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._talk_on_space = talk_on_space
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "space" and not self.value and self._talk_on_space():
+            event.stop()
+            event.prevent_default()
+            await self.run_action("app.talk")
+            return
+        await super()._on_key(event)
 
     def action_leave(self) -> None:
         self.app.set_focus(self.screen.query_one("#log"))
+
+    def action_scroll_log(self, how: str) -> None:
+        getattr(self.screen.query_one("#log"), f"action_{how}")()
 
 
 class RtApp(App[int], inherit_bindings=False):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "rt-tui"
     BINDINGS = default_bindings()
-    AUTO_FOCUS = "#log"
+    # The message box: the first sentence a newcomer types must be sent, not run as keys.
+    AUTO_FOCUS = "#message"
     # Below 100 columns the footer needs every cell for the app's own keys, so app.tcss
     # hides the palette's "^p palette" there (ctrl+p still works; Help names it).
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (100, "-wide")]
@@ -194,7 +221,9 @@ class RtApp(App[int], inherit_bindings=False):
         with Pane():
             yield LevelMeter(id="meter", monotonic=self._monotonic)
         with Pane():
-            yield MessageBox(placeholder="Type a message: Enter sends, Escape leaves", id="message")
+            yield MessageBox(
+                placeholder=MESSAGE_PLACEHOLDER, id="message", talk_on_space=self._manual_turns
+            )
         with Pane():
             yield StatusLine(id="status", monotonic=self._monotonic)
         with Pane(id="footer-pane"):
@@ -221,7 +250,7 @@ class RtApp(App[int], inherit_bindings=False):
         return self.query_one("#connection", ConnectionBar)
 
     def on_mount(self) -> None:
-        self._log, self._meter = self.conversation_log, self.meter
+        self._log_view, self._meter = self.conversation_log, self.meter
         self._status, self._bar, self._inspector = (
             self.status_line,
             self.connection_bar,
@@ -230,10 +259,11 @@ class RtApp(App[int], inherit_bindings=False):
         self._inspector.display = self.settings.ui.show_events
         self._status.spend_cap_usd = self.settings.session.spend_cap_usd
         self._status.history_off = self._history_off
+        self._status.free = self._demo
         self._status.update_text()
         self._ui_ready = True
         if self._demo:
-            self._log.add_turn(self._demo_hint())
+            self._log_view.add_turn(self._demo_hint())
         for problem in self._startup_problems:
             self.notify(problem, severity="warning", markup=False, timeout=10)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
@@ -272,15 +302,18 @@ class RtApp(App[int], inherit_bindings=False):
             markup=markup,
         )
 
+    def _manual_turns(self) -> bool:
+        return self.settings.session.turn_detection.mode == TurnMode.MANUAL
+
     def _demo_hint(self) -> Turn:
         """A newcomer's first screen is otherwise an empty log: say what to try."""
         keys = self.settings.keys
-        type_key = key_display(keys.keys_for("focus_input")[0])
-        help_key = key_display(keys.keys_for("help")[0])
+        help_key = key_display(keys.keys_for("help")[-1])
         text = (
             "Demo: a built-in local server stands in for the Realtime API (no key; nothing "
-            "leaves this machine). Speak and it parrots your voice back; type a message and "
-            f"it answers it. Press {type_key} to type, {help_key} for every key."
+            "leaves this machine). Speak and it plays your own voice back; type a message "
+            'and Enter, and it answers "You said: ...". Escape leaves the message box for '
+            f"one-key control; {help_key} lists every key."
         )
         return Turn(
             "rt-tui-demo-hint", Role.SYSTEM, text, TurnStatus.DONE, started_at=self._clock()
@@ -305,11 +338,11 @@ class RtApp(App[int], inherit_bindings=False):
             case TurnStarted(turn=turn):
                 if not turn.started_at:
                     turn.started_at = self._clock()
-                self._log.add_turn(turn)
+                self._log_view.add_turn(turn)
             case TurnText(turn=turn):
-                self._log.turn_changed(turn)
+                self._log_view.turn_changed(turn)
             case TurnFinished(turn=turn):
-                self._log.turn_finished(turn)
+                self._log_view.turn_finished(turn)
             case SpeechChanged():
                 self.user_speaking = change.user_speaking
                 self.assistant_audible = change.assistant_audible
@@ -345,7 +378,7 @@ class RtApp(App[int], inherit_bindings=False):
         self._ticks += 1
         with self.batch_update():
             if self._ticks % FLUSH_EVERY == 0:
-                self._log.flush()
+                self._log_view.flush()
             if self.session is not None:
                 level = self.session.input_level()
                 self._meter.sample(level)
@@ -383,6 +416,8 @@ class RtApp(App[int], inherit_bindings=False):
         The footer names the first key of each action, so while the message box has focus
         it shows F2 Mute rather than m (which would be typed). Only the order changes.
         """
+        if not self.screen_stack:
+            return  # shutting down: the focused box blurs after the last screen has gone
         keys = {
             name: working_keys_first(value, self._consumes)
             for name, value in keymap(self.settings.keys).items()

@@ -89,6 +89,10 @@ def printable(text: str, *, newlines: bool = True) -> str:
     return text.translate(_MULTI_LINE if newlines else _ONE_LINE)
 
 
-def one_line(text: str) -> str:
-    """`printable(text, newlines=False)`: for headers, status items and table cells."""
+def one_line(text: str, limit: int | None = None) -> str:
+    """`printable(text, newlines=False)`: for headers, status items, table cells and error
+    messages. `limit` cuts a long text (a close reason, an HTTP body) to that many
+    characters first, ending it with "…"."""
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
     return printable(text, newlines=False)

@@ -32,14 +32,20 @@ from tui.errors import (
     MissingKeyError,
     TLSError,
 )
+from tui.printable import one_line
 from tui.realtime import connection as connection_module
 from tui.realtime import events
 from tui.realtime.connection import (
+    MAX_EARLY_FRAMES,
+    MAX_FRAME_BYTES,
+    ConnectCancelled,
     ConnectTimeoutError,
     HandshakeError,
     HostNotFoundError,
     InvalidURLError,
     RealtimeConnection,
+    RedirectRefusedError,
+    SessionNotStartedError,
     build_url,
     is_loopback,
     safe_url,
@@ -86,8 +92,8 @@ async def start_server() -> AsyncIterator[Callable[..., Awaitable[Server]]]:
             return Response(state.status, HTTPStatus(state.status).phrase, Headers(), body)
 
         async def record_then(ws: ServerConnection) -> None:
-            if handler is not None:
-                await handler(ws)
+            # a Realtime server starts the session first; connect() waits for it
+            await (handler or session_created)(ws)
             async for message in ws:
                 state.received.append(str(message))
 
@@ -368,7 +374,7 @@ def no_sockets(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
         attempts.append(args)
         raise AssertionError("a socket was opened")
 
-    monkeypatch.setattr(connection_module, "connect", refuse)
+    monkeypatch.setattr(connection_module, "_SameOriginConnect", refuse)
     monkeypatch.setattr(asyncio.BaseEventLoop, "create_connection", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
     monkeypatch.setattr(socket.socket, "connect", refuse)
@@ -431,7 +437,7 @@ async def test_a_value_error_inside_the_websocket_client_is_an_invalid_url(
     async def idna_fails(*args: Any, **kwargs: Any) -> Any:
         raise UnicodeError("encoding with 'idna' codec failed")
 
-    monkeypatch.setattr(connection_module, "connect", idna_fails)
+    monkeypatch.setattr(connection_module, "_SameOriginConnect", idna_fails)
     conn = RealtimeConnection("ws://127.0.0.1:9/v1/realtime", "m", KEY)
     with pytest.raises(InvalidURLError, match="host name cannot be encoded") as caught:
         await conn.connect()
@@ -476,13 +482,16 @@ async def test_big_frames_both_ways(start_server: Any) -> None:
     }
 
     async def send_big(ws: ServerConnection) -> None:
+        await session_created(ws)
         await ws.send(json.dumps(delta))
 
     server = await start_server(send_big)
     conn = RealtimeConnection(server.url, "m", KEY)
     await conn.connect()
     try:
-        event = await next_event(conn)
+        stream = aiter(conn.events())
+        assert (await anext(stream)).type == "session.created"
+        event = await anext(stream)
         assert isinstance(event, ServerEvent) and event.audio == pcm
         assert conn.send(events.audio_append(pcm))
         await wait_for(lambda: len(server.received) == 1)
@@ -635,6 +644,296 @@ async def test_events_before_connect_raise_disconnected() -> None:
             pass
 
 
+# --------------------------------------------------------------------------- hostile servers
+
+
+async def test_a_frame_over_the_limit_closes_with_1009_and_says_why(start_server: Any) -> None:
+    huge = '{"type":"error","x":"' + "a" * MAX_FRAME_BYTES + '"}'
+
+    async def send_huge(ws: ServerConnection) -> None:
+        await session_created(ws)
+        await ws.send(huge)
+
+    server = await start_server(send_huge)
+    conn = RealtimeConnection(server.url, "m", KEY)
+    await conn.connect()
+    stream = aiter(conn.events())
+    assert (await anext(stream)).type == "session.created"
+    async with asyncio.timeout(WAIT):
+        with pytest.raises(Disconnected) as caught:
+            await anext(stream)  # refused by the socket: never buffered, never parsed
+    error = caught.value
+    assert error.code == 1009
+    assert error.reason == "the server sent a frame over 16 MiB"
+    assert "over 16 MiB" in str(error)
+    await conn.close()
+
+
+async def test_a_frame_over_the_limit_before_the_session_fails_the_connect(
+    start_server: Any,
+) -> None:
+    async def send_huge(ws: ServerConnection) -> None:
+        await ws.send("x" * (MAX_FRAME_BYTES + 1))
+        await ws.wait_closed()
+
+    server = await start_server(send_huge)
+    conn = RealtimeConnection(server.url, "m", KEY)
+    with pytest.raises(SessionNotStartedError, match="over 16 MiB") as caught:
+        await conn.connect()
+    assert caught.value.retryable is True
+
+
+@dataclass
+class RedirectServer:
+    """A bare HTTP server that answers every request with one redirect."""
+
+    url: str
+    requests: list[bytes]
+
+
+@pytest.fixture
+async def redirect_server() -> AsyncIterator[Callable[[int, str], Awaitable[RedirectServer]]]:
+    servers: list[asyncio.Server] = []
+
+    async def start(status: int, location: str) -> RedirectServer:
+        requests: list[bytes] = []
+
+        async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            requests.append(await reader.readuntil(b"\r\n\r\n"))
+            phrase = HTTPStatus(status).phrase
+            writer.write(
+                f"HTTP/1.1 {status} {phrase}\r\nLocation: {location}\r\n"
+                "Content-Length: 0\r\n\r\n".encode()
+            )
+            await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(answer, "127.0.0.1", 0)
+        servers.append(server)
+        port = server.sockets[0].getsockname()[1]
+        return RedirectServer(f"ws://127.0.0.1:{port}/v1/realtime", requests)
+
+    yield start
+    for server in servers:
+        server.close()
+        await server.wait_closed()
+
+
+@pytest.mark.parametrize("status", [301, 302, 307])
+async def test_a_redirect_to_another_port_is_refused(
+    start_server: Any, redirect_server: Any, status: int
+) -> None:
+    elsewhere = await start_server()
+    redirect = await redirect_server(status, elsewhere.url + "?model=m&token=hunter2")
+    conn = RealtimeConnection(redirect.url, "m", KEY)
+    with pytest.raises(RedirectRefusedError) as caught:
+        await conn.connect()
+    error = caught.value
+    assert error.retryable is False
+    message = str(error)
+    assert f"HTTP {status}" in message and elsewhere.url.split("/v1")[0] in message
+    assert "[connection] url" in message
+    assert KEY not in message and "hunter2" not in message
+    assert len(redirect.requests) == 1
+    assert elsewhere.requests == []  # refused before the other server was contacted
+    assert conn.closed
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "ws://evil.example/v1/realtime",
+        "ws://localhost/v1/realtime",  # another host name, even if it is this machine
+        "wss://127.0.0.1/v1/realtime",  # another scheme
+        "//evil.example/v1/realtime",  # scheme-relative
+        "ws://evil.example/\u202egnp.exe",
+    ],
+)
+async def test_a_redirect_to_another_host_or_scheme_is_refused(
+    redirect_server: Any, location: str
+) -> None:
+    redirect = await redirect_server(302, location)
+    conn = RealtimeConnection(redirect.url, "m", KEY)
+    with pytest.raises(RedirectRefusedError, match="another server") as caught:
+        await conn.connect()
+    assert one_line(str(caught.value)) == str(caught.value)  # no control character in it
+
+
+async def test_a_redirect_within_the_origin_is_followed_with_the_key() -> None:
+    requests: list[Request] = []
+
+    def move(ws: ServerConnection, request: Request) -> Response | None:
+        requests.append(request)
+        if request.path.startswith("/old/"):
+            return Response(
+                307, "Temporary Redirect", Headers({"Location": "/v1/realtime?model=m"}), b""
+            )
+        return None
+
+    async with serve(session_created, "127.0.0.1", 0, process_request=move) as server:
+        port = server.sockets[0].getsockname()[1]
+        conn = RealtimeConnection(f"ws://127.0.0.1:{port}/old/realtime", "m", KEY)
+        await conn.connect()
+        assert (await next_event(conn)).type == "session.created"
+        await conn.close()
+    assert [r.path for r in requests] == ["/old/realtime?model=m", "/v1/realtime?model=m"]
+    assert requests[1].headers["Authorization"] == f"Bearer {KEY}"
+
+
+async def silent_after_handshake(ws: ServerConnection) -> None:
+    await ws.wait_closed()
+
+
+async def test_no_session_created_fails_the_connect(start_server: Any) -> None:
+    server = await start_server(silent_after_handshake)
+    conn = RealtimeConnection(server.url, "m", KEY, created_timeout=0.2)
+    with pytest.raises(SessionNotStartedError) as caught:
+        await conn.connect()
+    error = caught.value
+    assert error.retryable is True
+    assert "no session.created within 0.2 s" in str(error)
+    assert conn.closed
+    assert conn.send(events.audio_commit()) is False
+
+
+async def test_frames_before_session_created_come_first_from_events(start_server: Any) -> None:
+    async def chatty(ws: ServerConnection) -> None:
+        await ws.send("{oops")
+        await ws.send(json.dumps({"type": "rate_limits.updated", "rate_limits": []}))
+        await session_created(ws)
+
+    server = await start_server(chatty)
+    seen: list[Any] = []
+    conn = RealtimeConnection(server.url, "m", KEY, on_receive=seen.append)
+    await conn.connect()
+    assert seen == []  # the inspector hears them when the session reads them
+    got = [await next_event(conn) for _ in range(3)]
+    assert [getattr(e, "kind", e.type) for e in got] == [
+        "not_json",
+        "rate_limits.updated",
+        "session.created",
+    ]
+    assert seen == got
+    await conn.close()
+
+
+async def test_a_flood_before_session_created_fails_the_connect(start_server: Any) -> None:
+    async def flood(ws: ServerConnection) -> None:
+        while True:
+            await ws.send(json.dumps({"type": "rate_limits.updated", "rate_limits": []}))
+
+    server = await start_server(flood)
+    conn = RealtimeConnection(server.url, "m", KEY)
+    with pytest.raises(SessionNotStartedError, match=f"{MAX_EARLY_FRAMES} frames"):
+        await conn.connect()
+
+
+async def test_a_close_before_session_created_says_what_the_server_said(
+    start_server: Any,
+) -> None:
+    async def refuse(ws: ServerConnection) -> None:
+        error = {"type": "invalid_request_error", "message": "Model \x1b[2Jnot found"}
+        await ws.send(json.dumps({"type": "error", "event_id": "e", "error": error}))
+        await ws.close(1008, "bad \u202emodel")
+
+    server = await start_server(refuse)
+    conn = RealtimeConnection(server.url, "m", KEY)
+    with pytest.raises(SessionNotStartedError) as caught:
+        await conn.connect()
+    message = str(caught.value)
+    assert "before the session started: 1008 policy violation" in message
+    assert "bad model" in message and "Model ␛not found" in message  # tui.printable rules
+    assert "\x1b" not in message and "\u202e" not in message
+
+
+@pytest.mark.parametrize("stage", ["upgrade", "session.created"])
+async def test_close_cancels_a_pending_connect_and_closes_its_socket(stage: str) -> None:
+    """ctrl+q while connecting: close() ends connect() now, not after the open timeout."""
+    accepted = asyncio.Event()
+    hung_up = asyncio.Event()
+
+    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.set()
+        await reader.read()  # b"" once the client has closed its socket
+        hung_up.set()
+        writer.close()
+
+    async def never_start(ws: ServerConnection) -> None:
+        accepted.set()
+        await ws.wait_closed()
+        hung_up.set()
+
+    if stage == "upgrade":
+        server: Any = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    else:
+        server = await serve(never_start, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    url = f"ws://127.0.0.1:{port}/v1/realtime"
+    conn = RealtimeConnection(url, "m", KEY, open_timeout=60, created_timeout=60)
+    try:
+        connecting = asyncio.create_task(conn.connect())
+        async with asyncio.timeout(WAIT):
+            await accepted.wait()
+            await conn.close()
+            with pytest.raises(ConnectCancelled, match="cancelled") as caught:
+                await connecting
+            await hung_up.wait()  # the socket is closed, not left to the open timeout
+        assert caught.value.retryable is False
+        assert conn.closed
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_connect_after_close_is_cancelled_without_a_socket(no_sockets: list[Any]) -> None:
+    conn = RealtimeConnection("ws://127.0.0.1:9/v1/realtime", "m", KEY)
+    await conn.close()
+    with pytest.raises(ConnectCancelled):
+        await conn.connect()
+    assert no_sockets == []
+
+
+async def test_a_cancelled_caller_still_cancels_the_opening() -> None:
+    accepted = asyncio.Event()
+    hung_up = asyncio.Event()
+
+    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.set()
+        await reader.read()
+        hung_up.set()
+        writer.close()
+
+    server = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    conn = RealtimeConnection(f"ws://127.0.0.1:{port}/v1/realtime", "m", KEY, open_timeout=60)
+    try:
+        connecting = asyncio.create_task(conn.connect())
+        async with asyncio.timeout(WAIT):
+            await accepted.wait()
+            connecting.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await connecting
+            await hung_up.wait()
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_close_reason_with_control_characters_is_shown_not_obeyed(
+    start_server: Any,
+) -> None:
+    async def close_it(ws: ServerConnection) -> None:
+        await session_created(ws)
+        await ws.close(1011, "\x1b]0;owned\x07\x1b[2J\u202eboom")
+
+    server = await start_server(close_it)
+    conn = RealtimeConnection(server.url, "m", KEY)
+    await conn.connect()
+    error = await disconnect_of(conn)
+    assert error.reason == "␛␛boom"  # sequences shown as one mark each, bidi removed
+    assert "\x1b" not in str(error) and "\u202e" not in str(error)
+
+
 @pytest.mark.benchmark
 async def test_benchmark_audio_round_trip(start_server: Any) -> None:
     """Loopback throughput of 20 ms audio events in both directions (printed, not asserted)."""
@@ -652,6 +951,7 @@ async def test_benchmark_audio_round_trip(start_server: Any) -> None:
     )
 
     async def stream(ws: ServerConnection) -> None:
+        await session_created(ws)
         for _ in range(count):
             await ws.send(delta)
 
@@ -661,6 +961,8 @@ async def test_benchmark_audio_round_trip(start_server: Any) -> None:
     start = time.perf_counter()
     received = 0
     async for event in conn.events():
+        if event.type == "session.created":
+            continue
         assert isinstance(event, ServerEvent) and event.audio is not None
         received += 1
         if received == count:
@@ -679,3 +981,67 @@ async def test_benchmark_audio_round_trip(start_server: Any) -> None:
         f"send() {enqueue_s / count * 1e6:.1f} µs/call; "
         f"delivered to the server {send_s / count * 1e6:.1f} µs/event"
     )
+
+
+@pytest.mark.benchmark
+async def test_benchmark_send_path_cpu() -> None:
+    """CPU of the client thread per 20 ms audio_append to the local server, two ways.
+
+    `direct`: send() writes the frame to the transport itself when nothing is queued (it
+    drives websockets' protocol and send_data(), internals). `queue`: every event goes
+    through the queue and the sender task's `await ws.send()` (public API only). Each send is
+    followed by one loop turn, as between two microphone blocks. The server runs on a
+    loop of its own in another thread, so time.thread_time() counts the client alone.
+    """
+    import threading
+
+    from tui.localserver.server import LocalServer
+
+    count = 10_000
+    started: asyncio.Future[LocalServer] = asyncio.get_running_loop().create_future()
+    stop: list[Callable[[], None]] = []
+    main_loop = asyncio.get_running_loop()
+
+    async def run_server() -> None:
+        finished = asyncio.Event()
+        stop.append(lambda: server_loop.call_soon_threadsafe(finished.set))
+        async with LocalServer(record_audio=False) as server:
+            main_loop.call_soon_threadsafe(started.set_result, server)
+            await finished.wait()
+
+    server_loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=server_loop.run_until_complete, args=(run_server(),))
+    thread.start()
+    try:
+        server = await started
+        frame = events.audio_append(bytes(960))  # 20 ms of silence: no VAD turn
+        figures: dict[str, list[float]] = {"direct": [], "queue": [], "loop turn alone": []}
+        for _round in range(3):
+            cpu = time.thread_time()
+            for _ in range(count):
+                await asyncio.sleep(0)
+            figures["loop turn alone"].append((time.thread_time() - cpu) / count * 1e6)
+            for mode in ("direct", "queue"):
+                conn = RealtimeConnection(server.url, "gpt-realtime", KEY)
+                if mode == "queue":
+                    conn._write_now = lambda text: False  # type: ignore[method-assign]
+                await conn.connect()
+                session = server.sessions[-1]
+                before = len(session.received)
+                cpu = time.thread_time()
+                for _ in range(count):
+                    conn.send(frame)
+                    await asyncio.sleep(0)
+                figures[mode].append((time.thread_time() - cpu) / count * 1e6)
+                await wait_for(lambda s=session, b=before: len(s.received) - b >= count, timeout=60)
+                await conn.close()
+        print(
+            f"\n{count} x 20 ms audio_append, client CPU per send (best of 3, each send + one "
+            "loop turn): "
+            + "; ".join(f"{mode} {min(values):.1f} µs" for mode, values in figures.items())
+            + f"  (all rounds: { {k: [round(v, 1) for v in vs] for k, vs in figures.items()} })"
+        )
+    finally:
+        for call in stop:
+            call()
+        thread.join(10)

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from tests.oracle import check_client_event, check_server_event
 from tui.realtime import events
 from tui.realtime.events import BAD_KINDS, BadEvent, ServerEvent, parse
+from tui.realtime.shapes import EVENT_SHAPES
 
 PCM_20MS = bytes(range(256)) * 3 + bytes(192)  # 960 bytes = 20 ms of 24 kHz PCM16
 IDS = {"response_id": "resp_1", "item_id": "item_A", "output_index": 0, "content_index": 0}
@@ -33,7 +34,7 @@ def server(kind: str, **fields: Any) -> dict[str, Any]:
     return {"type": kind, "event_id": f"event_{kind}", **fields}
 
 
-# One valid example of each event type the app reads (events.REQUIRED_FIELDS).
+# One valid example of each event type the app reads (shapes.EVENT_SHAPES).
 GOOD: dict[str, dict[str, Any]] = {
     "session.created": server("session.created", session=SESSION),
     "session.updated": server("session.updated", session=SESSION),
@@ -120,6 +121,53 @@ GOOD: dict[str, dict[str, Any]] = {
     "error": server(
         "error", error={"type": "invalid_request_error", "message": "bad", "event_id": "evt_3"}
     ),
+    "response.function_call_arguments.delta": server(
+        "response.function_call_arguments.delta",
+        response_id="resp_1",
+        item_id="item_F",
+        output_index=0,
+        call_id="call_1",
+        delta='{"ci',
+    ),
+    "response.function_call_arguments.done": server(
+        "response.function_call_arguments.done",
+        response_id="resp_1",
+        item_id="item_F",
+        output_index=0,
+        call_id="call_1",
+        name="get_weather",
+        arguments='{"city": "Paris"}',
+    ),
+    "response.mcp_call_arguments.delta": server(
+        "response.mcp_call_arguments.delta",
+        response_id="resp_1",
+        item_id="item_M",
+        output_index=0,
+        delta='{"q',
+    ),
+    "response.mcp_call_arguments.done": server(
+        "response.mcp_call_arguments.done",
+        response_id="resp_1",
+        item_id="item_M",
+        output_index=0,
+        arguments='{"q": 1}',
+    ),
+    **{
+        kind: server(kind, item_id="item_M", output_index=0)
+        for kind in (
+            "response.mcp_call.in_progress",
+            "response.mcp_call.completed",
+            "response.mcp_call.failed",
+        )
+    },
+    **{
+        kind: server(kind, item_id="item_L")
+        for kind in (
+            "mcp_list_tools.in_progress",
+            "mcp_list_tools.completed",
+            "mcp_list_tools.failed",
+        )
+    },
 }
 
 
@@ -139,7 +187,7 @@ def test_static_type_set_matches_the_sdk() -> None:
 
 
 def test_examples_cover_every_type_the_app_reads() -> None:
-    assert set(GOOD) == set(events.REQUIRED_FIELDS)
+    assert set(GOOD) == set(EVENT_SHAPES)
 
 
 @pytest.mark.parametrize("kind", sorted(GOOD))
@@ -169,9 +217,10 @@ def test_other_events_have_no_audio() -> None:
 
 
 def test_known_type_without_a_field_table_is_accepted() -> None:
-    frame = {"type": "mcp_list_tools.completed", "event_id": "e", "item_id": "i"}
+    assert "input_audio_buffer.cleared" not in EVENT_SHAPES
+    frame = {"type": "input_audio_buffer.cleared", "event_id": "e"}
     event = parse(json.dumps(frame))
-    assert isinstance(event, ServerEvent) and event.type == "mcp_list_tools.completed"
+    assert isinstance(event, ServerEvent) and event.type == "input_audio_buffer.cleared"
 
 
 def test_empty_audio_delta_is_valid_silence_of_zero_length() -> None:
@@ -249,17 +298,17 @@ def with_field(frame: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]
     return copy
 
 
-@pytest.mark.parametrize("kind", sorted(events.REQUIRED_FIELDS))
+@pytest.mark.parametrize("kind", sorted(EVENT_SHAPES))
 def test_each_required_field_missing(kind: str) -> None:
-    for name in events.REQUIRED_FIELDS[kind]:
+    for name in EVENT_SHAPES[kind].required:
         event = bad(json.dumps(with_field(GOOD[kind], name, DELETE)))
         assert (event.kind, event.type) == ("missing_field", kind)
         assert name in event.reason
 
 
-@pytest.mark.parametrize("kind", sorted(events.REQUIRED_FIELDS))
+@pytest.mark.parametrize("kind", sorted(EVENT_SHAPES))
 def test_each_required_field_wrong_type(kind: str) -> None:
-    for name, expected in events.REQUIRED_FIELDS[kind].items():
+    for name, expected in EVENT_SHAPES[kind].required.items():
         wrong: Any = 7 if expected is not int else "7"
         event = bad(json.dumps(with_field(GOOD[kind], name, wrong)))
         assert (event.kind, event.type) == ("wrong_type", kind), name
@@ -268,6 +317,118 @@ def test_each_required_field_wrong_type(kind: str) -> None:
 
 def test_nested_field_under_a_non_object() -> None:
     assert bad(json.dumps({**GOOD["error"], "error": "text"})).kind == "wrong_type"
+
+
+def test_nested_required_field_missing_names_its_path() -> None:
+    frame = with_field(GOOD["error"], "error.message", DELETE)
+    event = bad(json.dumps(frame))
+    assert event.kind == "missing_field" and "'error.message'" in event.reason
+
+
+# The nested fields issue 9 found raising inside the session, and their siblings: each is a
+# bad frame now, with the path of the field in the reason.
+NESTED_WRONG = [
+    ("error", ("error", "code"), ["a"]),
+    ("error", ("error", "param"), 5),
+    ("response.done", ("response", "status_details"), "failed"),
+    ("response.done", ("response", "status_details", "error"), "boom"),
+    ("response.done", ("response", "status_details", "reason"), {"a": 1}),
+    ("response.done", ("response", "usage", "input_tokens"), "abc"),
+    ("response.done", ("response", "usage", "input_token_details"), [1]),
+    ("response.done", ("response", "id"), ["resp_1"]),
+    ("response.done", ("response", "status"), ["completed"]),
+    ("response.done", ("response", "output"), 3),
+    ("response.done", ("response", "output", 0), "item"),
+    ("response.done", ("response", "output", 0, "id"), 7),
+    ("response.created", ("response", "id"), {"id": "resp_1"}),
+    ("conversation.item.added", ("item", "role"), ["user"]),
+    ("conversation.item.added", ("item", "content"), 5),
+    ("conversation.item.added", ("item", "content", 0), None),
+    ("conversation.item.added", ("item", "content", 0, "transcript"), 5),
+    ("conversation.item.added", ("item", "id"), 12),
+    ("conversation.item.done", ("item", "type"), ["message"]),
+    ("response.output_item.added", ("item", "id"), ["item_A"]),
+    ("rate_limits.updated", ("rate_limits", 0), "tokens"),
+    ("rate_limits.updated", ("rate_limits", 0, "remaining"), "many"),
+    ("rate_limits.updated", ("rate_limits", 0, "name"), ["tokens"]),
+    ("conversation.item.input_audio_transcription.failed", ("error", "message"), ["x"]),
+    ("session.updated", ("session", "audio"), "pcm"),
+]
+
+
+def set_path(frame: dict[str, Any], path: tuple[str | int, ...], value: Any) -> dict[str, Any]:
+    copy = json.loads(json.dumps(frame))
+    node: Any = copy
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+    return copy
+
+
+def with_content(frame: dict[str, Any]) -> dict[str, Any]:
+    """The example with something at every depth the table above reaches into."""
+    frame = json.loads(json.dumps(frame))
+    if "item" in frame:
+        frame["item"]["content"] = [{"type": "output_audio", "transcript": "Hi"}]
+    if frame["type"] == "response.done":
+        frame["response"]["output"] = [ASSISTANT]
+        frame["response"]["status_details"] = {"type": "failed", "error": {"type": "x"}}
+        frame["response"]["usage"]["input_token_details"] = {"text_tokens": 1}
+    return frame
+
+
+@pytest.mark.parametrize(("kind", "path", "value"), NESTED_WRONG)
+def test_nested_field_of_wrong_type(kind: str, path: tuple[str | int, ...], value: Any) -> None:
+    frame = with_content(GOOD[kind])
+    assert isinstance(parse(json.dumps(frame)), ServerEvent)
+    event = bad(json.dumps(set_path(frame, path, value)))
+    assert (event.kind, event.type) == ("wrong_type", kind)
+    dotted = ".".join(str(p) for p in path if isinstance(p, str))
+    assert dotted.split(".")[-1] in event.reason
+
+
+@pytest.mark.parametrize(
+    ("kind", "path"),
+    [
+        ("response.done", ("response", "usage", "input_tokens")),
+        ("conversation.item.truncated", ("audio_end_ms",)),
+        ("rate_limits.updated", ("rate_limits", 0, "reset_seconds")),
+    ],
+)
+def test_an_integer_beyond_64_bits_is_refused(kind: str, path: tuple[str | int, ...]) -> None:
+    """float() of it would overflow in the conversation model or the cost estimate."""
+    frame = set_path(with_content(GOOD[kind]), path, 10**400)
+    event = bad(json.dumps(frame))
+    assert event.kind == "wrong_type" and "beyond 64 bits" in event.reason
+    fits = set_path(with_content(GOOD[kind]), path, 2**63 - 1)
+    assert isinstance(parse(json.dumps(fits)), ServerEvent)
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_not_json(constant: str) -> None:
+    frame = json.dumps(GOOD["rate_limits.updated"]).replace("1.5", constant)
+    assert constant in frame
+    assert bad(frame).kind == "not_json"
+
+
+def test_voice_may_be_a_name_or_a_custom_voice_object() -> None:
+    session = {"type": "realtime", "audio": {"output": {"voice": "marin"}}}
+    frame = server("session.updated", session=session)
+    assert isinstance(parse(json.dumps(frame)), ServerEvent)
+    session["audio"]["output"]["voice"] = {"id": "voice_1234"}
+    assert isinstance(parse(json.dumps(frame)), ServerEvent)
+    session["audio"]["output"]["voice"] = ["marin"]
+    reason = bad(json.dumps(frame)).reason
+    assert "should be a string or an object, got an array" in reason
+
+
+def test_tool_call_item_needs_its_name_and_arguments() -> None:
+    item = {"type": "function_call", "id": "item_F", "call_id": "c", "name": "f", "arguments": ""}
+    frame = server("response.output_item.done", response_id="r", output_index=0, item=item)
+    assert isinstance(parse(json.dumps(frame)), ServerEvent)
+    del item["arguments"]
+    event = bad(json.dumps(frame))
+    assert event.kind == "missing_field" and "'item.arguments'" in event.reason
 
 
 def test_optional_field_of_wrong_type() -> None:
@@ -332,7 +493,7 @@ def test_preview_is_short_for_long_frames() -> None:
             max_leaves=20,
         ).map(json.dumps),
         st.fixed_dictionaries(
-            {"type": st.sampled_from(sorted(events.REQUIRED_FIELDS))},
+            {"type": st.sampled_from(sorted(EVENT_SHAPES))},
             optional={
                 "delta": st.text(max_size=50) | st.integers(),
                 "item_id": st.text(max_size=5) | st.none(),

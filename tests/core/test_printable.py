@@ -96,3 +96,9 @@ def test_pathological_input_stays_inert() -> None:
     shown = printable(text)
     assert FORBIDDEN.search(shown) is None
     assert len(shown) <= len(text)
+
+
+def test_one_line_cuts_a_long_message_before_making_it_inert() -> None:
+    assert one_line("x" * 300, 10) == "x" * 9 + "…"
+    cut = one_line("\x1b]0;" + "A" * 500, 50)
+    assert FORBIDDEN.search(cut) is None and "AAAA" not in cut  # the OSC payload went too

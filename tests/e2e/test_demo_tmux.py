@@ -75,16 +75,16 @@ def test_demo_text_conversation_mute_settings_quit(
     first = terminal.wait_for(lambda s: LIVE in s and MESSAGE_BOX in s, "the live main screen")
     assert "muted" not in meter_line(first)
 
-    # Type a message: '/' focuses the message box, Enter sends it. (Waiting for the focus
-    # keeps this test about the flow; typing straight on has its own test below.)
-    terminal.send_keys("/")
-    terminal.wait_for(lambda s: LOG_FOCUSED not in s, "the message box focused")
-    terminal.type_text("hello from tmux")
-    terminal.wait_for_text("hello from tmux")
+    # The message box has focus from the start: a newcomer types, Enter sends.
+    assert LOG_FOCUSED not in first, "the message box should have focus at start"
+    terminal.type_text("hello, is my mic ok")
+    terminal.wait_for_text("hello, is my mic ok")
     terminal.send_keys("Enter")
-    reply = terminal.wait_for_text("You said: hello from tmux")
-    # Both turns are in the log: the user's own line comes before the reply.
-    assert reply.index("hello from tmux") < reply.index("You said: hello from tmux")
+    reply = terminal.wait_for_text("You said: hello, is my mic ok")
+    # Both turns are in the log: the user's own line comes before the reply; no letter of
+    # the sentence ran an action (m mutes, e opens the inspector, s the settings)
+    assert reply.index("hello, is my mic ok") < reply.index("You said: hello, is my mic ok")
+    assert "muted" not in meter_line(reply) and SETTINGS_PANEL not in reply
 
     # Leave the message box, then mute: the meter says so.
     terminal.send_keys("Escape")
@@ -102,7 +102,7 @@ def test_demo_text_conversation_mute_settings_quit(
     assert "hidden; type a new key to replace it" in panel  # the stored key stays masked
     terminal.send_keys("Escape")
     terminal.wait_for(
-        lambda s: SETTINGS_PANEL not in s and LIVE in s and "You said: hello from tmux" in s,
+        lambda s: SETTINGS_PANEL not in s and LIVE in s and "You said: hello, is my mic ok" in s,
         "the main screen again",
     )
 
@@ -122,6 +122,8 @@ def test_text_typed_right_after_slash_lands_in_the_message_box(
     """
     start_demo(terminal, isolated_env, "--no-audio")
     terminal.wait_for(lambda s: LIVE in s and MESSAGE_BOX in s, "the live main screen")
+    terminal.send_keys("Escape")  # one-key control: the log has the keys
+    terminal.wait_for_text(LOG_FOCUSED)
     terminal.type_text("/hello from you")  # one write: one read on the app's side
     # Lost keys leave the box empty (and the inspector open, the mic muted): a timeout.
     screen = terminal.wait_for_text("hello from you", timeout=10)

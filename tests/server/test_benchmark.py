@@ -10,8 +10,8 @@ import time
 import pytest
 
 from tests.server import RawClient, silence, speech, user_text
+from tui.constants import WIRE_BYTES_PER_MS
 from tui.localserver import EnergyVad, LocalServer
-from tui.localserver.server import BYTES_PER_MS
 
 
 @pytest.mark.benchmark
@@ -40,10 +40,10 @@ def test_vad_throughput() -> None:
     audio = (silence(500) + speech() + silence(1000)) * 20
     vad = EnergyVad()
     cpu = time.process_time()
-    for start in range(0, len(audio), 20 * BYTES_PER_MS):
-        vad.feed(audio[start : start + 20 * BYTES_PER_MS])
+    for start in range(0, len(audio), 20 * WIRE_BYTES_PER_MS):
+        vad.feed(audio[start : start + 20 * WIRE_BYTES_PER_MS])
     cpu = time.process_time() - cpu
-    audio_s = len(audio) / BYTES_PER_MS / 1000
+    audio_s = len(audio) / WIRE_BYTES_PER_MS / 1000
     print(
         f"\nVAD: {audio_s:.0f} s of audio in 20 ms chunks took {cpu * 1000:.0f} ms CPU "
         f"({audio_s / cpu:.0f}x real time)"

@@ -10,8 +10,8 @@ import pytest
 
 from tests.oracle import check_server_event
 from tests.server import RawClient, audio_of, tone, types, user_text
+from tui.constants import WIRE_BYTES_PER_MS
 from tui.localserver import LocalServer
-from tui.localserver.server import BYTES_PER_MS
 from tui.localserver.vad import level_dbfs
 from tui.localserver.voice import synthesize
 
@@ -90,7 +90,7 @@ async def test_text_turn_full_lifecycle(server: LocalServer, client: RawClient) 
     assert part == {"type": "audio", "transcript": ""}
     # usage as in protocol doc section 6
     usage = done["usage"]
-    audio_ms = len(audio_of(events)) // BYTES_PER_MS
+    audio_ms = len(audio_of(events)) // WIRE_BYTES_PER_MS
     assert usage["output_token_details"] == {
         "audio_tokens": audio_ms // 50,
         "text_tokens": -(-len(transcript) // 4),
@@ -324,7 +324,7 @@ async def test_cancel_and_second_response_while_active() -> None:
         assert 0 < len(streamed) < len(full) and full.startswith(streamed)
         assert (
             done["usage"]["output_token_details"]["audio_tokens"]
-            == len(streamed) // BYTES_PER_MS // 50
+            == len(streamed) // WIRE_BYTES_PER_MS // 50
         )
         # and it stops: a new response works at once
         await client.send({"type": "response.create"})
@@ -370,7 +370,7 @@ async def test_truncate_cuts_audio_and_transcript_and_checks_its_input(client: R
     await client.send({"type": "response.create"})
     events = await client.until("response.done")
     assistant = events[-1]["response"]["output"][0]["id"]
-    audio_ms = len(audio_of(events)) // BYTES_PER_MS
+    audio_ms = len(audio_of(events)) // WIRE_BYTES_PER_MS
     user_item = events[0]["item"]["id"]
 
     async def truncate(item_id: str, end_ms: int, index: int = 0) -> dict:
@@ -393,7 +393,7 @@ async def test_truncate_cuts_audio_and_transcript_and_checks_its_input(client: R
     await client.send({"type": "conversation.item.retrieve", "item_id": assistant})
     content = (await client.recv())["item"]["content"][0]
     assert content["transcript"] == ""
-    assert base64.b64decode(content["audio"]) == audio_of(events)[: 300 * BYTES_PER_MS]
+    assert base64.b64decode(content["audio"]) == audio_of(events)[: 300 * WIRE_BYTES_PER_MS]
     assert (await truncate(assistant, 301))["error"]["param"] == "audio_end_ms"
 
 
@@ -469,7 +469,7 @@ async def test_a_server_bug_mid_response_ends_it_as_failed(
     def broken(text: str, count: int) -> list[str]:
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr("tui.localserver.server._split_words", broken)
+    monkeypatch.setattr("tui.localserver.responder.split_words", broken)
     await client.send(user_text("hello"))
     await client.send({"type": "response.create"})
     done = (await client.until("response.done"))[-1]["response"]
@@ -505,7 +505,7 @@ async def test_truncate_while_streaming_then_cancel() -> None:
         await client.send({"type": "conversation.item.retrieve", "item_id": item_id})
         content = (await client.until("conversation.item.retrieved"))[-1]["item"]["content"][0]
         assert content["transcript"] == ""
-        assert len(base64.b64decode(content["audio"])) == 50 * BYTES_PER_MS
+        assert len(base64.b64decode(content["audio"])) == 50 * WIRE_BYTES_PER_MS
 
 
 @pytest.mark.parametrize("modality", ["audio", "text"])

@@ -6,17 +6,18 @@ import numpy as np
 import pytest
 
 from tests.server import silence, tone
+from tui.constants import WIRE_RATE_HZ
 from tui.localserver.vad import level_dbfs
-from tui.localserver.voice import RATE, describe_heard, synthesize, transcribe_placeholder
+from tui.localserver.voice import describe_heard, synthesize, transcribe_placeholder
 
 
 def seconds(pcm: bytes) -> float:
-    return len(pcm) / 2 / RATE
+    return len(pcm) / 2 / WIRE_RATE_HZ
 
 
 def test_reply_audio_is_audible_from_the_first_milliseconds() -> None:
     pcm = synthesize("You said: hello there")
-    first_10ms = np.frombuffer(pcm[: RATE // 100 * 2], dtype="<i2")
+    first_10ms = np.frombuffer(pcm[: WIRE_RATE_HZ // 100 * 2], dtype="<i2")
     assert np.abs(first_10ms).max() > 300  # about -40 dBFS peak within 10 ms
     assert -30 < level_dbfs(pcm) < -6
 

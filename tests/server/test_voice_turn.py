@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 
 from tests.server import RawClient, audio_of, silence, speech, tone, types, user_text
+from tui.constants import WIRE_BYTES_PER_MS
 from tui.localserver import LocalServer
-from tui.localserver.server import BYTES_PER_MS
 from tui.localserver.vad import level_dbfs
 
 LEAD_MS = 600
@@ -15,7 +15,7 @@ TAIL_MS = 1000
 
 def loud_span_ms(pcm: bytes, dbfs: float = -40.0) -> tuple[int, int]:
     """(start of the first, end of the last) 10 ms frame louder than `dbfs`."""
-    frame = 10 * BYTES_PER_MS
+    frame = 10 * WIRE_BYTES_PER_MS
     loud = [
         index
         for index in range(len(pcm) // frame)
@@ -63,21 +63,21 @@ async def test_voice_turn_vad_commit_and_parrot_reply() -> None:
         await client.send({"type": "conversation.item.retrieve", "item_id": item_id})
         user_item = (await client.until("conversation.item.retrieved"))[-1]["item"]
         committed_pcm = base64.b64decode(user_item["content"][0]["audio"])
-        start_byte = started["audio_start_ms"] * BYTES_PER_MS
-        assert committed_pcm == timeline[start_byte : end * BYTES_PER_MS]
+        start_byte = started["audio_start_ms"] * WIRE_BYTES_PER_MS
+        assert committed_pcm == timeline[start_byte : end * WIRE_BYTES_PER_MS]
         # the parrot plays the committed audio back and says what it heard
         assert audio_of(events) == committed_pcm
-        seconds = len(committed_pcm) / BYTES_PER_MS / 1000
+        seconds = len(committed_pcm) / WIRE_BYTES_PER_MS / 1000
         transcript = f"I heard {seconds:.1f} s of audio at {level_dbfs(committed_pcm):.0f} dBFS"
         assert events[-1]["response"]["output"][0]["content"][0]["transcript"] == transcript
         usage = events[-1]["response"]["usage"]
         assert (
             usage["input_token_details"]["audio_tokens"]
-            == len(committed_pcm) // BYTES_PER_MS // 100
+            == len(committed_pcm) // WIRE_BYTES_PER_MS // 100
         )
         assert (
             usage["output_token_details"]["audio_tokens"]
-            == len(committed_pcm) // BYTES_PER_MS // 50
+            == len(committed_pcm) // WIRE_BYTES_PER_MS // 50
         )
 
 
@@ -92,7 +92,7 @@ async def test_two_turns_keep_one_input_timeline() -> None:
         await client.append(turn + turn)
         first = await client.until("input_audio_buffer.committed")
         second = await client.until("input_audio_buffer.committed")
-        turn_ms = len(turn) // BYTES_PER_MS
+        turn_ms = len(turn) // WIRE_BYTES_PER_MS
         starts = [
             e["audio_start_ms"]
             for e in first + second

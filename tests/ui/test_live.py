@@ -43,7 +43,6 @@ async def test_typed_message_gets_a_reply_turn(server: LocalServer, config_path:
     app = make_app(server, config_path)
     async with app.run_test(size=SIZE) as pilot:
         await wait_live(app, pilot)
-        await pilot.press("slash")
         assert app.focused is not None and app.focused.id == "message"
         await pilot.press(*"hello [there]", "enter")
         assert app.query_one("#message").value == ""
@@ -84,7 +83,7 @@ async def test_mute_keys_toggle_session_and_meter(server: LocalServer, config_pa
     async with app.run_test(size=SIZE) as pilot:
         await wait_live(app, pilot)
         assert app.session is not None and not app.session.muted
-        await pilot.press("m")
+        await pilot.press("escape", "m")  # one-key control once the box is left
         assert app.session.muted
         await wait_until(lambda: app.meter.state is MeterState.MUTED, pilot, what="muted bar")
         await pilot.press("f2")
@@ -105,7 +104,7 @@ async def test_inspector_toggles_and_never_shows_the_key(
     async with app.run_test(size=SIZE) as pilot:
         await wait_live(app, pilot)
         assert app.inspector.display is False
-        await pilot.press("e")
+        await pilot.press("escape", "e")
         assert app.inspector.display is True
         assert app.session is not None and app.session.inspect is True
         # Type the key itself: the event that carries it must reach the inspector redacted.
@@ -174,7 +173,7 @@ async def test_interrupt_key_cancels_the_running_reply(config_path: Path) -> Non
 async def test_help_and_settings_open_and_close(server: LocalServer, config_path: Path) -> None:
     app = make_app(server, config_path)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("question_mark")
+        await pilot.press("escape", "question_mark")
         await wait_until(lambda: isinstance(app.screen, HelpScreen), pilot, what="help")
         text = str(app.screen.query_one("#help-text").render())
         for spec in ACTIONS:
@@ -194,7 +193,7 @@ async def test_keymap_from_settings_rebinds_actions(server: LocalServer, config_
     async with app.run_test(size=SIZE) as pilot:
         await wait_live(app, pilot)
         assert app.session is not None
-        await pilot.press("m")
+        await pilot.press("escape", "m")
         assert not app.session.muted
         await pilot.press("u")
         assert app.session.muted
@@ -227,7 +226,7 @@ async def test_cancel_reconnect_stays_offline(config_path: Path) -> None:
             what="reconnecting",
         )
         assert "reconnecting" in str(app.connection_bar.render())
-        await pilot.press("ctrl+x")
+        await pilot.press("escape", "ctrl+x")  # in the message box ctrl+x is cut (F8 works)
         await wait_until(
             lambda: app.connection_bar.change.state is ConnectionState.OFFLINE,
             pilot,

@@ -29,7 +29,7 @@ from tui.widgets.keys import keymap
 
 
 async def open_settings(app: RtApp, pilot) -> SettingsScreen:  # type: ignore[no-untyped-def]
-    await pilot.press("s")
+    await pilot.press("f5")  # the F-key works while the message box has focus
     await wait_until(lambda: isinstance(app.screen, SettingsScreen), pilot, what="settings")
     screen = app.screen
     assert isinstance(screen, SettingsScreen)
@@ -216,7 +216,7 @@ async def test_settings_open_with_the_tab_strip_focused(config_path: Path) -> No
 async def test_help_fits_a_narrow_terminal_and_scrolls(config_path: Path) -> None:
     app = scripted_app(config_path)
     async with app.run_test(size=(60, 20)) as pilot:
-        await pilot.press("question_mark")
+        await pilot.press("f1")
         await wait_until(lambda: isinstance(app.screen, HelpScreen), pilot, what="help")
         dialog = app.screen.query_one("#help-dialog", VerticalScroll)
         await wait_until(lambda: app.focused is dialog, pilot, what="the help focused")

@@ -29,7 +29,7 @@ def test_main_screen_calm_theme(snap_compare) -> None:  # type: ignore[no-untype
 def test_main_screen_light_theme_with_inspector(snap_compare) -> None:  # type: ignore[no-untyped-def]
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         await _settle(pilot)
-        await pilot.press("e")
+        await pilot.press("f6")
         pilot.app.inspector.log_event("out", {"type": "response.create", "response": {}})
         pilot.app.inspector.log_event(
             "in", {"type": "response.output_audio.delta", "delta": "<3 kB audio>"}
@@ -44,7 +44,7 @@ def test_main_screen_light_theme_with_inspector(snap_compare) -> None:  # type: 
 def test_settings_panel(snap_compare) -> None:  # type: ignore[no-untyped-def]
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         await _settle(pilot)
-        await pilot.press("s")
+        await pilot.press("f5")
         await pilot.pause(0.1)
         await pilot.pause()
 
@@ -54,7 +54,7 @@ def test_settings_panel(snap_compare) -> None:  # type: ignore[no-untyped-def]
 def test_settings_turn_detection_tab(snap_compare) -> None:  # type: ignore[no-untyped-def]
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         await _settle(pilot)
-        await pilot.press("s")
+        await pilot.press("f5")
         await pilot.pause(0.1)
         pilot.app.screen.query_one("TabbedContent").active = "tab-Turn-detection"
         await pilot.pause()
@@ -63,7 +63,7 @@ def test_settings_turn_detection_tab(snap_compare) -> None:  # type: ignore[no-u
 
 
 def test_help_screen(snap_compare) -> None:  # type: ignore[no-untyped-def]
-    assert snap_compare(snapshot_app("empty"), terminal_size=SIZE, press=["question_mark", "_"])
+    assert snap_compare(snapshot_app("empty"), terminal_size=SIZE, press=["f1", "_"])
 
 
 NARROW = (60, 20)
@@ -75,4 +75,18 @@ def test_main_screen_narrow(snap_compare) -> None:  # type: ignore[no-untyped-de
 
 
 def test_help_screen_narrow(snap_compare) -> None:  # type: ignore[no-untyped-def]
-    assert snap_compare(snapshot_app("empty"), terminal_size=NARROW, press=["question_mark", "_"])
+    assert snap_compare(snapshot_app("empty"), terminal_size=NARROW, press=["f1", "_"])
+
+
+def test_readme_picture(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    """The picture at the top of the README: a conversation, an interrupted reply, a message
+    being typed. Redraw it with `pytest tests/ui/test_snapshots.py -k readme --snapshot-update`."""
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _settle(pilot)
+        await pilot.press(*"and the highest in the Alps?")
+        await pilot.pause()
+
+    assert snap_compare(
+        snapshot_app("conversation"), terminal_size=(100, 28), run_before=run_before
+    )

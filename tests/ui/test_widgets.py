@@ -140,7 +140,7 @@ def test_status_line_text() -> None:
     assert "812 ms (p50 812)" in text
     assert "1:02:05" in text
     assert "turn ≈$0.012 420 tok" in text and "total ≈$4.10 12.0k tok" in text
-    assert "left 96%" in text
+    assert "rate limit 96% left" in text
     assert "82% of $5 cap" in text
     assert "handover in 02:10" in text
     stats.session_usage.cost_usd = 5.0
@@ -187,6 +187,16 @@ def test_status_line_costs_share_one_precision() -> None:
     assert "total ≈$12.35" in status_markup(StatusInputs(stats, now=0.0)).plain
 
 
+def test_the_demo_shows_tokens_but_no_cost() -> None:
+    """The built-in server costs nothing: an estimate in dollars would be a false claim."""
+    stats = Stats()
+    stats.turn_usage = Usage(100, 50, 0.0042)
+    stats.session_usage = Usage(900, 400, 0.0042)
+    text = status_markup(StatusInputs(stats, now=0.0, free=True)).plain
+    assert "turn 150 tok · total 1300 tok (demo: free)" in text
+    assert "$" not in text
+
+
 def test_status_line_shows_the_lowest_rate_limit_as_a_share() -> None:
     stats = Stats()
     stats.rate_limits = {
@@ -195,7 +205,8 @@ def test_status_line_shows_the_lowest_rate_limit_as_a_share() -> None:
         "odd": {"remaining": 3},  # no limit: no share to show
     }
     text = status_markup(StatusInputs(stats, now=0.0)).plain
-    assert text.endswith("left 90%") and "requests" not in text and "tokens" not in text
+    assert text.endswith("rate limit 90% left") and "requests" not in text
+    assert "tokens" not in text
 
 
 def test_status_rows_never_split_an_item() -> None:
@@ -355,7 +366,8 @@ async def test_log_follows_newest_unless_scrolled_up(tmp_path: Path) -> None:
         await wait_until(lambda: log.view_for("t39") is not None, pilot)
         await pilot.pause()
         assert log.scroll_y == log.max_scroll_y > 0
-        await pilot.press("pageup")  # the log has focus: the reader scrolls back
+        assert app.query_one("#message", Input).has_focus
+        await pilot.press("pageup")  # from the message box too, the reader scrolls back
         # pageup scrolls with an animation: read the position once it has come to rest
         await pilot.wait_for_animation()
         await pilot.pause()
@@ -365,7 +377,7 @@ async def test_log_follows_newest_unless_scrolled_up(tmp_path: Path) -> None:
         await wait_until(lambda: log.view_for("late") is not None, pilot)
         await pilot.pause()
         assert log.scroll_y == reading_at  # not yanked to the bottom
-        await pilot.press("end")
+        await pilot.press("escape", "end")  # the log's own keys once the box is left
         await pilot.wait_for_animation()
         await pilot.pause()
         app._on_change(TurnStarted(Turn("later", Role.USER, "newer", TurnStatus.DONE, 1.0)))
@@ -397,7 +409,7 @@ async def test_settings_device_lists(tmp_path: Path, monkeypatch) -> None:  # ty
         list_devices=lambda: [mic, speaker],
     )
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("s")
+        await pilot.press("f5")
         await wait_until(lambda: app.screen.query("#s-audio-input_device"), pilot)
         inputs = app.screen.query_one("#s-audio-input_device", Select)
         outputs = app.screen.query_one("#s-audio-output_device", Select)
@@ -461,6 +473,7 @@ async def test_footer_offers_stop_retry_only_while_retrying(tmp_path: Path) -> N
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(lambda: "Quit" in footer_keys(app), pilot, what="the footer")
         await wait_until(lambda: "Stop retry" not in footer_keys(app), pilot, what="live")
+        await pilot.press("escape")  # the log: ctrl+x is the app's (in the box it is cut)
         await pilot.press("ctrl+x")  # does nothing while live
         assert ("cancel_reconnect", None) not in app.session.calls  # type: ignore[union-attr]
         titles = {command.title for command in app.get_system_commands(app.screen)}
@@ -477,8 +490,7 @@ async def test_footer_names_the_keys_that_work_while_typing(tmp_path: Path) -> N
 
     app = RtApp(Settings(), config_path=tmp_path / "c.toml", session_factory=scripted())
     async with app.run_test(size=(120, 24)) as pilot:
-        await wait_until(lambda: footer_keys(app).get("Mute") == "m", pilot, what="the footer")
-        await pilot.press("slash")
+        # the message box has focus from the start: the footer names the F-keys at once
         typing = {"Mute": "f2", "Interrupt": "f3", "Talk": "f4", "Help": "f1", "Settings": "f5"}
         await wait_until(
             lambda: all(footer_keys(app).get(k) == v for k, v in typing.items()),
@@ -492,9 +504,11 @@ async def test_footer_names_the_keys_that_work_while_typing(tmp_path: Path) -> N
         await pilot.click(next(k for k in app.screen.query(FooterKey) if k.description == "Mute"))
         await wait_until(lambda: app.muted, pilot, what="muted by the footer")
         assert app.query_one("#message", Input).value == ""
-        await pilot.press("escape")  # back to the log: the single keys work again
-        await wait_until(lambda: footer_keys(app).get("Mute") == "m", pilot, what="m again")
+        await pilot.press("escape")  # to the log: the single keys work
+        await wait_until(lambda: footer_keys(app).get("Mute") == "m", pilot, what="m")
         assert footer_keys(app)["Type"] == "/"
+        await pilot.press("slash")  # and back to typing: F-keys again
+        await wait_until(lambda: footer_keys(app).get("Mute") == "f2", pilot, what="f2 again")
 
 
 async def test_footer_keeps_help_and_quit_at_60_columns(tmp_path: Path) -> None:
@@ -507,6 +521,7 @@ async def test_footer_keeps_help_and_quit_at_60_columns(tmp_path: Path) -> None:
     )
     async with app.run_test(size=(60, 20)) as pilot:
         await wait_until(lambda: "Stop retry" not in footer_keys(app), pilot, what="live")
+        await pilot.press("escape")  # the log has the keys: every one-key action is offered
         await pilot.pause()
         shown = footer_keys(app)
         for title in ("Mute", "Interrupt", "Talk", "Type", "Help", "Quit"):
@@ -568,7 +583,7 @@ async def test_output_audio_deltas_are_grouped_in_the_inspector() -> None:
 async def test_inspector_leaves_the_log_room_and_follows_the_theme(tmp_path: Path) -> None:
     app = RtApp(Settings(), config_path=tmp_path / "c.toml", session_factory=scripted())
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("e")
+        await pilot.press("f6")
         await wait_until(lambda: app.inspector.size.height > 0, pilot, what="the inspector")
         await pilot.pause()
         assert app.inspector.size.height <= 10  # 40% of 24 rows
@@ -598,8 +613,9 @@ async def test_demo_opens_with_a_hint_in_the_log(tmp_path: Path) -> None:
     async with demo.run_test(size=SIZE) as pilot:
         await wait_until(lambda: bool(hints(demo)), pilot, what="the demo hint")
         text = " ".join(hints(demo)[0].split())
-        assert "parrots your voice" in text and "type a message" in text
-        assert "Press / to type" in text and "? for every key" in text
+        assert "plays your own voice back" in text and "type a message" in text
+        assert "Escape leaves the message box" in text and "F1 lists every key" in text
+        assert "(demo: free)" in demo.status_line.render().plain
     plain = RtApp(Settings(), config_path=tmp_path / "c.toml", session_factory=scripted())
     async with plain.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -612,7 +628,6 @@ async def test_stop_retry_has_an_f_key_that_works_while_typing(tmp_path: Path) -
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(lambda: "Quit" in footer_keys(app), pilot, what="the footer")
         app._on_change(ConnectionChanged(ConnectionState.RECONNECTING, "lost", 1, 2.0))
-        await pilot.press("slash")
         await pilot.press("h", "i")
         assert app.query_one("#message", Input).has_focus
         await wait_until(
@@ -672,7 +687,7 @@ async def test_the_inspector_keeps_a_bounded_tail_while_hidden(tmp_path: Path) -
         assert len(inspector.kept) == KEEP_LINES
         assert len(inspector.lines) == 0
         assert len(inspector._deferred_renders) == 0  # Textual's queue: where the 50k piled up
-        await pilot.press("e")
+        await pilot.press("f6")
         await wait_until(lambda: len(inspector.lines) > 0, pilot, what="the refilled log")
         shown = inspector_text(inspector)
         assert len(shown) == KEEP_LINES  # one row each at this width
@@ -682,11 +697,11 @@ async def test_the_inspector_keeps_a_bounded_tail_while_hidden(tmp_path: Path) -
         assert "bad #50000" in inspector_text(inspector)[-1]
         assert len(inspector.kept) == KEEP_LINES
         # hidden again, more frames, shown again: the newest, once each, no gap
-        await pilot.press("e")
+        await pilot.press("f6")
         await pilot.pause()
         for number in range(50_001, 50_011):
             inspector.log_event("in", bad_frame(number))
-        await pilot.press("e")
+        await pilot.press("f6")
         await wait_until(
             lambda: "bad #50010" in inspector_text(inspector)[-1], pilot, what="the newest line"
         )

@@ -3,8 +3,18 @@
 Stands alone: websockets, numpy and the stdlib only (no textual, no sounddevice, no session).
 """
 
-from tui.localserver.faults import BAD_FRAME_KINDS, Faults
+from tui.localserver.faults import BAD_FRAME_KINDS, CUES, Faults, Flood, Inject
 from tui.localserver.server import LocalServer, SessionRecord
 from tui.localserver.vad import EnergyVad, VadEvent
 
-__all__ = ["BAD_FRAME_KINDS", "EnergyVad", "Faults", "LocalServer", "SessionRecord", "VadEvent"]
+__all__ = [
+    "BAD_FRAME_KINDS",
+    "CUES",
+    "EnergyVad",
+    "Faults",
+    "Flood",
+    "Inject",
+    "LocalServer",
+    "SessionRecord",
+    "VadEvent",
+]

@@ -12,10 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from tui.constants import WIRE_BYTES_PER_MS
 from tui.localserver.validation import Any_, ClientError, Enum, check
-
-RATE = 24000
-BYTES_PER_MS = RATE * 2 // 1000  # 48: PCM16 mono 24 kHz
 
 
 def new_id(prefix: str) -> str:
@@ -58,9 +56,9 @@ class Item:
             if kind in ("input_text", "output_text"):
                 text += text_tokens(part.get("text") or "")
             elif kind == "input_audio":
-                audio += len(self.audio) // BYTES_PER_MS // 100
+                audio += len(self.audio) // WIRE_BYTES_PER_MS // 100
             elif kind == "output_audio":
-                audio += len(self.audio) // BYTES_PER_MS // 50
+                audio += len(self.audio) // WIRE_BYTES_PER_MS // 50
         for key in ("arguments", "output"):
             text += text_tokens(self.data.get(key) or "")
         return text, audio

@@ -11,16 +11,16 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from tui.constants import WIRE_RATE_HZ, TurnMode
 from tui.localserver.validation import RESPONSE, SESSION, TURN_DETECTION, ClientError, check
 
-RATE = 24000
 SEMANTIC_SILENCE_MS = {"low": 1000, "medium": 500, "auto": 500, "high": 250}
 DEFAULT_INSTRUCTIONS = (
     "You are the rt-tui local test server. You echo typed text and play spoken audio back."
 )
-PCM_FORMAT = {"type": "audio/pcm", "rate": RATE}
+PCM_FORMAT = {"type": "audio/pcm", "rate": WIRE_RATE_HZ}
 SERVER_VAD_DEFAULTS: dict[str, Any] = {
-    "type": "server_vad",
+    "type": TurnMode.SERVER_VAD.value,
     "threshold": 0.5,
     "prefix_padding_ms": 300,
     "silence_duration_ms": 500,
@@ -29,7 +29,7 @@ SERVER_VAD_DEFAULTS: dict[str, Any] = {
     "interrupt_response": True,
 }
 SEMANTIC_VAD_DEFAULTS: dict[str, Any] = {
-    "type": "semantic_vad",
+    "type": TurnMode.SEMANTIC_VAD.value,
     "eagerness": "auto",
     "create_response": True,
     "interrupt_response": True,
@@ -79,9 +79,10 @@ def merge_session(current: dict[str, Any], update: dict[str, Any], path: tuple[s
 
 def merge_turn_detection(current: dict[str, Any] | None, update: dict[str, Any]) -> dict:
     kind = update.get("type") or (current or {}).get("type")
-    defaults = {"server_vad": SERVER_VAD_DEFAULTS, "semantic_vad": SEMANTIC_VAD_DEFAULTS}.get(
-        kind if isinstance(kind, str) else ""
-    )
+    defaults = {
+        TurnMode.SERVER_VAD: SERVER_VAD_DEFAULTS,
+        TurnMode.SEMANTIC_VAD: SEMANTIC_VAD_DEFAULTS,
+    }.get(kind if isinstance(kind, str) else "")
     if defaults is None:
         raise ClientError(
             f"Invalid value: {kind!r}. Supported values are: 'server_vad' and 'semantic_vad'.",
@@ -92,7 +93,7 @@ def merge_turn_detection(current: dict[str, Any] | None, update: dict[str, Any])
     merged = {**base, **update, "type": kind}
     path = "session.audio.input.turn_detection"
     check(merged, TURN_DETECTION[kind], path)
-    if kind == "server_vad":
+    if kind == TurnMode.SERVER_VAD:
         if not 0.0 <= merged["threshold"] <= 1.0:
             raise ClientError(
                 f"Invalid threshold {merged['threshold']!r}: expected a number from 0 to 1.",

@@ -23,6 +23,8 @@ from typing import Literal
 
 import numpy as np
 
+from tui.constants import WIRE_RATE_HZ
+
 FRAME_MS = 10
 SILENCE_DBFS = -120.0
 
@@ -57,7 +59,7 @@ class EnergyVad:
         threshold: float = 0.5,
         prefix_padding_ms: int = 300,
         silence_duration_ms: int = 500,
-        rate: int = 24000,
+        rate: int = WIRE_RATE_HZ,
         *,
         min_speech_ms: int = 40,
         start_ms: int = 0,

@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tui.constants import WIRE_RATE_HZ, TurnMode
+
 
 class ClientError(Exception):
     """A client event the server refuses: becomes an `error` event, the socket stays open."""
@@ -171,7 +173,7 @@ def _check_union(value: Any, spec: Any_, path: str) -> None:
 
 # --- the GA client payloads ---------------------------------------------------------------
 
-PCM = Obj({"type": Enum(("audio/pcm",)), "rate": Enum((24000,))}, required=("type",))
+PCM = Obj({"type": Enum(("audio/pcm",)), "rate": Enum((WIRE_RATE_HZ,))}, required=("type",))
 VOICE = Any_(str, Obj({"id": str}, required=("id",)))
 FUNCTION_TOOL = Obj(
     {"type": Enum(("function",)), "name": str, "description": str, "parameters": dict},
@@ -189,7 +191,7 @@ REASONING = Obj({"effort": Enum(("minimal", "low", "medium", "high", "xhigh"))})
 MAX_OUTPUT_TOKENS = Any_(int, Enum(("inf",)))
 SERVER_VAD = Obj(
     {
-        "type": Enum(("server_vad",)),
+        "type": Enum((TurnMode.SERVER_VAD.value,)),
         "threshold": NUMBER,
         "prefix_padding_ms": int,
         "silence_duration_ms": int,
@@ -200,7 +202,7 @@ SERVER_VAD = Obj(
 )
 SEMANTIC_VAD = Obj(
     {
-        "type": Enum(("semantic_vad",)),
+        "type": Enum((TurnMode.SEMANTIC_VAD.value,)),
         "eagerness": Enum(("low", "medium", "high", "auto")),
         "create_response": bool,
         "interrupt_response": bool,
@@ -281,4 +283,4 @@ RESPONSE = Obj(
         "parallel_tool_calls": bool,
     }
 )
-TURN_DETECTION = {"server_vad": SERVER_VAD, "semantic_vad": SEMANTIC_VAD}
+TURN_DETECTION = {TurnMode.SERVER_VAD: SERVER_VAD, TurnMode.SEMANTIC_VAD: SEMANTIC_VAD}

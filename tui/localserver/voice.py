@@ -13,9 +13,9 @@ import zlib
 
 import numpy as np
 
+from tui.constants import WIRE_RATE_HZ
 from tui.localserver.vad import level_dbfs
 
-RATE = 24000
 MS_PER_CHAR = 60
 MAX_SECONDS = 6.0
 MIN_SECONDS = 0.4
@@ -29,10 +29,10 @@ def _base_pitch(voice: str) -> float:
 
 
 def _syllable(duration_s: float, f0_start: float, f0_end: float, seed: int) -> np.ndarray:
-    count = max(1, int(duration_s * RATE))
-    t = np.arange(count) / RATE
+    count = max(1, int(duration_s * WIRE_RATE_HZ))
+    t = np.arange(count) / WIRE_RATE_HZ
     f0 = np.linspace(f0_start, f0_end, count)
-    phase = 2 * np.pi * np.cumsum(f0) / RATE
+    phase = 2 * np.pi * np.cumsum(f0) / WIRE_RATE_HZ
     # vowel colour: harmonic weights vary per syllable
     weights = (1.0, 0.5 + (seed % 5) / 10, 0.25 + (seed % 3) / 10, 0.12)
     wave = sum(w * np.sin((k + 1) * phase) for k, w in enumerate(weights))
@@ -69,18 +69,18 @@ def synthesize(
             pieces.append(_syllable(word_s / syllables, f0, glide, seed))
         elapsed += word_s
         if index < len(words) - 1:
-            pieces.append(np.zeros(int(gap_s * RATE)))
+            pieces.append(np.zeros(int(gap_s * WIRE_RATE_HZ)))
             elapsed += gap_s
-    audio = np.concatenate(pieces)[: int(total_s * RATE)]
+    audio = np.concatenate(pieces)[: int(total_s * WIRE_RATE_HZ)]
     return (audio * PEAK).astype("<i2").tobytes()
 
 
 def describe_heard(pcm: bytes) -> str:
     """The parrot's transcript: what it heard, as duration and RMS level."""
-    seconds = len(pcm) / 2 / RATE
+    seconds = len(pcm) / 2 / WIRE_RATE_HZ
     return f"I heard {seconds:.1f} s of audio at {level_dbfs(pcm):.0f} dBFS"
 
 
 def transcribe_placeholder(pcm: bytes) -> str:
     """The local server's "transcription" of user audio: it only knows how long it was."""
-    return f"(speech, {len(pcm) / 2 / RATE:.1f} s)"
+    return f"(speech, {len(pcm) / 2 / WIRE_RATE_HZ:.1f} s)"

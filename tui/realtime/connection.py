@@ -17,7 +17,7 @@ import socket
 import ssl
 from collections.abc import AsyncIterator, Callable
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import (
@@ -42,8 +42,9 @@ from tui.errors import (
     MissingKeyError,
     TLSError,
 )
+from tui.printable import one_line
 from tui.realtime import events
-from tui.realtime.events import BadEvent, ServerEvent
+from tui.realtime.events import MAX_FRAME, BadEvent, ServerEvent
 from tui.realtime.redact import RedactingLogger
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,16 @@ WEBSOCKETS_LOG = logging.getLogger("tui.realtime.websockets")
 
 OPEN_TIMEOUT = 10.0
 CLOSE_TIMEOUT = 2.0
+# A server that completes the handshake but never starts the session is as good as down:
+# connect() waits this long for session.created, then fails (and the session retries).
+CREATED_TIMEOUT = 10.0
+# Frames a server may send before session.created (the real one sends none): a server that
+# floods instead of starting the session is refused rather than buffered without end.
+MAX_EARLY_FRAMES = 32
+# The largest frame the socket takes. session.created and response.done can exceed
+# websockets' 1 MiB default; a bigger frame is refused by the websocket layer before it is
+# buffered (close code 1009), so a hostile 1 GiB frame costs no memory and no freeze.
+MAX_FRAME_BYTES = MAX_FRAME
 
 
 # Events up to this size (a 20 ms audio block is ~1.3 kB of JSON) skip the sender queue when
@@ -80,6 +91,22 @@ class ConnectTimeoutError(ConnectError):
 
 class InvalidURLError(ConnectError):
     """The endpoint URL cannot be a websocket URL (scheme, host)."""
+
+    retryable = False
+
+
+class RedirectRefusedError(ConnectError):
+    """The server redirected the handshake to another origin (scheme, host or port)."""
+
+    retryable = False
+
+
+class SessionNotStartedError(ConnectError):
+    """The websocket opened, but the server did not start the session (no session.created)."""
+
+
+class ConnectCancelled(ConnectError):
+    """close() was called while connect() was still under way."""
 
     retryable = False
 
@@ -185,6 +212,7 @@ class RealtimeConnection:
         on_receive: ReceiveHook | None = None,
         key_env: str = "OPENAI_API_KEY",
         open_timeout: float = OPEN_TIMEOUT,
+        created_timeout: float = CREATED_TIMEOUT,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.url = url
@@ -193,11 +221,14 @@ class RealtimeConnection:
         self.on_receive = on_receive
         self.key_env = key_env
         self.open_timeout = open_timeout
+        self.created_timeout = created_timeout
         self._api_key = api_key or None
         self._ssl = ssl_context
         self._ws: ClientConnection | None = None
         self._queue: asyncio.Queue[str] = asyncio.Queue()
         self._sender: asyncio.Task[None] | None = None
+        self._opening: asyncio.Future[ClientConnection] | None = None
+        self._early: list[ServerEvent | BadEvent] = []  # read by connect(), given by events()
         self._closing = False
 
     def __repr__(self) -> str:  # never shows the key
@@ -215,12 +246,48 @@ class RealtimeConnection:
         return self._ws is None or self._closing or self._ws.close_code is not None
 
     async def connect(self) -> None:
-        """Open the websocket. Raises a ConnectError subclass naming the fix."""
-        if self._ws is not None:
+        """Open the websocket and wait for `session.created`. Raises a ConnectError subclass
+        naming the fix; `ConnectCancelled` when close() is called meanwhile.
+
+        `session.created` (and anything that came before it) is still delivered by
+        `events()`: connect() only makes sure the server really started a session.
+        """
+        if self._ws is not None or self._opening is not None:
             raise RuntimeError("a RealtimeConnection is used once; make a new one to reconnect")
         url = self.full_url
         shown = safe_url(url)
+        if self._closing:
+            raise ConnectCancelled(f"connecting to {shown} was cancelled")
         check_key_use(url, self._api_key, self.key_env)
+        # The opening runs as its own task so that close() can cancel it at once: a pending
+        # handshake must not hold up quitting for the open timeout.
+        opening = asyncio.ensure_future(self._open(url, shown))
+        self._opening = opening
+        try:
+            ws = await opening
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if self._closing and not (task is not None and task.cancelling()):
+                raise ConnectCancelled(f"connecting to {shown} was cancelled") from None
+            raise
+        finally:
+            self._opening = None
+        if self._closing:  # close() came just as the opening finished
+            ws.transport.abort()
+            raise ConnectCancelled(f"connecting to {shown} was cancelled")
+        self._ws = ws
+        self._sender = asyncio.create_task(self._send_loop(), name="realtime-sender")
+
+    async def _open(self, url: str, shown: str) -> ClientConnection:
+        ws = await self._handshake(url, shown)
+        try:
+            self._early = await self._await_session(ws, shown)
+        except BaseException:  # a failure, a timeout or close(): the socket goes too
+            ws.transport.abort()
+            raise
+        return ws
+
+    async def _handshake(self, url: str, shown: str) -> ClientConnection:
         headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
         options: dict[str, Any] = {}
         if is_loopback(url):
@@ -229,16 +296,23 @@ class RealtimeConnection:
         if self._ssl is not None and url.startswith("wss:"):
             options["ssl"] = self._ssl
         try:
-            self._ws = await connect(
+            return await _SameOriginConnect(
                 url,
                 additional_headers=headers,
-                max_size=None,  # session.created and response.done can exceed 1 MiB
+                max_size=MAX_FRAME_BYTES,
                 compression=None,  # as the official SDK: base64 audio does not compress
                 open_timeout=self.open_timeout,
                 close_timeout=CLOSE_TIMEOUT,
                 logger=RedactingLogger(WEBSOCKETS_LOG, [self._api_key or ""]),
                 **options,
             )
+        except _CrossOriginRedirect as redirect:
+            raise RedirectRefusedError(
+                f"{shown} redirected (HTTP {redirect.status}) to another server, "
+                f"{one_line(safe_url(redirect.target), 200)!r}; rt-tui follows a redirect "
+                "only within the same scheme, host and port, so your key goes nowhere else. "
+                "If that address is right, set [connection] url to it"
+            ) from None
         except InvalidStatus as error:
             raise self._status_error(
                 error.response.status_code, error.response.body, shown
@@ -285,7 +359,36 @@ class RealtimeConnection:
             # range or a host label over 63 characters: a setting to fix, never worth a retry.
             # Last: ssl.SSLCertVerificationError is a ValueError too, handled above as TLS
             raise _invalid_url(url, error) from None
-        self._sender = asyncio.create_task(self._send_loop(), name="realtime-sender")
+
+    async def _await_session(
+        self, ws: ClientConnection, shown: str
+    ) -> list[ServerEvent | BadEvent]:
+        """Frames up to and including session.created, read within `created_timeout`."""
+        early: list[ServerEvent | BadEvent] = []
+        try:
+            async with asyncio.timeout(self.created_timeout):
+                while True:
+                    event = events.parse(await ws.recv())
+                    early.append(event)
+                    if isinstance(event, ServerEvent) and event.type == "session.created":
+                        return early
+                    if len(early) >= MAX_EARLY_FRAMES:
+                        raise SessionNotStartedError(
+                            f"{shown} sent {len(early)} frames but no session.created; "
+                            "is it a Realtime endpoint? check [connection] url"
+                        )
+        except TimeoutError:
+            raise SessionNotStartedError(
+                f"{shown} opened the websocket but did not start a session (no "
+                f"session.created within {self.created_timeout:g} s); the server may be "
+                "overloaded"
+            ) from None
+        except ConnectionClosed as closed:
+            said = _server_error_message(early)
+            raise SessionNotStartedError(
+                f"{shown} closed the connection before the session started: "
+                f"{_describe_close(closed)}" + (f"; it said: {said}" if said else "")
+            ) from None
 
     def _status_error(self, status: int, body: bytes, shown: str) -> ConnectError:
         if status in (401, 403):
@@ -364,35 +467,55 @@ class RealtimeConnection:
         if self._ws is None:
             raise Disconnected("not connected")
         ws = self._ws
+        closed: ConnectionClosed | None = None
         try:
+            while self._early:  # session.created (and what came before it), read by connect()
+                event = self._early.pop(0)
+                if self.on_receive is not None:
+                    _call_hook(self.on_receive, event)
+                yield event
             async for frame in ws:
                 event = events.parse(frame)
                 if self.on_receive is not None:
                     _call_hook(self.on_receive, event)
                 yield event
-        except ConnectionClosed:
-            pass  # the close code and reason are read below, for both kinds of close
+        except ConnectionClosed as error:
+            closed = error  # an abnormal close; a normal one ends the loop above
         if self._sender is not None:
             self._sender.cancel()  # nothing more can go out; don't leave it pending
-        raise self._disconnected(ws)
+        raise self._disconnected(ws, closed)
 
-    def _disconnected(self, ws: ClientConnection) -> Disconnected:
-        code = ws.close_code
-        reason = ws.close_reason or ""
+    def _disconnected(self, ws: ClientConnection, closed: ConnectionClosed | None) -> Disconnected:
         if self._closing:
-            message = "connection closed by rt-tui"
-        else:
-            meaning = CLOSE_MEANINGS.get(code or 1006, "closed")
-            message = f"the server closed the connection: {code} {meaning}"
-            if reason:
-                message += f" ({reason})"
+            return Disconnected(
+                "connection closed by rt-tui", code=ws.close_code, reason=ws.close_reason or ""
+            )
+        if closed is not None and _refused_big_frame(closed):
+            # rt-tui closed with 1009; whatever the server answered, the frame was the cause
+            reason = f"the server sent a frame over {MAX_FRAME_BYTES // 2**20} MiB"
+            return Disconnected(f"{reason} (close code 1009)", code=1009, reason=reason)
+        code = ws.close_code
+        reason = one_line(ws.close_reason or "", 200)
+        meaning = CLOSE_MEANINGS.get(code or 1006, "closed")
+        message = f"the server closed the connection: {code} {meaning}"
+        if reason:
+            message += f" ({reason})"
         return Disconnected(message, code=code, reason=reason)
 
     # ----------------------------------------------------------------- close
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
-        """Close the socket and stop the sender. Safe to call more than once."""
+        """Close the socket and stop the sender. Safe to call more than once.
+
+        A connect() still under way (a handshake the server does not answer, a session that
+        does not start) is cancelled at once and raises ConnectCancelled; its socket is
+        aborted, so quitting never waits for the open timeout.
+        """
         self._closing = True
+        opening = self._opening
+        if opening is not None:
+            opening.cancel()
+            await asyncio.wait([opening])  # its socket is closed when this returns
         if self._sender is not None:
             self._sender.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -419,6 +542,69 @@ CLOSE_MEANINGS = {
 }
 
 
+class _CrossOriginRedirect(Exception):
+    """Raised inside the handshake instead of following a redirect to another origin."""
+
+    def __init__(self, target: str, status: int) -> None:
+        super().__init__(target)
+        self.target = target
+        self.status = status
+
+
+class _SameOriginConnect(connect):
+    """websockets' connect, following a redirect only within the same origin.
+
+    websockets follows a redirect to another host (without the Authorization header, which
+    it drops), so the header would go on naming the old host while the talk goes elsewhere,
+    and a ws:// target would be taken. A redirect to another scheme, host or port is
+    refused instead; one within the origin (a new path) is followed as before.
+    """
+
+    def process_redirect(self, exc: Exception) -> Exception | str:
+        if isinstance(exc, InvalidStatus) and "Location" in exc.response.headers:
+            target = urljoin(self.uri, exc.response.headers["Location"])
+            if 300 <= exc.response.status_code < 400 and _origin(target) != _origin(self.uri):
+                return _CrossOriginRedirect(target, exc.response.status_code)
+        return super().process_redirect(exc)
+
+
+_DEFAULT_PORTS = {"ws": 80, "wss": 443, "http": 80, "https": 443}
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    try:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        return scheme, (parts.hostname or "").lower(), parts.port or _DEFAULT_PORTS.get(scheme)
+    except ValueError:  # unparseable: an origin of its own, equal to nothing
+        return ("?", url, None)
+
+
+def _refused_big_frame(closed: ConnectionClosed) -> bool:
+    """Whether rt-tui closed the socket because a frame was over max_size (code 1009)."""
+    sent = closed.sent
+    return sent is not None and sent.code == 1009 and not closed.rcvd_then_sent
+
+
+def _describe_close(closed: ConnectionClosed) -> str:
+    if _refused_big_frame(closed):
+        return f"it sent a frame over {MAX_FRAME_BYTES // 2**20} MiB (close code 1009)"
+    rcvd = closed.rcvd
+    if rcvd is None:
+        return "connection lost (no close frame)"
+    meaning = CLOSE_MEANINGS.get(rcvd.code, "closed")
+    reason = f" ({one_line(rcvd.reason, 200)})" if rcvd.reason else ""
+    return f"{rcvd.code} {meaning}{reason}"
+
+
+def _server_error_message(early: list[ServerEvent | BadEvent]) -> str:
+    """The message of an `error` event among the frames before the close, for the reason."""
+    for event in early:
+        if isinstance(event, ServerEvent) and event.type == "error":
+            return one_line(str(event.data["error"]["message"]), 200)
+    return ""
+
+
 def _call_hook(hook: Callable[[Any], None], value: Any) -> None:
     # An inspector bug must not take the conversation down with it.
     try:
@@ -440,4 +626,4 @@ def _error_detail(body: bytes | None, api_key: str | None) -> str:
         return ""
     if api_key:
         message = message.replace(api_key, "sk-…redacted")
-    return f": {message[:200]}"
+    return f": {one_line(message, 200)}"

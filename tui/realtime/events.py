@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from tui.errors import with_article
+from tui.realtime import shapes
 
 # --------------------------------------------------------------------------- types
 
@@ -127,59 +127,8 @@ SERVER_EVENT_TYPES: frozenset[str] = frozenset(
     }
 )
 
-# Fields the app reads, per event type: a frame without them (or with the wrong JSON type)
-# is a BadEvent, so the conversation model never meets a half-formed event. Only what the
-# app relies on is checked; `event_id` is not, since nothing downstream reads it.
-_IDS = {"response_id": str, "item_id": str, "output_index": int, "content_index": int}
-REQUIRED_FIELDS: dict[str, dict[str, type]] = {
-    "session.created": {"session": dict},
-    "session.updated": {"session": dict},
-    "conversation.item.added": {"item": dict},
-    "conversation.item.done": {"item": dict},
-    "conversation.item.created": {"item": dict},
-    "conversation.item.retrieved": {"item": dict},
-    "conversation.item.truncated": {"item_id": str, "content_index": int, "audio_end_ms": int},
-    "conversation.item.deleted": {"item_id": str},
-    "conversation.item.input_audio_transcription.delta": {"item_id": str},
-    "conversation.item.input_audio_transcription.completed": {
-        "item_id": str,
-        "content_index": int,
-        "transcript": str,
-    },
-    "conversation.item.input_audio_transcription.failed": {"item_id": str, "error": dict},
-    "input_audio_buffer.speech_started": {"audio_start_ms": int, "item_id": str},
-    "input_audio_buffer.speech_stopped": {"audio_end_ms": int, "item_id": str},
-    "input_audio_buffer.committed": {"item_id": str},
-    "input_audio_buffer.timeout_triggered": {
-        "audio_start_ms": int,
-        "audio_end_ms": int,
-        "item_id": str,
-    },
-    "response.created": {"response": dict},
-    "response.done": {"response": dict},
-    "response.output_item.added": {"response_id": str, "output_index": int, "item": dict},
-    "response.output_item.done": {"response_id": str, "output_index": int, "item": dict},
-    "response.content_part.added": {**_IDS, "part": dict},
-    "response.content_part.done": {**_IDS, "part": dict},
-    AUDIO_DELTA: {**_IDS, "delta": str},
-    "response.output_audio.done": dict(_IDS),
-    "response.output_audio_transcript.delta": {**_IDS, "delta": str},
-    "response.output_audio_transcript.done": {**_IDS, "transcript": str},
-    "response.output_text.delta": {**_IDS, "delta": str},
-    "response.output_text.done": {**_IDS, "text": str},
-    "rate_limits.updated": {"rate_limits": list},
-    "error": {"error": dict, "error.type": str, "error.message": str},
-}
-
-# Optional fields the app reads: absent or null is fine, any other type is not.
-OPTIONAL_FIELDS: dict[str, dict[str, type]] = {
-    "conversation.item.added": {"previous_item_id": str},
-    "conversation.item.done": {"previous_item_id": str},
-    "input_audio_buffer.committed": {"previous_item_id": str},
-    "conversation.item.input_audio_transcription.delta": {"delta": str, "content_index": int},
-}
-
-_JSON_NAMES = {str: "string", int: "integer", float: "number", dict: "object", list: "array"}
+# What the app reads of each type, at every depth, lives in `shapes.EVENT_SHAPES`: a frame
+# that breaks it is a BadEvent, so the conversation model never meets a half-formed event.
 
 # Long runs of base64 characters (audio) are hidden from previews.
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/=]{64,}")
@@ -217,7 +166,7 @@ def _parse(frame: str | bytes) -> ServerEvent | BadEvent:
             size=size,
         )
     try:
-        data = json.loads(frame)
+        data = json.loads(frame, parse_constant=_refuse_constant)
     except ValueError as error:  # JSONDecodeError and UnicodeDecodeError both derive from it
         return BadEvent("not_json", f"not JSON: {error}", preview=preview(frame), size=size)
     if not isinstance(data, dict):
@@ -239,54 +188,18 @@ def _parse(frame: str | bytes) -> ServerEvent | BadEvent:
             type=kind,
             size=size,
         )
-    problem = _check_fields(kind, data)
+    problem = shapes.check(kind, data)
     if problem is not None:
         bad_kind, reason = problem
-        return BadEvent(bad_kind, reason, preview=preview(frame), type=kind, size=size)
+        return BadEvent(bad_kind, f"{kind}: {reason}", preview=preview(frame), type=kind, size=size)
     if kind == AUDIO_DELTA:
         return _audio_event(data, frame, size)
     return ServerEvent(kind, data, size=size)
 
 
-def _check_fields(kind: str, data: dict[str, Any]) -> tuple[str, str] | None:
-    for name, expected in REQUIRED_FIELDS.get(kind, {}).items():
-        value = _lookup(data, name)
-        if value is None:
-            return "missing_field", f"{kind}: required field {name!r} is missing"
-        if not _is_type(value, expected):
-            return "wrong_type", _wrong_type(kind, name, expected, value)
-    for name, expected in OPTIONAL_FIELDS.get(kind, {}).items():
-        value = data.get(name)
-        if value is not None and not _is_type(value, expected):
-            return "wrong_type", _wrong_type(kind, name, expected, value)
-    return None
-
-
-def _lookup(data: dict[str, Any], name: str) -> Any:
-    """`data[name]`; a dotted name ("error.message") reaches into nested objects."""
-    if "." not in name:
-        return data.get(name)
-    value: Any = data
-    for part in name.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
-
-
-def _is_type(value: Any, expected: type) -> bool:
-    # JSON true/false decode to bool, a subclass of int: never accept them as numbers.
-    if isinstance(value, bool):
-        return expected is bool
-    if expected is float:
-        return isinstance(value, int | float)
-    return isinstance(value, expected)
-
-
-def _wrong_type(kind: str, name: str, expected: type, value: Any) -> str:
-    wanted = _JSON_NAMES.get(expected, expected.__name__)
-    got = "boolean" if isinstance(value, bool) else _JSON_NAMES.get(type(value), "other")
-    return f"{kind}: field {name!r} should be {with_article(wanted)}, got {with_article(got)}"
+def _refuse_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON (RFC 8259); Python's json would take them as floats
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def _audio_event(data: dict[str, Any], frame: str, size: int) -> ServerEvent | BadEvent:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from tui.constants import WIRE_RATE_HZ, TurnMode
+
 if TYPE_CHECKING:  # typing only: the wire does not need config at runtime
     from tui.config import Settings, TurnDetectionSettings
 
-SAMPLE_RATE = 24000
-PCM_FORMAT: dict[str, Any] = {"type": "audio/pcm", "rate": SAMPLE_RATE}
+PCM_FORMAT: dict[str, Any] = {"type": "audio/pcm", "rate": WIRE_RATE_HZ}
 
 
 def session_config(settings: Settings) -> dict[str, Any]:
@@ -69,9 +70,9 @@ def turn_detection(settings: TurnDetectionSettings) -> dict[str, Any] | None:
         "create_response": bool(settings.create_response),
         "interrupt_response": bool(settings.interrupt_response),
     }
-    if settings.mode == "server_vad":
+    if settings.mode == TurnMode.SERVER_VAD:
         config: dict[str, Any] = {
-            "type": "server_vad",
+            "type": TurnMode.SERVER_VAD.value,
             "threshold": float(settings.threshold),
             "prefix_padding_ms": int(settings.prefix_padding_ms),
             "silence_duration_ms": int(settings.silence_duration_ms),
@@ -79,8 +80,8 @@ def turn_detection(settings: TurnDetectionSettings) -> dict[str, Any] | None:
         if settings.idle_timeout_ms is not None:
             config["idle_timeout_ms"] = int(settings.idle_timeout_ms)
         return {**config, **common}
-    if settings.mode == "semantic_vad":
-        return {"type": "semantic_vad", "eagerness": settings.eagerness, **common}
-    if settings.mode == "manual":
+    if settings.mode == TurnMode.SEMANTIC_VAD:
+        return {"type": TurnMode.SEMANTIC_VAD.value, "eagerness": settings.eagerness, **common}
+    if settings.mode == TurnMode.MANUAL:
         return None
     raise ValueError(f"unknown turn detection mode {settings.mode!r}")

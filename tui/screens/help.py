@@ -17,7 +17,9 @@ from textual.widgets import Static
 from tui.widgets.keys import ACTIONS, key_display
 
 NOTES = (
-    "F-keys work while you type in the message box; printable keys go to the text.",
+    "Typing goes to the message box (focused at start); Enter sends. F-keys work there too.",
+    "Escape leaves the box for one-key control (m, e, s, ?); / goes back to typing.",
+    "Manual turn mode: space on an empty message box starts and ends your turn.",
     "Keys are set in the [keys] table of the config file or in Settings → Keys.",
     "ctrl+p opens the command palette: every action, themes and more.",
 )

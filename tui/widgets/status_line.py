@@ -34,6 +34,7 @@ class StatusInputs:
     mute_reason: str = ""
     echo_erle_db: float | None = None  # echo removed by the canceller, when it runs
     history_off: str = ""  # why this session is not being saved (empty: saved, or not asked)
+    free: bool = False  # --demo: the built-in server costs nothing, so no estimate is shown
 
 
 def format_duration(seconds: float) -> str:
@@ -106,10 +107,12 @@ def _latency(stats: Stats) -> Content:
     return Content.from_markup("[$text-muted]latency[/] $v", v=text)
 
 
-def _usage(stats: Stats) -> Content:
+def _usage(stats: Stats, *, free: bool = False) -> Content:
     turn, session = stats.turn_usage, stats.session_usage
     turn_tokens = format_tokens(turn.input_tokens + turn.output_tokens)
     total_tokens = format_tokens(session.input_tokens + session.output_tokens)
+    if free:
+        return Content(f"turn {turn_tokens} tok · total {total_tokens} tok (demo: free)")
     if not stats.priced:
         return Content(f"turn {turn_tokens} tok · total {total_tokens} tok (no price)")
     # transcription billed another way (whisper-1, per minute): its cost is not in the sums
@@ -132,13 +135,15 @@ def status_pieces(inputs: StatusInputs) -> list[Content]:
     if stats.session_started is not None:
         elapsed = format_duration(inputs.now - stats.session_started)
         pieces.append(Content.from_markup("[$text-muted]session[/] $v", v=elapsed))
-    pieces.append(_usage(stats))
+    pieces.append(_usage(stats, free=inputs.free))
     left = lowest_limit_pct(stats.rate_limits)
     if left is not None:
         style = "$warning" if left < LOW_LIMIT_PCT else "$foreground"
         # floor: "100%" would hide that some of the limit is already used
         shown = f"{math.floor(left)}%"
-        pieces.append(Content.from_markup(f"[$text-muted]left[/] [{style}]$v[/]", v=shown))
+        pieces.append(
+            Content.from_markup(f"[$text-muted]rate limit[/] [{style}]$v[/] left", v=shown)
+        )
     if inputs.echo_erle_db is not None:
         pieces.append(
             Content.from_markup(
@@ -188,6 +193,7 @@ class StatusLine(Widget):
         self.audio_message = ""
         self.mute_reason = ""
         self.history_off = ""  # set once by the app when the transcript cannot be written
+        self.free = False  # --demo: tokens are counted, no cost is estimated
         # read once a second: how much echo the canceller removes (None when not cancelling)
         self.erle_source: Callable[[], float | None] | None = None
         self._pieces: list[Content] = []
@@ -206,6 +212,7 @@ class StatusLine(Widget):
                 audio_message=self.audio_message,
                 mute_reason=self.mute_reason,
                 history_off=self.history_off,
+                free=self.free,
                 echo_erle_db=self.erle_source() if self.erle_source else None,
             )
         )

@@ -1,0 +1,78 @@
+"""Fixtures for the tools tests: real MCP servers (tests/tools/mcp_fixture_server.py) over stdio
+and streamable HTTP on 127.0.0.1, and a ToolBox that is always closed."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from tui.tools.settings import McpServerSettings, ToolsSettings
+from tui.tools.toolbox import ToolBox
+from tui.tools.updates import Update
+
+FIXTURE_SERVER = Path(__file__).with_name("mcp_fixture_server.py")
+U = TypeVar("U")
+
+
+def stdio_server(name: str = "fx", mode: str = "normal", **extra: Any) -> McpServerSettings:
+    return McpServerSettings(
+        name=name, command=sys.executable, args=[str(FIXTURE_SERVER), "--mode", mode], **extra
+    )
+
+
+@pytest.fixture
+def http_url() -> Iterator[str]:
+    """The fixture server over streamable HTTP, as a subprocess on a free loopback port."""
+    process = subprocess.Popen(
+        [sys.executable, str(FIXTURE_SERVER), "--http"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()  # blocks until the server listens (or dies: "")
+        assert line.startswith("PORT "), f"the HTTP fixture server did not start: {line!r}"
+        yield f"http://127.0.0.1:{int(line.split()[1])}/mcp"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+async def make_box(tmp_path: Path) -> AsyncIterator[Callable[..., ToolBox]]:
+    boxes: list[ToolBox] = []
+
+    def make(settings: ToolsSettings, **options: Any) -> ToolBox:
+        options.setdefault("log_dir", tmp_path / "logs")
+        box = ToolBox(settings, **options)
+        boxes.append(box)
+        return box
+
+    yield make
+    for box in boxes:
+        await box.aclose()
+
+
+async def next_of(
+    box: ToolBox,
+    kind: type[U],
+    where: Callable[[U], bool] = lambda _: True,
+    *,
+    timeout: float = 30.0,
+    seen: list[Update] | None = None,
+) -> U:
+    """The next update of `kind` matching `where`; others are kept in `seen`."""
+    async with asyncio.timeout(timeout):
+        while True:
+            update = await box.next_update()
+            if seen is not None:
+                seen.append(update)
+            if isinstance(update, kind) and where(update):
+                return update
