@@ -43,7 +43,7 @@ from tui.changes import (
     TurnText,
 )
 from tui.config import Settings, with_value
-from tui.constants import TurnMode
+from tui.constants import AudioMode, TurnMode
 from tui.errors import ConfigError, RtTuiError
 from tui.printable import printable
 from tui.screens.help import HelpScreen
@@ -68,7 +68,7 @@ from tui.widgets.status_line import StatusLine
 METER_HZ = 20
 FLUSH_EVERY = 2  # transcript flush on every 2nd meter tick (10 Hz): one frame for both
 STOP_TIMEOUT_S = 5.0
-INPUT_MODES = ("full", "input_only")  # audio modes that capture the microphone
+INPUT_MODES = tuple(mode for mode in AudioMode if mode.captures)  # those with a microphone
 # while (re)connecting, "Stop retry" means something: it is shown (and runs) only then
 RETRYING = (ConnectionState.CONNECTING, ConnectionState.RECONNECTING)
 ACTION_NAMES = frozenset(spec.name for spec in ACTIONS)

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
+from tui.constants import AudioMode
+
 
 class Role(StrEnum):
     USER = "user"
@@ -143,9 +145,9 @@ class MuteChanged:
 
 @dataclass(frozen=True, slots=True)
 class AudioModeChanged:
-    """mode: full | output_only | input_only | text_only | off."""
+    """What the audio can do now (tui.constants.AudioMode), and why if it is less than asked."""
 
-    mode: str
+    mode: AudioMode
     message: str = ""
 
 

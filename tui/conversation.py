@@ -1,9 +1,11 @@
 """The pure conversation model: server events in, turn changes out.
 
-`Conversation.apply(event)` is a function of (state, event) -> list of changes; it does no
-I/O, so a recorded event sequence can be replayed in a unit test. The session adds the
-facts only it knows (what was heard when interrupted, a dropped connection) through
-`mark_interrupted` and `cut_off_open_turns`.
+Each `on_<what>(event)` handler is a function of (state, event) -> list of changes; none
+does I/O. Which handler runs on which server event is said in one place, the session's
+route table (`tui.session.dispatch.ROUTES`); `dispatch.model_changes(conversation, event)`
+replays a recorded event through it in a unit test. The session adds the facts only it
+knows (what was heard when interrupted, a dropped connection) through `mark_interrupted`
+and `cut_off_open_turns`.
 """
 
 from __future__ import annotations
@@ -13,9 +15,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from tui.changes import Change, Role, Turn, TurnFinished, TurnStarted, TurnStatus, TurnText
+from tui.constants import WIRE_BYTES_PER_MS
 from tui.realtime.events import ServerEvent
-
-PCM16_24K_BYTES_PER_MS = 48  # 24,000 samples/s * 2 bytes / 1000
 
 _ROLES = {"user": Role.USER, "assistant": Role.ASSISTANT, "system": Role.SYSTEM}
 _TEXT_PARTS = {"input_text", "output_text", "text"}
@@ -109,15 +110,11 @@ class Conversation:
         self._response_items.clear()
         return changes
 
-    # ---- events ----------------------------------------------------------------------
-
-    def apply(self, event: ServerEvent) -> list[Change]:
-        handler = _HANDLERS.get(event.type)
-        return handler(self, event) if handler else []
-
     def _add(self, turn: Turn) -> None:
         self.turns.append(turn)
         self._by_id[turn.item_id] = turn
+
+    # ---- event handlers: which runs on which event is tui.session.dispatch.ROUTES ------
 
     def _turn_for_item(self, item: dict[str, Any], response_id: str | None) -> list[Change]:
         item_id = item.get("id")
@@ -141,11 +138,11 @@ class Conversation:
             self._response_items.setdefault(response_id, []).append(item_id)
         return [TurnStarted(turn)]
 
-    def _on_item_added(self, event: ServerEvent) -> list[Change]:
+    def on_item_added(self, event: ServerEvent) -> list[Change]:
         item = event.get("item")
         return self._turn_for_item(item, None) if isinstance(item, dict) else []
 
-    def _on_output_item_added(self, event: ServerEvent) -> list[Change]:
+    def on_output_item_added(self, event: ServerEvent) -> list[Change]:
         item = event.get("item")
         if not isinstance(item, dict):
             return []
@@ -156,7 +153,7 @@ class Conversation:
             self._response_items.setdefault(turn.response_id or "", []).append(turn.item_id)
         return changes
 
-    def _on_item_done(self, event: ServerEvent) -> list[Change]:
+    def on_item_done(self, event: ServerEvent) -> list[Change]:
         """User and system items end here, unless a transcript is still on its way."""
         item = event.get("item")
         if not isinstance(item, dict):
@@ -171,7 +168,7 @@ class Conversation:
         turn.status = TurnStatus.DONE
         return [TurnFinished(turn)]
 
-    def _on_text_delta(self, event: ServerEvent) -> list[Change]:
+    def on_text_delta(self, event: ServerEvent) -> list[Change]:
         turn = self._by_id.get(event.get("item_id", ""))
         delta = event.get("delta")
         if turn is None or not isinstance(delta, str) or turn.final:
@@ -179,7 +176,7 @@ class Conversation:
         turn.text += delta
         return [TurnText(turn)]
 
-    def _on_text_done(self, event: ServerEvent) -> list[Change]:
+    def on_text_done(self, event: ServerEvent) -> list[Change]:
         turn = self._by_id.get(event.get("item_id", ""))
         full = event.get("transcript", event.get("text"))
         if turn is None or not isinstance(full, str) or turn.final or full == turn.text:
@@ -187,13 +184,13 @@ class Conversation:
         turn.text = full
         return [TurnText(turn)]
 
-    def _on_audio_delta(self, event: ServerEvent) -> list[Change]:
+    def on_audio_delta(self, event: ServerEvent) -> list[Change]:
         turn = self._by_id.get(event.get("item_id", ""))
         if turn is not None and event.audio and turn.status is TurnStatus.IN_PROGRESS:
-            turn.audio_ms += len(event.audio) / PCM16_24K_BYTES_PER_MS
+            turn.audio_ms += len(event.audio) / WIRE_BYTES_PER_MS
         return []
 
-    def _on_truncated(self, event: ServerEvent) -> list[Change]:
+    def on_truncated(self, event: ServerEvent) -> list[Change]:
         turn = self._by_id.get(event.get("item_id", ""))
         end_ms = event.get("audio_end_ms")
         if turn is None or not isinstance(end_ms, int | float):
@@ -201,7 +198,7 @@ class Conversation:
         turn.heard_ms = float(end_ms)
         return [TurnText(turn)]
 
-    def _on_transcription_delta(self, event: ServerEvent) -> list[Change]:
+    def on_transcription_delta(self, event: ServerEvent) -> list[Change]:
         turn = self._by_id.get(event.get("item_id", ""))
         delta = event.get("delta")
         if turn is None or not isinstance(delta, str) or not delta:
@@ -209,7 +206,7 @@ class Conversation:
         turn.text += delta
         return [TurnText(turn)]
 
-    def _on_transcription_completed(self, event: ServerEvent) -> list[Change]:
+    def on_transcription_completed(self, event: ServerEvent) -> list[Change]:
         item_id = event.get("item_id", "")
         turn = self._by_id.get(item_id)
         if turn is None:
@@ -221,7 +218,7 @@ class Conversation:
         turn.status = TurnStatus.DONE
         return [TurnFinished(turn)]
 
-    def _on_transcription_failed(self, event: ServerEvent) -> list[Change]:
+    def on_transcription_failed(self, event: ServerEvent) -> list[Change]:
         item_id = event.get("item_id", "")
         turn = self._by_id.get(item_id)
         if turn is None:
@@ -234,7 +231,7 @@ class Conversation:
         turn.status = TurnStatus.FAILED
         return [TurnFinished(turn)]
 
-    def _on_response_done(self, event: ServerEvent) -> list[Change]:
+    def on_response_done(self, event: ServerEvent) -> list[Change]:
         response = event.get("response") or {}
         response_id = response.get("id", "")
         status = response.get("status", "completed")
@@ -281,23 +278,3 @@ def _reason(status: str, details: dict[str, Any]) -> str:
     error = details.get("error") or {}
     why = details.get("reason") or error.get("message") or error.get("code") or "no reason given"
     return f"response {status}: {why}"
-
-
-_HANDLERS: dict[str, Callable[[Conversation, ServerEvent], list[Change]]] = {
-    "conversation.item.added": Conversation._on_item_added,
-    "conversation.item.created": Conversation._on_item_added,
-    "conversation.item.done": Conversation._on_item_done,
-    "response.output_item.added": Conversation._on_output_item_added,
-    "response.output_audio_transcript.delta": Conversation._on_text_delta,
-    "response.output_text.delta": Conversation._on_text_delta,
-    "response.output_audio_transcript.done": Conversation._on_text_done,
-    "response.output_text.done": Conversation._on_text_done,
-    "response.output_audio.delta": Conversation._on_audio_delta,
-    "conversation.item.truncated": Conversation._on_truncated,
-    "conversation.item.input_audio_transcription.delta": Conversation._on_transcription_delta,
-    "conversation.item.input_audio_transcription.completed": (
-        Conversation._on_transcription_completed
-    ),
-    "conversation.item.input_audio_transcription.failed": Conversation._on_transcription_failed,
-    "response.done": Conversation._on_response_done,
-}

@@ -230,7 +230,7 @@ async def test_bench_speech_started_to_monitor_silence(
                     already_silent += 1
                 await asyncio.to_thread(writer.done.wait, 5.0)
                 # the speech ends and the server commits it before the next round
-                assert await wait_for(lambda: not session._user_speaking, 5.0)
+                assert await wait_for(lambda: not session._rooms.turns.user_speaking, 5.0)
         overflows = monitor.overflows
     finally:
         await session.stop()

@@ -133,7 +133,7 @@ async def test_soak(tmp_path: Path) -> None:
             if drop_now:
                 next_drop += DROP_EVERY_S
                 await recorder.wait_for(
-                    lambda: session._active_response is not None,
+                    lambda: session._rooms.turns.active_response is not None,
                     timeout=TURN_TIMEOUT_S,
                     what="a reply under way",
                 )

@@ -8,6 +8,7 @@ import json
 from tui.changes import Role, TurnFinished, TurnStarted, TurnStatus, TurnText
 from tui.conversation import Conversation
 from tui.realtime.events import ServerEvent, parse
+from tui.session.dispatch import model_changes
 
 
 def ev(kind: str, **fields: object) -> ServerEvent:
@@ -22,9 +23,13 @@ def message(item_id: str, role: str, content: list[dict[str, object]]) -> dict[s
 
 def voice_reply(conv: Conversation, item_id: str = "item_A", response_id: str = "resp_1") -> None:
     item = message(item_id, "assistant", [])
-    conv.apply(ev("response.created", response={"id": response_id, "status": "in_progress"}))
-    conv.apply(ev("response.output_item.added", response_id=response_id, output_index=0, item=item))
-    conv.apply(ev("conversation.item.added", item=item))
+    model_changes(
+        conv, ev("response.created", response={"id": response_id, "status": "in_progress"})
+    )
+    model_changes(
+        conv, ev("response.output_item.added", response_id=response_id, output_index=0, item=item)
+    )
+    model_changes(conv, ev("conversation.item.added", item=item))
 
 
 def audio_delta(item_id: str, ms: int, response_id: str = "resp_1") -> ServerEvent:
@@ -42,11 +47,11 @@ def audio_delta(item_id: str, ms: int, response_id: str = "resp_1") -> ServerEve
 def test_typed_text_turn_is_final_at_item_done() -> None:
     conv = Conversation(clock=lambda: 1000.0)
     item = message("item_U", "user", [{"type": "input_text", "text": "hello [b]there[/b]"}])
-    started = conv.apply(ev("conversation.item.added", item=item))
+    started = model_changes(conv, ev("conversation.item.added", item=item))
     assert [type(c) for c in started] == [TurnStarted]
     turn = started[0].turn
     assert (turn.role, turn.text, turn.started_at) == (Role.USER, "hello [b]there[/b]", 1000.0)
-    done = conv.apply(ev("conversation.item.done", item=item))
+    done = model_changes(conv, ev("conversation.item.done", item=item))
     assert [type(c) for c in done] == [TurnFinished]
     assert turn.status is TurnStatus.DONE
 
@@ -56,7 +61,8 @@ def test_assistant_transcript_streams_and_finishes_on_response_done() -> None:
     voice_reply(conv)
     assert len(conv.turns) == 1, "output_item.added and item.added describe one turn"
     for piece in ("Hel", "lo", "!"):
-        changes = conv.apply(
+        changes = model_changes(
+            conv,
             ev(
                 "response.output_audio_transcript.delta",
                 response_id="resp_1",
@@ -64,17 +70,18 @@ def test_assistant_transcript_streams_and_finishes_on_response_done() -> None:
                 output_index=0,
                 content_index=0,
                 delta=piece,
-            )
+            ),
         )
         assert [type(c) for c in changes] == [TurnText]
-    conv.apply(audio_delta("item_A", 500))
+    model_changes(conv, audio_delta("item_A", 500))
     turn = conv.get("item_A")
     assert turn is not None and turn.text == "Hello!" and turn.audio_ms == 500
-    done = conv.apply(
+    done = model_changes(
+        conv,
         ev(
             "response.done",
             response={"id": "resp_1", "status": "completed", "output": [{"id": "item_A"}]},
-        )
+        ),
     )
     assert [type(c) for c in done] == [TurnFinished]
     assert turn.status is TurnStatus.DONE
@@ -83,8 +90,8 @@ def test_assistant_transcript_streams_and_finishes_on_response_done() -> None:
 def test_interrupt_after_the_server_finished_marks_what_was_heard() -> None:
     conv = Conversation()
     voice_reply(conv)
-    conv.apply(audio_delta("item_A", 5100))
-    conv.apply(ev("response.done", response={"id": "resp_1", "status": "completed"}))
+    model_changes(conv, audio_delta("item_A", 5100))
+    model_changes(conv, ev("response.done", response={"id": "resp_1", "status": "completed"}))
     turn = conv.get("item_A")
     assert turn is not None and turn.status is TurnStatus.DONE
     changes = conv.mark_interrupted("item_A", heard_ms=2300)
@@ -96,38 +103,42 @@ def test_interrupt_after_the_server_finished_marks_what_was_heard() -> None:
 def test_interrupt_mid_response_is_final_and_later_deltas_are_ignored() -> None:
     conv = Conversation()
     voice_reply(conv)
-    conv.apply(audio_delta("item_A", 1000))
+    model_changes(conv, audio_delta("item_A", 1000))
     changes = conv.mark_interrupted("item_A", heard_ms=5000)
     assert [type(c) for c in changes] == [TurnFinished]
     turn = conv.get("item_A")
     assert turn is not None and turn.heard_ms == 1000, "heard is clamped to what was received"
-    conv.apply(audio_delta("item_A", 1000))
+    model_changes(conv, audio_delta("item_A", 1000))
     assert turn.audio_ms == 1000
-    later = conv.apply(ev("response.done", response={"id": "resp_1", "status": "cancelled"}))
+    later = model_changes(
+        conv, ev("response.done", response={"id": "resp_1", "status": "cancelled"})
+    )
     assert later == [], "an interrupted turn was already final"
 
 
 def test_user_voice_turn_waits_for_its_transcript() -> None:
     conv = Conversation()
     item = message("item_U", "user", [{"type": "input_audio"}])
-    conv.apply(ev("conversation.item.added", item=item))
-    assert conv.apply(ev("conversation.item.done", item=item)) == []
-    conv.apply(
+    model_changes(conv, ev("conversation.item.added", item=item))
+    assert model_changes(conv, ev("conversation.item.done", item=item)) == []
+    model_changes(
+        conv,
         ev(
             "conversation.item.input_audio_transcription.delta",
             item_id="item_U",
             content_index=0,
             delta="what time",
-        )
+        ),
     )
-    done = conv.apply(
+    done = model_changes(
+        conv,
         ev(
             "conversation.item.input_audio_transcription.completed",
             item_id="item_U",
             content_index=0,
             transcript="What time is it?",
             usage={"type": "duration", "seconds": 1.2},
-        )
+        ),
     )
     assert [type(c) for c in done] == [TurnFinished]
     assert conv.turns[0].text == "What time is it?"
@@ -137,14 +148,17 @@ def test_user_voice_turn_without_transcription_ends_at_item_done() -> None:
     conv = Conversation()
     conv.transcribing = False
     item = message("item_U", "user", [{"type": "input_audio"}])
-    conv.apply(ev("conversation.item.added", item=item))
-    assert [type(c) for c in conv.apply(ev("conversation.item.done", item=item))] == [TurnFinished]
+    model_changes(conv, ev("conversation.item.added", item=item))
+    assert [type(c) for c in model_changes(conv, ev("conversation.item.done", item=item))] == [
+        TurnFinished
+    ]
 
 
 def test_failed_response_shows_its_reason_in_the_turn() -> None:
     conv = Conversation()
     voice_reply(conv)
-    conv.apply(
+    model_changes(
+        conv,
         ev(
             "response.done",
             response={
@@ -152,7 +166,7 @@ def test_failed_response_shows_its_reason_in_the_turn() -> None:
                 "status": "incomplete",
                 "status_details": {"type": "incomplete", "reason": "max_output_tokens"},
             },
-        )
+        ),
     )
     turn = conv.get("item_A")
     assert turn is not None and turn.status is TurnStatus.FAILED
@@ -161,7 +175,8 @@ def test_failed_response_shows_its_reason_in_the_turn() -> None:
 
 def test_failed_response_without_items_becomes_a_system_turn() -> None:
     conv = Conversation()
-    changes = conv.apply(
+    changes = model_changes(
+        conv,
         ev(
             "response.done",
             response={
@@ -169,7 +184,7 @@ def test_failed_response_without_items_becomes_a_system_turn() -> None:
                 "status": "failed",
                 "status_details": {"type": "failed", "error": {"message": "quota exceeded"}},
             },
-        )
+        ),
     )
     assert [type(c) for c in changes] == [TurnStarted, TurnFinished]
     assert conv.turns[0].role is Role.SYSTEM and "quota exceeded" in conv.turns[0].reason
@@ -178,13 +193,13 @@ def test_failed_response_without_items_becomes_a_system_turn() -> None:
 def test_drop_cuts_off_open_turns_and_replay_skips_known_items() -> None:
     conv = Conversation()
     voice_reply(conv)
-    conv.apply(audio_delta("item_A", 300))
+    model_changes(conv, audio_delta("item_A", 300))
     cut = conv.cut_off_open_turns("cut off: connection lost")
     assert [type(c) for c in cut] == [TurnFinished]
     assert conv.turns[0].status is TurnStatus.CUT_OFF
     # the new connection echoes our replayed item under the same id: not a new turn
     echo = message("item_A", "assistant", [{"type": "output_text", "text": "partial"}])
-    assert conv.apply(ev("conversation.item.added", item=echo)) == []
+    assert model_changes(conv, ev("conversation.item.added", item=echo)) == []
     assert len(conv.turns) == 1
 
 
@@ -192,6 +207,6 @@ def test_replayable_keeps_the_most_recent_text_turns() -> None:
     conv = Conversation()
     for index in range(5):
         item = message(f"item_{index}", "user", [{"type": "input_text", "text": f"t{index}"}])
-        conv.apply(ev("conversation.item.added", item=item))
+        model_changes(conv, ev("conversation.item.added", item=item))
     assert [t.text for t in conv.replayable(3)] == ["t2", "t3", "t4"]
     assert conv.replayable(0) == []

@@ -27,6 +27,7 @@ from tui.conversation import Conversation
 from tui.pricing import estimate_cost, estimate_transcription_cost
 from tui.realtime.events import BadEvent, ServerEvent, parse
 from tui.realtime.shapes import EVENT_SHAPES, AnyOf, Each, Obj, OneOf, Shape
+from tui.session.dispatch import model_changes
 
 Path = tuple[str | int, ...]
 
@@ -605,7 +606,7 @@ def test_a_broken_nested_field_never_reaches_the_model_with_the_wrong_type(
             assert event.kind in ("missing_field", "wrong_type", "bad_audio", "not_json"), event
             continue
         assert_reads_are_typed(event)
-        conversation.apply(event)  # never raises
+        model_changes(conversation, event)  # never raises
         usage = event.get("usage") or (event.get("response") or {}).get("usage")
         if event.type == "response.done" and usage is not None:
             estimate_cost("gpt-realtime", usage)

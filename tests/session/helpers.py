@@ -1,18 +1,25 @@
-"""Test helpers for the session: a change recorder to await on, and a scripted audio engine."""
+"""Test helpers for the session: a change recorder to await on, a scripted audio engine,
+and the rooms on a desk (no server, no devices)."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from tui.audio.engine import AudioStatus
 from tui.audio.meter import Level
 from tui.audio.playback import PlayedItem
-from tui.changes import Change
+from tui.changes import Change, Turn, TurnFinished
+from tui.config import Settings, with_value
+from tui.realtime.events import BadEvent, ServerEvent, parse
+from tui.session.effects import Effect, Send, WriteHistory
+from tui.session.rooms import Rooms
 
 SERVER_POLL_S = 0.02
 
@@ -144,3 +151,87 @@ class ScriptedAudio:
     def capture(self, pcm: bytes) -> None:
         """A microphone block, as the engine hands it to the session on the loop."""
         self.on_capture(pcm)
+
+
+def server_event(kind: str, **fields: Any) -> ServerEvent:
+    """A server event as the parser makes it from a frame (audio deltas decoded)."""
+    event = parse(json.dumps({"type": kind, "event_id": "evt_1", **fields}))
+    assert isinstance(event, ServerEvent), event
+    return event
+
+
+def audio_delta(item_id: str, ms: int, response_id: str = "resp_1") -> ServerEvent:
+    pcm = b"\x01\x00" * (24 * ms)
+    return server_event(
+        "response.output_audio.delta",
+        response_id=response_id,
+        item_id=item_id,
+        output_index=0,
+        content_index=0,
+        delta=base64.b64encode(pcm).decode(),
+    )
+
+
+class Desk:
+    """The session's rooms with no connection and no devices, and a stand-in for what the
+    controller does with their effects: sends, changes and history writes are kept in
+    order, and a finished turn passes the history gate as it does in the controller."""
+
+    def __init__(self, **values: Any) -> None:
+        self.settings = with_value(Settings(), "audio.echo_guard", "half_duplex")
+        for path, value in values.items():
+            self.settings = with_value(self.settings, path.replace("__", "."), value)
+        self.now = 100.0
+        self.audio: list[ScriptedAudio] = []
+        self.rooms = Rooms.build(
+            lambda: self.settings,
+            api_key="sk-test-desk-0123456789",
+            audio_enabled=True,
+            audio_factory=ScriptedAudio.factory(self.audio),
+            on_capture=lambda pcm: None,
+            on_audio_status=lambda status: None,
+            clock=lambda: self.now,
+        )
+        self.rooms.link.start(self.settings, loop=cast(Any, None), history=None, muted=False)
+        self.log: list[Any] = []  # every effect, in order
+        self.written: list[Turn] = []
+
+    @property
+    def speaker(self) -> ScriptedAudio:
+        return self.audio[0]
+
+    def act(self, effects: list[Effect]) -> None:
+        for effect in effects:
+            self.log.append(effect)
+            if isinstance(effect, WriteHistory):
+                self.written.append(effect.turn)
+            elif isinstance(effect, TurnFinished):
+                self.written += self.rooms.gate.finished(effect.turn, self.rooms.link.engine)
+
+    def receive(self, event: ServerEvent | BadEvent, *, inspect: bool = False) -> list[Any]:
+        """Route one event; returns the effects it had."""
+        start = len(self.log)
+        for effects in self.rooms.router.route(event, inspect=inspect):
+            self.act(effects)
+        return self.log[start:]
+
+    def of(self, kind: type) -> list[Any]:
+        return [effect for effect in self.log if isinstance(effect, kind)]
+
+    def sent(self) -> list[str]:
+        return [effect.event["type"] for effect in self.of(Send)]
+
+    def reply(self, item_id: str = "item_A", response_id: str = "resp_1", ms: int = 0) -> None:
+        """The server starts a spoken reply (and streams `ms` of its audio)."""
+        item = {"id": item_id, "type": "message", "role": "assistant", "content": []}
+        self.receive(server_event("response.created", response={"id": response_id}))
+        self.receive(
+            server_event(
+                "response.output_item.added", response_id=response_id, output_index=0, item=item
+            )
+        )
+        if ms:
+            self.receive(audio_delta(item_id, ms, response_id))
+
+    def reply_done(self, response_id: str = "resp_1", status: str = "completed") -> None:
+        self.receive(server_event("response.done", response={"id": response_id, "status": status}))

@@ -14,7 +14,6 @@ import pytest
 
 from tests.oracle import check_client_event
 from tests.session.helpers import ChangeRecorder, ScriptedAudio
-from tui import session as session_module
 from tui.changes import (
     ConnectionChanged,
     ConnectionState,
@@ -32,7 +31,7 @@ from tui.localserver import LocalServer
 from tui.localserver.faults import BAD_FRAME_KINDS, Faults
 from tui.pricing import estimate_cost, estimate_transcription_cost
 from tui.realtime.backoff import Backoff
-from tui.session import IDLE_TICK_S, STABLE_CONNECTION_S, TICK_S, Session
+from tui.session import IDLE_TICK_S, STABLE_CONNECTION_S, TICK_S, Session, throttle
 
 TEST_KEY = "sk-test-session-0123456789abcdef"
 
@@ -222,7 +221,7 @@ async def test_ticker_idles_then_wakes_when_reply_audio_arrives() -> None:
     loop = asyncio.get_running_loop()
 
     def next_tick_in() -> float:
-        handle = session._tick_handle
+        handle = session._ticker.handle
         return handle.when() - loop.time() if handle is not None else float("inf")
 
     async with LocalServer() as server, running(server, audio=audio) as (session, rec):
@@ -505,7 +504,7 @@ async def test_a_burst_of_bad_frames_raises_one_notice_then_one_summary(
 ) -> None:
     """50 bad frames of one kind: each is counted and logged for the inspector, but the
     screen gets one notice at once and one with the running count at the interval's end."""
-    monkeypatch.setattr(session_module, "BAD_NOTICE_INTERVAL_S", 0.5)
+    monkeypatch.setattr(throttle, "BAD_NOTICE_INTERVAL_S", 0.5)
     frozen = time.monotonic()  # the session's clock stands still: the burst is one interval
     faults = Faults(bad_frames=["unknown_type"] * 50)
     async with (

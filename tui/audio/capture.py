@@ -14,15 +14,13 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Protocol
 
 import numpy as np
 
 from tui.audio.meter import Level, LevelTap
 from tui.audio.resample import StreamResampler
-
-RATE = 24000
-EchoGuard = Literal["half_duplex", "off", "aec"]
+from tui.constants import WIRE_RATE_HZ, EchoGuard
 
 
 class EchoPath(Protocol):
@@ -56,7 +54,7 @@ class CaptureProcessor:
         block_samples: int,
         loop: asyncio.AbstractEventLoop,
         deliver: Callable[[bytes], None],
-        echo_guard: EchoGuard = "half_duplex",
+        echo_guard: EchoGuard = EchoGuard.HALF_DUPLEX,
         assistant_audible: Callable[[float], bool] | None = None,
         echo: EchoPath | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -72,7 +70,7 @@ class CaptureProcessor:
         self.muted = False
         self._level = LevelTap()
         self.counters = CaptureCounters()
-        self._resampler = StreamResampler(device_rate, RATE)
+        self._resampler = StreamResampler(device_rate, WIRE_RATE_HZ)
         # Room for a few device blocks of resampler output before they are cut into blocks.
         self._pending = np.zeros(block_samples * 4 + 8192, dtype=np.int16)
         self._pending_len = 0
@@ -128,11 +126,11 @@ class CaptureProcessor:
         if self.muted:
             counters.blocks_muted += 1
             return
-        if self.echo_guard == "half_duplex" and self.assistant_audible is not None:
+        if self.echo_guard == EchoGuard.HALF_DUPLEX and self.assistant_audible is not None:
             if self.assistant_audible(self.clock()):
                 counters.blocks_guarded += 1
                 return
-        elif self.echo_guard == "aec" and self.echo is not None:
+        elif self.echo_guard == EchoGuard.AEC and self.echo is not None:
             block = np.asarray(self.echo.on_input(block), dtype=np.int16)
             if block.size == 0:  # the canceller holds a partial 10 ms frame for next time
                 return

@@ -42,11 +42,11 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-SAMPLE_RATE = 24_000
-FRAME_SAMPLES = 240  # 10 ms at 24 kHz: the only frame length AEC3 processes without padding
+from tui.constants import WIRE_RATE_HZ, EchoGuard
+
+FRAME_SAMPLES = WIRE_RATE_HZ // 100  # 240: 10 ms, the only frame AEC3 takes unpadded
 FAR_QUEUE_FRAMES = 40  # 400 ms of reference; AEC3 cannot use a reference older than ~500 ms
 
-ECHO_MODES = ("aec", "half_duplex", "off")
 
 _ZERO_FRAME = np.zeros(FRAME_SAMPLES, dtype=np.int16)
 _ZERO_FRAME.flags.writeable = False
@@ -94,7 +94,7 @@ class ErleMeter:
         time_constant_s: float = 1.0,
         min_frames: int = 50,
     ) -> None:
-        frames_per_s = SAMPLE_RATE / FRAME_SAMPLES
+        frames_per_s = WIRE_RATE_HZ / FRAME_SAMPLES
         full_scale_energy = float(FRAME_SAMPLES) * 32768.0**2
         self._far_threshold = full_scale_energy * 10.0 ** (far_active_dbfs / 10.0)
         self._hold_frames = max(0, round(hold_s * frames_per_s))
@@ -147,7 +147,7 @@ class WebRtcEchoCanceller:
             module = importlib.import_module("pywebrtc_audio")
         # NS stays off: it adds ~6 ms of latency and only lowers the noise floor (measured).
         self._processor = module.AudioProcessor(
-            sample_rate=SAMPLE_RATE,
+            sample_rate=WIRE_RATE_HZ,
             num_channels=1,
             echo_cancellation=True,
             noise_suppression=False,
@@ -290,7 +290,7 @@ def create_echo_path(mode: str) -> tuple[EchoPath | None, str]:
     "aec" builds the WebRTC canceller; if the package cannot load, it returns no path and a
     message saying the app falls back to half-duplex. "off" and "half_duplex" need no path.
     """
-    if mode != "aec":
+    if mode != EchoGuard.AEC:
         return None, ""
     try:
         canceller = WebRtcEchoCanceller()

@@ -19,9 +19,9 @@ import numpy as np
 
 from tui.audio.meter import Level, LevelTap
 from tui.audio.resample import StreamResampler
+from tui.constants import WIRE_RATE_HZ
 from tui.errors import AudioError
 
-RATE = 24000
 # Samples above ~-50 dBFS count as sound for `first_audible_at`.
 AUDIBLE_THRESHOLD = 104
 # Accounting of old items is forgotten after this many, so a long session stays small.
@@ -48,7 +48,7 @@ class _ItemCount:
 
 
 def samples_to_ms(samples: int) -> int:
-    return samples * 1000 // RATE
+    return samples * 1000 // WIRE_RATE_HZ
 
 
 def decode_pcm16(pcm: bytes) -> np.ndarray:
@@ -182,7 +182,7 @@ class PlaybackBuffer:
                             (part > AUDIBLE_THRESHOLD) | (part < -AUDIBLE_THRESHOLD)
                         )
                         if len(loud):
-                            count.first_audible_at = now + (filled + int(loud[0])) / RATE
+                            count.first_audible_at = now + (filled + int(loud[0])) / WIRE_RATE_HZ
                 self._current = item_id
                 filled += take
                 self._queued -= take
@@ -246,7 +246,7 @@ class PlaybackRenderer:
         self._level = LevelTap()
         self.counters = PlaybackCounters()
         self.last_zero_block_at = 0.0
-        self._resampler = StreamResampler(RATE, device_rate)
+        self._resampler = StreamResampler(WIRE_RATE_HZ, device_rate)
         self._step = np.zeros(self.STEP, dtype=np.int16)
         self._rest = np.zeros(8192, dtype=np.int16)
         self._rest_len = 0
@@ -261,7 +261,7 @@ class PlaybackRenderer:
         if self._resampler.identity:
             return 0
         pending = self._rest_len + self._resampler.delay_s * self.device_rate
-        return int(pending * RATE / self.device_rate)
+        return int(pending * WIRE_RATE_HZ / self.device_rate)
 
     def request_flush(self) -> None:
         """Drop resampler state and remainder at the next callback (after a clear)."""
@@ -309,7 +309,7 @@ class PlaybackRenderer:
         frames = len(out)
         real_total = 0
         # Enough 10 ms steps for this block plus the converter's warm-up after a reset.
-        max_steps = frames * RATE // (self.device_rate * self.STEP) + 12
+        max_steps = frames * WIRE_RATE_HZ // (self.device_rate * self.STEP) + 12
         steps = 0
         while self._rest_len < frames and steps < max_steps:
             steps += 1

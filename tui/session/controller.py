@@ -1,0 +1,355 @@
+"""The one controller: the connection loop, the handover, and the wiring of the rooms.
+
+User intents (keys, typed text, settings) come in through its methods; server events come in
+from the connection and go through the one route table (tui.session.dispatch); the UI hears
+about everything through one injected `listener(change)` called on the asyncio loop. No
+Textual here. The rooms return effects (tui.session.effects); this class carries them out.
+
+Reconnection: any unexpected close reconnects with backoff (auth failures do not), and a new
+connection is restored: the same `session.update`, then the conversation so far replayed as
+text items. Before the server's session limit, a fresh connection is prepared between turns
+and swapped in, so a long talk never breaks mid-sentence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from tui.changes import (
+    Change,
+    ConnectionChanged,
+    ConnectionState,
+    MuteChanged,
+    Notice,
+    StatsChanged,
+    Turn,
+    TurnFinished,
+)
+from tui.config import Settings
+from tui.constants import TurnMode
+from tui.errors import ConnectError, Disconnected, RtTuiError
+from tui.realtime import events
+from tui.realtime.backoff import Backoff
+from tui.realtime.connection import RealtimeConnection
+from tui.realtime.events import BadEvent, ServerEvent
+from tui.session.effects import (
+    CancelSummary,
+    Effect,
+    Mute,
+    Proven,
+    ScheduleSummary,
+    Send,
+    WakeTicker,
+    WriteHistory,
+)
+from tui.session.handover import plan_handover
+from tui.session.outage import Outage
+from tui.session.reconnect import describe_disconnect
+from tui.session.rooms import Rooms
+from tui.session.ticker import Ticker
+
+Listener = Callable[[Change], None]
+
+
+class Controller:
+    """One live conversation, across as many connections as it takes: the line and the
+    wiring. `tui.session.Session` adds the app's door (intents, readings) on top."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        api_key: str | None,
+        listener: Listener,
+        audio_enabled: bool = True,
+        history: Any = None,
+        replay: Iterable[Turn] = (),
+        connection_factory: Callable[..., RealtimeConnection] = RealtimeConnection,
+        audio_factory: Callable[..., Any] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.settings = settings
+        self._api_key = api_key
+        self._listener = listener
+        self._history = history
+        self._replay = list(replay)
+        self._connection_factory = connection_factory
+        self._clock = clock
+        self._rooms = rooms = Rooms.build(
+            lambda: self.settings,
+            api_key=api_key,
+            audio_enabled=audio_enabled,
+            audio_factory=audio_factory,
+            on_capture=self._on_capture,
+            on_audio_status=self._on_audio_status,
+            clock=clock,
+        )
+        self.conversation = rooms.conversation
+        self.stats = rooms.stats
+        self.bad_frames = rooms.throttle.counts  # by kind
+        self.state = ConnectionState.CONNECTING
+        self.muted = False
+        self.inspect = False  # emit EventLogged for every event in and out
+        self._ticker = Ticker(self._tick, rooms.watching)
+        self._summaries: dict[str, asyncio.TimerHandle] = {}  # bad-frame summaries due
+        self._outage = Outage(backoff if backoff is not None else Backoff())
+        self._conn: RealtimeConnection | None = None
+        self._next_conn: RealtimeConnection | None = None  # prepared by a handover
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._hold_offline = False
+        self._planned_close = False
+        self._handover_task: asyncio.Task[None] | None = None
+        self._closing: asyncio.Future[None] | None = None
+
+    # ---- lifecycle -----------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Connect, converse, reconnect; returns after stop()."""
+        self._loop = asyncio.get_running_loop()
+        self.stats.session_started = self._clock()
+        self._act(self._rooms.opening(self.settings, self._replay))
+        self._start_audio()
+        self._ticker.start(self._loop)
+        try:
+            await self._connection_loop()
+        finally:
+            self._ticker.stop()
+            if self._handover_task:
+                self._handover_task.cancel()
+            for pending in self._summaries.values():
+                pending.cancel()
+            await self._close_connection()
+            self._act(self._rooms.closing())
+            self._rooms.link.close()
+            if self._history is not None:
+                self._history.close()
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        await self._close_connection()
+
+    def reconnect(self) -> None:
+        """Connect again now (after an auth fix, or to skip the backoff wait)."""
+        self._hold_offline = False
+        if self._conn is not None:
+            self._planned_close = True
+            self._closing = asyncio.ensure_future(self._conn.close())
+        self._wake.set()
+
+    def cancel_reconnect(self) -> None:
+        """Stop retrying; the header says offline until reconnect() is asked for."""
+        if self.state in (ConnectionState.RECONNECTING, ConnectionState.CONNECTING):
+            self._hold_offline = True
+            self._wake.set()
+
+    # ---- connection loop -----------------------------------------------------------
+
+    def _make_connection(self) -> RealtimeConnection:
+        conn_settings = self.settings.connection
+        return self._connection_factory(
+            conn_settings.url,
+            conn_settings.model,
+            self._api_key,
+            key_env=conn_settings.api_key_env,
+            on_send=self._on_client_event,
+        )
+
+    async def _connection_loop(self) -> None:
+        outage = self._outage
+        while not self._stopping:
+            if self._hold_offline:
+                reason = outage.reason or "reconnect cancelled"
+                self._set_state(ConnectionChanged(ConnectionState.OFFLINE, reason))
+                await self._wait_wake(None)
+                outage.resume()  # the user asked to try again: the first retry is quick
+                continue
+            conn, self._next_conn = self._next_conn, None
+            if conn is None:
+                self._set_state(outage.connecting())
+                conn = self._make_connection()
+                try:
+                    await conn.connect()
+                except ConnectError as error:
+                    if error.retryable:
+                        await self._retry_later(outage.failed(str(error)))
+                    else:  # a setting to fix (the key, the URL): no retry until asked
+                        outage.reason = str(error)
+                        self._emit(Notice("error", outage.reason))
+                        self._hold_offline = True
+                    continue
+                self._configure(conn)
+            reason = await self._converse(conn)
+            outage.ended(reason)
+            if reason and not self._stopping:
+                await self._retry_later(outage.failed(reason))
+
+    async def _retry_later(self, change: ConnectionChanged) -> None:
+        self._set_state(change)
+        await self._wait_wake(change.retry_in_s)
+
+    async def _converse(self, conn: RealtimeConnection) -> str:
+        """Read events until the connection ends. Returns why, or "" if planned."""
+        self._conn = conn
+        self._rooms.connection_opened()
+        self._outage.opened(opened := self._clock())
+        self.stats.connected_since = opened
+        self._set_state(ConnectionChanged(ConnectionState.LIVE))
+        reason = ""
+        try:
+            async for event in conn.events():
+                self._on_server_event(event)
+        except Disconnected as error:
+            reason = describe_disconnect(error)
+        except RtTuiError as error:
+            reason = str(error)
+        finally:
+            if self._conn is conn:
+                self._conn = None
+            self._outage.closed(self._clock())
+        planned = self._planned_close or self._next_conn is not None or self._stopping
+        self._planned_close = False
+        if planned:
+            return ""
+        self._act(self._rooms.connection_lost(reason))
+        return reason or "connection closed"
+
+    def _configure(self, conn: RealtimeConnection) -> None:
+        """A new connection gets the session config, then the conversation so far."""
+        self._act(self._rooms.restore(self.settings), conn)
+
+    async def _close_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            self._planned_close = True
+            await conn.close()
+        if self._next_conn is not None:
+            await self._next_conn.close()
+            self._next_conn = None
+
+    async def _wait_wake(self, timeout: float | None) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout)
+        self._wake.clear()
+
+    # ---- handover ------------------------------------------------------------------
+
+    async def _handover(self) -> None:
+        """Open and restore a fresh connection, then swap it in for the ageing one."""
+        fresh = self._make_connection()
+        try:
+            await fresh.connect()
+        except ConnectError as error:
+            self._emit(Notice("warning", f"Session handover failed, will retry: {error}"))
+            self.stats.connected_since = self._clock() - self._max_session_s() + 60
+            return
+        self._configure(fresh)
+        old = self._conn
+        self._next_conn = fresh
+        if old is not None:
+            await old.close()
+        self._emit(Notice("information", "Handed over to a fresh session (time limit)."))
+
+    def _max_session_s(self) -> float:
+        return self.settings.connection.max_session_min * 60.0
+
+    def _check_handover(self) -> None:
+        since = self.stats.connected_since
+        if since is None or self._conn is None or self.state is not ConnectionState.LIVE:
+            return
+        left = self._max_session_s() - (self._clock() - since)
+        plan = plan_handover(left, quiet=self._rooms.turns.quiet)
+        if plan.countdown_s != self.stats.handover_in_s:
+            self.stats.handover_in_s = plan.countdown_s
+            self._emit(StatsChanged(self.stats))
+        busy = self._handover_task is not None and not self._handover_task.done()
+        if plan.due and not busy:
+            self._handover_task = asyncio.create_task(self._handover(), name="session-handover")
+
+    # ---- wiring --------------------------------------------------------------------
+
+    def _act(self, effects: Iterable[Effect], conn: RealtimeConnection | None = None) -> None:
+        """Carry out what a room asked for, in its order; sends go to `conn` if given (a
+        connection being restored), else to the live one, if any."""
+        for effect in effects:
+            match effect:
+                case Send(event):
+                    if (target := conn or self._conn) is not None:
+                        target.send(event)
+                case WriteHistory(turn):
+                    self._write_history(turn)
+                case Mute(muted, reason):
+                    self.muted = muted
+                    self._rooms.link.set_muted(muted)
+                    self._emit(MuteChanged(muted, reason))
+                case WakeTicker():
+                    self._ticker.wake()
+                case Proven():
+                    self._outage.proven = True
+                case ScheduleSummary(kind, delay_s):
+                    self._summaries[kind] = self._loop.call_later(delay_s, self._summarise, kind)
+                case CancelSummary(kind):
+                    self._summaries.pop(kind).cancel()
+                case _:
+                    self._emit(effect)
+
+    def _on_server_event(self, event: ServerEvent | BadEvent) -> None:
+        for effects in self._rooms.router.route(event, inspect=self.inspect):
+            self._act(effects)
+
+    def _on_client_event(self, event: dict[str, Any]) -> None:
+        if self.inspect and (logged := self._rooms.inspector.outbound(event)) is not None:
+            self._emit(logged)
+
+    def _on_capture(self, pcm: bytes) -> None:
+        """Microphone block (24 kHz PCM16) on the loop. Dropped unless it can go out now."""
+        conn = self._conn
+        if conn is None or self.state is not ConnectionState.LIVE or self.muted:
+            return  # audio captured while disconnected is never sent late
+        manual = self.settings.session.turn_detection.mode == TurnMode.MANUAL
+        if manual and not self._rooms.turns.talking:
+            return
+        conn.send(events.audio_append(pcm))
+
+    def _on_audio_status(self, status: Any) -> None:
+        """The engine degraded, recovered or switched device."""
+        self._act(self._rooms.link.status_changed(status))
+
+    def _start_audio(self, restart: bool = False) -> None:
+        start = self._rooms.link.restart if restart else self._rooms.link.start
+        self._act(start(self.settings, loop=self._loop, history=self._history, muted=self.muted))
+
+    def _tick(self) -> None:
+        self._act(self._rooms.tick())
+        self._check_handover()
+
+    def _summarise(self, kind: str) -> None:
+        del self._summaries[kind]
+        self._act(self._rooms.throttle.summarise(kind, self._clock()))
+
+    def _write_history(self, turn: Turn) -> None:
+        if self._history is None or not self.settings.history.enabled:
+            return
+        try:
+            self._history.write_turn(turn)
+        except OSError as error:
+            self._emit(Notice("error", f"Could not write the transcript file: {error}"))
+
+    def _set_state(self, change: ConnectionChanged) -> None:
+        self.state = change.state
+        if change.state is not ConnectionState.LIVE:
+            self.stats.connected_since = None
+            self.stats.handover_in_s = None
+        self._emit(change)
+
+    def _emit(self, change: Change) -> None:
+        if isinstance(change, TurnFinished):  # a reply still playing is written once played
+            for turn in self._rooms.gate.finished(change.turn, self._rooms.link.engine):
+                self._write_history(turn)
+        self._listener(change)

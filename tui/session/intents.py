@@ -1,0 +1,72 @@
+"""The session as the app sees it: intents in, readings out.
+
+`Session` is the controller (tui.session.controller: the connection loop, the handover and
+the wiring) with the app's door on top. Each intent asks a room what should happen and
+hands the answer to the controller to carry out; each reading is a room's own figure.
+"""
+
+from __future__ import annotations
+
+from tui.changes import ConnectionState
+from tui.config import Settings
+from tui.constants import AudioMode
+from tui.session.controller import Controller
+
+
+class Session(Controller):
+    """One live conversation, across as many connections as it takes."""
+
+    # ---- readings ------------------------------------------------------------------
+
+    def input_level(self) -> tuple[float, float] | None:
+        return self._rooms.link.input_level()
+
+    def output_level(self) -> tuple[float, float] | None:
+        return self._rooms.link.output_level()
+
+    def echo_erle_db(self) -> float | None:
+        """How much echo the canceller removes now (smoothed ERLE), None when not cancelling."""
+        return self._rooms.link.echo_erle_db()
+
+    @property
+    def audio_mode(self) -> AudioMode:
+        return self._rooms.link.mode
+
+    @property
+    def talking(self) -> bool:
+        return self._rooms.turns.talking
+
+    @property
+    def capped(self) -> bool:
+        return self._rooms.ledger.capped
+
+    # ---- intents -----------------------------------------------------------------------
+
+    def send_text(self, text: str) -> None:
+        live = self._conn is not None and self.state is ConnectionState.LIVE
+        self._act(self._rooms.turns.type_text(text, live=live))
+
+    def interrupt(self) -> None:
+        """Stop the assistant now: silence, truncate at what was heard, cancel if running."""
+        self._act(self._rooms.turns.barge_in(client_initiated=True))
+
+    def toggle_mute(self) -> None:
+        self._act(self._rooms.turns.toggle_mute(self.muted))
+
+    def talk(self) -> None:
+        """Manual mode: start/end a turn. VAD modes: interrupt and listen."""
+        connected = self._conn is not None
+        self._act(self._rooms.turns.talk(connected=connected, muted=self.muted, now=self._clock()))
+
+    def apply_settings(self, new: Settings) -> list[str]:
+        """Apply edited settings in place where the protocol allows; returns notes to show."""
+        old, self.settings = self.settings, new
+        session = self._rooms.apply_settings(old, new, connected=self._conn is not None)
+        if session.reconnect:
+            self.reconnect()
+        self._act(session.effects)
+        audio = self._rooms.link.apply(old.audio, new.audio)
+        if audio.restart:
+            self._start_audio(restart=True)
+        self._act(audio.changes)
+        return session.notes + audio.notes + self._rooms.ledger.raise_cap(new.session.spend_cap_usd)

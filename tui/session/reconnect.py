@@ -1,0 +1,42 @@
+"""What a dropped connection is called, and what a new one is told of the past.
+
+A new connection is restored with the same `session.update`, then the conversation so far
+replayed as text items under their old ids (so the server's echo is recognised and not
+shown twice). A reply the user cut off is replayed only as far as it was heard.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tui.changes import Role, Turn, TurnStatus
+from tui.errors import Disconnected
+from tui.realtime import events
+
+CLOSE_REASONS = {
+    1000: "closed",
+    1001: "the server ended the session",
+    1006: "connection lost",
+    1011: "server error",
+    1012: "server restarting",
+    1013: "server busy, try again later",
+}
+
+
+def describe_disconnect(error: Disconnected) -> str:
+    what = CLOSE_REASONS.get(error.code or 1006, "connection closed")
+    detail = f": {error.reason}" if error.reason else ""
+    code = f" (code {error.code})" if error.code else ""
+    return f"{what}{detail}{code}"
+
+
+def replay_event(turn: Turn) -> dict[str, Any]:
+    """A past turn as a text item, under its old id so the echo is recognised and skipped."""
+    text = turn.text
+    if turn.status is TurnStatus.INTERRUPTED and turn.heard_ms is not None and turn.audio_ms:
+        # only the part that was heard belongs in the assistant's memory
+        share = max(0.0, min(1.0, turn.heard_ms / turn.audio_ms))
+        text = text[: int(len(text) * share)] + "…"
+    event = events.user_text(text) if turn.role is Role.USER else events.assistant_text(text)
+    event["item"]["id"] = turn.item_id
+    return event
