@@ -171,6 +171,7 @@ class RtApp(App[int], inherit_bindings=False):
         history_off: str = "",
         list_devices: Callable[[], Sequence[Any]] | None = None,
         demo: bool = False,
+        startup_warnings: Sequence[str] = (),
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -186,6 +187,8 @@ class RtApp(App[int], inherit_bindings=False):
         self._history_off = history_off  # why no transcript is written (shown all session)
         self._list_devices = list_devices  # None: the settings panel asks tui.audio.devices
         self._demo = demo  # --demo: the log opens with what the built-in server does
+        # printed on stderr before the screen opened, which then hid them: kept in the log
+        self._startup_warnings = tuple(startup_warnings)
         self.session: SessionLike | None = None
         self._session_worker: Worker[None] | None = None
         self._startup_problems: list[str] = []
@@ -264,6 +267,16 @@ class RtApp(App[int], inherit_bindings=False):
         self._ui_ready = True
         if self._demo:
             self._log_view.add_turn(self._demo_hint())
+        for number, warning in enumerate(self._startup_warnings):
+            self._log_view.add_turn(
+                Turn(
+                    f"rt-tui-startup-warning-{number}",
+                    Role.SYSTEM,
+                    f"Warning: {warning}",
+                    TurnStatus.DONE,
+                    started_at=self._clock(),
+                )
+            )
         for problem in self._startup_problems:
             self.notify(problem, severity="warning", markup=False, timeout=10)
         self.theme_changed_signal.subscribe(self, self._theme_changed)

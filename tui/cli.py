@@ -1,4 +1,4 @@
-"""`rt-tui`: arguments, sub-commands (`devices`, `history`), and starting the app.
+"""`rt-tui`: arguments, sub-commands (`devices`, `history`, `config`), and starting the app.
 
 Errors a person can fix (bad config, unknown device, missing key) print one clear line and
 exit with status 2, never a traceback.
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tui import __version__
-from tui.errors import RtTuiError
+from tui.errors import MissingKeyError, RtTuiError
 
 EXIT_USAGE = 2
 DEMO_KEY = "demo"
@@ -34,10 +34,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rt-tui",
         description="Live voice conversations with the OpenAI Realtime API, in your terminal.",
+        # raw, so that argparse does not break "rt-tui" at its hyphen
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=(
-            "Commands: 'rt-tui devices' lists sound devices; 'rt-tui history' lists past "
-            "sessions, 'rt-tui history show ID' prints one. Settings live in "
-            "$XDG_CONFIG_HOME/rt-tui/config.toml (see config.example.toml); flags override them."
+            "commands:\n"
+            "  rt-tui devices          list sound devices\n"
+            "  rt-tui history          list past sessions ('history show ID' prints one)\n"
+            "  rt-tui config path      print where the settings file is\n"
+            "  rt-tui config example   print every setting with its help and default,\n"
+            "                          a file to copy there (config path) and edit\n"
+            "\n"
+            "Settings: $XDG_CONFIG_HOME/rt-tui/config.toml; RT_TUI_<SECTION>_<KEY>\n"
+            "variables override it, and flags override both. No API key? Try --demo."
         ),
     )
     parser.add_argument("--version", action="version", version=f"rt-tui {__version__}")
@@ -55,7 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--theme", help="UI theme name")
     parser.add_argument("--no-audio", action="store_true", help="text only: open no sound device")
     parser.add_argument("--resume", metavar="ID", help="start with a past session as context")
-    parser.add_argument("command", nargs="*", metavar="COMMAND", help="devices | history [show ID]")
+    parser.add_argument(
+        "command",
+        nargs="*",
+        metavar="COMMAND",
+        help="devices | history [show ID] | config example | config path",
+    )
     return parser
 
 
@@ -82,22 +95,52 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from tui.config import env_warnings, load_settings
+    from tui.config import load_config, startup_warnings
 
     command = args.command
-    # on stderr before the UI takes the terminal; a typo'd variable is not fatal
-    for warning in env_warnings():
-        print(f"rt-tui: warning: {warning}", file=sys.stderr)
+    if command and command[0] == "config":
+        # before the settings are read: the example is what fixes a broken config file
+        return _config(args, command[1:])
     # every command reads the settings first, `devices` too (which needs none of them):
     # a broken config file is reported the moment any rt-tui command runs, not later
-    settings = load_settings(args.config, overrides=overrides_from(args))
+    loaded = load_config(args.config, overrides=overrides_from(args))
+    # on stderr before the UI takes the terminal (and again in the app's log); not fatal
+    warnings = startup_warnings(loaded)
+    for warning in warnings:
+        print(f"rt-tui: warning: {warning}", file=sys.stderr)
+    settings = loaded.settings
     if command and command[0] == "devices":
         return _devices()
     if command and command[0] == "history":
         return _history(settings, command[1:])
     if command:
-        raise RtTuiError(f"unknown command {' '.join(command)!r}: use 'devices' or 'history'")
-    return _run_app(args, settings)
+        raise RtTuiError(
+            f"unknown command {' '.join(command)!r}: use 'devices', 'history' or 'config'"
+        )
+    if args.theme is not None:
+        _check_theme(args.theme)
+    return _run_app(args, settings, warnings)
+
+
+def _config(args: argparse.Namespace, rest: list[str]) -> int:
+    from tui.config import default_config_path, example_toml
+
+    if rest == ["example"]:
+        sys.stdout.write(example_toml())
+        return 0
+    if rest == ["path"]:
+        print(Path(args.config).expanduser() if args.config else default_config_path())
+        return 0
+    raise RtTuiError("usage: rt-tui config example | rt-tui config path")
+
+
+def _check_theme(name: str) -> None:
+    """`--theme nosuch` stops with the names there are (in the app it was a passing notice)."""
+    from tui.themes import available_theme_names
+
+    names = available_theme_names()
+    if name not in names:
+        raise RtTuiError(f"unknown theme {name!r}; available: {', '.join(names)}")
 
 
 def _devices() -> int:
@@ -131,7 +174,7 @@ def _history(settings: Any, rest: list[str]) -> int:
     raise RtTuiError("usage: rt-tui history [show ID]")
 
 
-def _run_app(args: argparse.Namespace, settings: Any) -> int:
+def _run_app(args: argparse.Namespace, settings: Any, warnings: Sequence[str] = ()) -> int:
     from tui import history
     from tui.config import default_config_path, resolve_api_key, with_value
     from tui.realtime.connection import build_url, check_key_use, is_loopback
@@ -148,11 +191,15 @@ def _run_app(args: argparse.Namespace, settings: Any) -> int:
         # local servers (ours, or a relay that adds the real key) want some bearer token
         api_key = LOCAL_PLACEHOLDER_KEY
     # a missing key, or a key about to travel over plain ws://, stops here with one line
-    check_key_use(
-        build_url(settings.connection.url, settings.connection.model),
-        api_key,
-        settings.connection.api_key_env,
-    )
+    try:
+        check_key_use(
+            build_url(settings.connection.url, settings.connection.model),
+            api_key,
+            settings.connection.api_key_env,
+        )
+    except MissingKeyError as error:
+        # the one command that works without a key: a newcomer should hear of it here
+        raise MissingKeyError(f"{error}; or try 'rt-tui --demo', which needs no key") from None
     replay = []
     if args.resume:
         replay = history.load_turns(history.history_dir(settings), args.resume)
@@ -178,6 +225,7 @@ def _run_app(args: argparse.Namespace, settings: Any) -> int:
         history=writer,
         history_off=history_off,
         demo=demo is not None,
+        startup_warnings=warnings,
     )
     try:
         app.run()

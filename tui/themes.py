@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from textual.color import Color, ColorParseError
-from textual.theme import Theme
+from textual.theme import BUILTIN_THEMES, Theme
 
 # App-specific CSS variables every theme may set; themes that don't get these derived colours.
 APP_VARIABLES = (
@@ -115,3 +115,10 @@ def load_themes(dirs: Iterable[Path]) -> LoadedThemes:
             by_name[theme.name] = theme
     result.themes = list(by_name.values())
     return result
+
+
+def available_theme_names(dirs: Iterable[Path] | None = None) -> list[str]:
+    """Every theme name the app can apply: Textual's built-in ones and the valid files of
+    `dirs` (default: theme_dirs()), sorted. For `rt-tui --theme` to name the choices."""
+    loaded = load_themes(theme_dirs() if dirs is None else dirs)
+    return sorted(set(BUILTIN_THEMES) | {theme.name for theme in loaded.themes})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
@@ -9,6 +10,9 @@ import pytest
 
 from tui import __version__
 from tui.cli import build_parser, main, overrides_from
+from tui.config import example_toml
+
+REPO = Path(__file__).resolve().parents[2]
 
 SECRET = "sk-test-cli-SECRET-0123456789"
 
@@ -70,6 +74,8 @@ def test_missing_key_for_a_remote_endpoint_says_what_to_set(capsys) -> None:
     assert main(["--url", "wss://api.example.com/v1/realtime"]) == 2
     err = capsys.readouterr().err
     assert "OPENAI_API_KEY" in err
+    # the one command that works without a key is offered
+    assert "rt-tui --demo" in err and err.count("\n") == 1
 
 
 def test_key_over_plain_ws_is_refused_before_any_socket(monkeypatch, capsys) -> None:
@@ -174,3 +180,72 @@ def test_the_app_is_told_whether_it_runs_the_demo(argv, demo, monkeypatch) -> No
     assert main([*argv, *extra, "--no-audio"]) == 0
     assert [kwargs["demo"] for kwargs in made] == [demo]
     assert [server.stopped for server in servers] == ([True] if demo else [])
+
+
+def test_help_points_to_the_example_that_ships(capsys) -> None:
+    """--help named config.example.toml, which is in the repo but not in the wheel."""
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    help_text = capsys.readouterr().out
+    assert "rt-tui config example" in help_text and "config.example.toml" not in help_text
+    assert main(["config", "example"]) == 0
+    printed = capsys.readouterr().out
+    assert printed == example_toml() == (REPO / "config.example.toml").read_text("utf-8")
+
+
+def test_config_commands_work_with_a_broken_config(tmp_path: Path, capsys) -> None:
+    """The example is what fixes a broken file, so it does not read the file first."""
+    config = tmp_path / "config.toml"
+    config.write_text("[session\n")
+    assert main(["--config", str(config), "config", "example"]) == 0
+    assert capsys.readouterr().out == example_toml()
+    assert main(["--config", str(config), "config", "path"]) == 0
+    assert capsys.readouterr().out.strip() == str(config)
+    assert main(["config", "nonsense"]) == 2
+    assert "rt-tui config example" in capsys.readouterr().err
+
+
+def test_an_unknown_theme_lists_the_available_ones(capsys) -> None:
+    assert main(["--theme", "nosuch", "--no-audio"]) == 2
+    err = capsys.readouterr().err
+    assert "'nosuch'" in err and err.count("\n") == 1
+    listed = err.split("available: ")[1].strip().split(", ")
+    assert {"textual-dark", "nord", "calm", "high-contrast"} <= set(listed)  # built-in, shipped
+
+
+def test_a_fifo_config_is_one_line(tmp_path: Path, capsys) -> None:
+    fifo = tmp_path / "config.toml"
+    os.mkfifo(fifo)
+    assert main(["--config", str(fifo), "history"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "named pipe" in err and str(fifo) in err
+
+
+def test_startup_warnings_go_to_stderr_and_to_the_app(tmp_path: Path, monkeypatch, capsys) -> None:
+    import tui.app
+
+    made: list[dict] = []
+
+    class FakeApp:
+        return_code = 0
+
+        def __init__(self, settings, **kwargs) -> None:
+            made.append(kwargs)
+
+        def run(self) -> None:
+            pass
+
+    config = tmp_path / "config.toml"
+    config.write_text(f'[connection]\napi_key = "{SECRET}"\n')
+    config.chmod(0o644)
+    monkeypatch.setenv("RT_TUI_SESION_VOICE", "cedar")
+    monkeypatch.setattr(tui.app, "RtApp", FakeApp)
+    url = "ws://127.0.0.1:9/v1/realtime"
+    assert main(["--config", str(config), "--url", url, "--no-audio"]) == 0
+    [kwargs] = made
+    warnings = list(kwargs["startup_warnings"])
+    assert len(warnings) == 2
+    assert "RT_TUI_SESION_VOICE" in warnings[0] and "chmod 600" in warnings[1]
+    err = capsys.readouterr().err
+    assert err.splitlines() == [f"rt-tui: warning: {warning}" for warning in warnings]
+    assert SECRET not in err

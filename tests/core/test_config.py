@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from hypothesis import HealthCheck, given
@@ -33,6 +34,10 @@ from tui.config import (
     save_settings,
     with_value,
 )
+from tui.config.example import toml_value
+from tui.config.fields import schema_of, setting
+from tui.config.values import set_in_place
+from tui.constants import EchoGuard, TurnMode
 from tui.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -54,25 +59,75 @@ def user_config() -> Path:
 # --------------------------------------------------------------------------- schema
 
 
-def test_schema_defaults_match_the_dataclasses() -> None:
-    defaults = Settings()
-    for spec in SCHEMA:
-        assert get_value(defaults, spec.path) == spec.default, spec.path
+@dataclasses.dataclass
+class _Demo:
+    SECTION: ClassVar[str] = "Demo"
+    count: int | None = setting(None, "How many.", minimum=1)
+    name: str = setting("x", "A name.", secret=True)
 
 
-def test_schema_covers_every_dataclass_field() -> None:
-    def leaves(obj: object, prefix: str) -> list[str]:
-        paths = []
-        for f in dataclasses.fields(obj):  # type: ignore[arg-type]
-            value = getattr(obj, f.name)
-            path = f"{prefix}{f.name}"
-            if dataclasses.is_dataclass(value):
-                paths += leaves(value, path + ".")
-            else:
-                paths.append(path)
-        return paths
+@dataclasses.dataclass
+class _Root:
+    demo: _Demo = dataclasses.field(default_factory=_Demo)
 
-    assert sorted(leaves(Settings(), "")) == sorted(spec.path for spec in SCHEMA)
+
+@dataclasses.dataclass
+class _Undeclared:
+    SECTION: ClassVar[str] = "Bad"
+    plain: int = 3
+
+
+def test_the_schema_is_read_off_the_dataclass_fields() -> None:
+    """Type, optional, default and section come from the field: written once."""
+    count, name = schema_of(_Root)
+    assert (count.path, count.type, count.optional, count.default) == (
+        "demo.count",
+        int,
+        True,
+        None,
+    )
+    assert (count.section, count.minimum, count.help) == ("Demo", 1, "How many.")
+    assert (name.type, name.optional, name.secret) == (str, False, True)
+    assert "x" not in repr(_Demo())  # a secret stays out of the repr
+    with pytest.raises(TypeError, match="setting"):
+        schema_of(_Undeclared)
+    with pytest.raises(TypeError, match="unknown details"):
+        setting(1, "help", minimun=0)
+
+
+def test_theme_suggestions_are_textuals_built_in_themes() -> None:
+    """A static copy (the core does not import textual); it offered a removed textual-ansi."""
+    from textual.theme import BUILTIN_THEMES
+
+    assert list(config.THEMES) == list(BUILTIN_THEMES)
+
+
+def test_closed_sets_are_the_shared_enums() -> None:
+    assert field("session.turn_detection.mode").choices == tuple(m.value for m in TurnMode)
+    assert field("audio.echo_guard").choices == tuple(g.value for g in EchoGuard)
+    assert config.TURN_DETECTION_MODES == ("server_vad", "semantic_vad", "manual")
+    assert all(type(choice) is str for spec in SCHEMA for choice in spec.choices)
+
+
+def test_turn_detection_fields_say_for_which_modes_they_apply() -> None:
+    def shown(path: str, mode: str) -> bool:
+        return field(path).applies(lambda other: mode if other == config.MODE_PATH else None)
+
+    assert shown("session.turn_detection.threshold", "server_vad")
+    assert not shown("session.turn_detection.threshold", "semantic_vad")
+    assert shown("session.turn_detection.eagerness", "semantic_vad")
+    assert not shown("session.turn_detection.create_response", "manual")
+    assert shown("session.voice", "manual")
+    assert field("audio.input_device").device == "input"
+    assert field("audio.output_device").device == "output"
+    assert field("session.voice").device == ""
+
+
+def test_key_actions_are_the_keys_table_with_label_and_help() -> None:
+    assert [spec.key for spec in config.KEY_ACTIONS] == [
+        f.name for f in dataclasses.fields(config.KeySettings)
+    ]
+    assert all(spec.label and spec.help for spec in config.KEY_ACTIONS)
 
 
 def test_schema_is_self_describing() -> None:
@@ -321,6 +376,41 @@ def test_url_in_a_message_hides_credentials_and_query() -> None:
 
 
 @pytest.mark.parametrize(
+    ("url", "secret"),
+    [
+        ("wss://u:pw@h/x", "pw"),
+        ("wss://u:pw@h:99999/x", "pw"),
+        ("wss://h/x?api_key=sk-live-123", "sk-live-123"),
+        ("wss://h/x?k=tok3n&model=gpt-realtime", "tok3n"),
+        ("wss://h/x?code=SECRET", "SECRET"),
+        ("wss://h/x?sk-bare-token", "sk-bare-token"),
+        ("wss://h/x#frag-SECRET", "SECRET"),
+        ("wss://u:pw@[::1/x?k=SECRET", "SECRET"),
+    ],
+)
+def test_safe_url_hides_userinfo_and_every_non_public_query_value(url: str, secret: str) -> None:
+    shown = config.safe_url(url)
+    assert secret not in shown and shown.startswith("wss://")
+
+
+def test_safe_url_keeps_the_public_names() -> None:
+    url = (
+        "wss://res.openai.azure.com/openai/realtime?api-version=2025-04-01-preview"
+        "&deployment=gpt-realtime&model=m&intent=transcription&call_id=c1&key=k2"
+    )
+    assert config.safe_url(url) == url.replace("key=k2", "key=***")
+    assert config.safe_url("wss://api.openai.com/v1/realtime") == (
+        "wss://api.openai.com/v1/realtime"
+    )
+
+
+@hyp_settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_safe_url_never_raises(text: str) -> None:
+    assert isinstance(config.safe_url(text), str)
+
+
+@pytest.mark.parametrize(
     "url", ["wss://[::1]:8080/v1", "ws://127.0.0.1:9/v1", "wss://bücher.example/v1", "WSS://h/x"]
 )
 def test_good_urls_pass(url: str) -> None:
@@ -509,7 +599,7 @@ def test_save_leaves_no_temp_files(tmp_path: Path) -> None:
     path = tmp_path / "saved" / "c.toml"
     for voice in ("ash", "sage", "verse"):
         save_settings(with_value(Settings(), "session.voice", voice), path)
-    assert [p.name for p in path.parent.iterdir()] == ["c.toml"]
+    assert sorted(p.name for p in path.parent.iterdir()) == [".c.toml.lock", "c.toml"]
 
 
 @pytest.mark.parametrize("failing", ["replace", "write"])
@@ -546,13 +636,13 @@ def test_failed_save_leaves_the_old_file_intact(
             boom()
 
     if failing == "replace":
-        monkeypatch.setattr(config.os, "replace", boom)
+        monkeypatch.setattr(os, "replace", boom)
     else:
-        monkeypatch.setattr(config.os, "fdopen", HalfWriter)
+        monkeypatch.setattr(os, "fdopen", HalfWriter)
     with pytest.raises(OSError, match="No space"):
         save_settings(with_value(Settings(), "session.voice", "sage"), path)
     assert path.read_bytes() == before
-    assert [p.name for p in path.parent.iterdir()] == ["c.toml"]
+    assert sorted(p.name for p in path.parent.iterdir()) == [".c.toml.lock", "c.toml"]
 
 
 def test_save_refuses_an_invalid_settings_value(tmp_path: Path) -> None:
@@ -597,7 +687,7 @@ def _value_strategy(spec: FieldSpec) -> st.SearchStrategy[object]:
 def test_round_trip_of_random_settings(values: dict[str, object]) -> None:
     wanted = Settings()
     for path, value in values.items():
-        config._set_in_place(wanted, path, value)  # exact values, no parsing or trimming
+        set_in_place(wanted, path, value)  # exact values, no parsing or trimming
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "c.toml"
         save_settings(wanted, path)
@@ -694,7 +784,7 @@ def test_a_file_tomlkit_cannot_edit_is_still_saved(
 def test_round_trip_over_the_example_file(values: dict[str, object]) -> None:
     wanted = Settings()
     for path, value in values.items():
-        config._set_in_place(wanted, path, value)
+        set_in_place(wanted, path, value)
     example = example_toml()
     with tempfile.TemporaryDirectory() as folder:
         path = write(Path(folder) / "c.toml", example)
@@ -800,7 +890,7 @@ def test_example_documents_every_key_with_its_default() -> None:
             assert lines[index - 1 - len(choice_lines) : index - 1] == choice_lines
             assert lines[index - 2 - len(choice_lines)] == f"# {spec.help}"
             assert spec.allowed() in lines[index - 1]
-            shown = "empty" if spec.default is None else config._toml_value(spec.default)
+            shown = "empty" if spec.default is None else toml_value(spec.default)
             assert f"Default: {shown}." in lines[index - 1]
             commented = line.startswith("# ")
             assert commented == (spec.default is None or spec.secret), path

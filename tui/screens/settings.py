@@ -1,8 +1,10 @@
 """The settings panel, generated from tui.config.SCHEMA so no field is wired twice.
 
 One tab per schema section. Values are parsed with `tui.config.parse_value` as they are typed
-(errors show under the field) and again on ctrl+s; only a fully valid form is saved (atomically,
-off the UI loop) and returned to the app, which applies it to the running session.
+(errors show under the field) and again on ctrl+s; only a fully valid form is saved and
+returned to the app, which applies it to the running session. Saving (off the UI loop) writes
+only the keys changed here over what the file holds now (`tui.config.save_changes`). What a
+field shows and when it applies come from its FieldSpec (`applies_when`, `device`, `kind`).
 """
 
 from __future__ import annotations
@@ -24,12 +26,16 @@ from textual.widgets import Input, Label, Select, Static, Switch, TabbedContent,
 
 from tui.config import (
     SCHEMA,
+    SECTIONS,
     FieldSpec,
     Settings,
+    detail_of,
+    field,
+    format_value,
     get_value,
-    load_settings,
     parse_value,
-    save_settings,
+    safe_url,
+    save_changes,
     with_value,
 )
 from tui.errors import AudioError, ConfigError
@@ -41,34 +47,12 @@ SELECT_CHROME = 4
 SUGGEST_MIN_WIDTH = 14
 SUGGEST_MAX_WIDTH = 44  # the free-text input beside it keeps the rest of the row
 
-MODE_PATH = "session.turn_detection.mode"
 THEME_PATH = "ui.theme"
-_VAD_ONLY = {
-    "session.turn_detection.threshold": ("server_vad",),
-    "session.turn_detection.prefix_padding_ms": ("server_vad",),
-    "session.turn_detection.silence_duration_ms": ("server_vad",),
-    "session.turn_detection.idle_timeout_ms": ("server_vad",),
-    "session.turn_detection.eagerness": ("semantic_vad",),
-    "session.turn_detection.interrupt_response": ("server_vad", "semantic_vad"),
-    "session.turn_detection.create_response": ("server_vad", "semantic_vad"),
-}
-
-
-def field_shown(path: str, mode: str) -> bool:
-    """Turn-detection parameters only appear for the mode that uses them."""
-    modes = _VAD_ONLY.get(path)
-    return modes is None or mode in modes
+URL_MASKED_NOTE = "Parts that may be secret show as ***: editing replaces the whole URL."
 
 
 def slug(path: str) -> str:
     return re.sub(r"[^a-zA-Z0-9_-]", "-", path)
-
-
-def sections(schema: Sequence[FieldSpec] = SCHEMA) -> list[tuple[str, list[FieldSpec]]]:
-    grouped: dict[str, list[FieldSpec]] = {}
-    for spec in schema:
-        grouped.setdefault(spec.section, []).append(spec)
-    return list(grouped.items())
 
 
 def _default_devices() -> Sequence[Any]:
@@ -96,23 +80,11 @@ def suggest_width(labels: Sequence[str]) -> int:
     return max(SUGGEST_MIN_WIDTH, min(SUGGEST_MAX_WIDTH, longest + SELECT_CHROME))
 
 
-def range_text(spec: FieldSpec) -> str:
-    """A number field's allowed range, shown up front: "0.25–1.5", "≥ 0", ""."""
-    low, high = spec.minimum, spec.maximum
-    if low is not None and high is not None:
-        return f"{_text_of(low)}–{_text_of(high)}"
-    if low is not None:
-        return f"≥ {_text_of(low)}"
-    if high is not None:
-        return f"≤ {_text_of(high)}"
-    return ""
-
-
 def field_help(spec: FieldSpec) -> str:
     """The line under a field: its help, and for a number the range it accepts."""
     if spec.type not in (int, float) or spec.choices:
         return spec.help
-    allowed = range_text(spec)
+    allowed = spec.range_text()
     return f"{spec.help}  Range {allowed}." if allowed else spec.help
 
 
@@ -131,35 +103,8 @@ def choice_lines(spec: FieldSpec, selected: object) -> Content:
     return Content("\n").join(rows)
 
 
-def _message(error: ConfigError) -> str:
-    """The error without its 'key ...:' prefix: the field already says which key."""
-    text = str(error)
-    return text.split(": ", 1)[1] if error.key and ": " in text else text
-
-
-def _text_of(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
 def changed_paths(old: Settings, new: Settings) -> list[str]:
     return [spec.path for spec in SCHEMA if get_value(old, spec.path) != get_value(new, spec.path)]
-
-
-def save_changes(path: Path, changes: dict[str, Any]) -> Path:
-    """Write `changes` onto the file's own settings, not the running ones.
-
-    The running settings also hold the environment and command-line overrides (--demo's
-    loopback URL, --voice, RT_TUI_* variables); saving those would pin them in the file.
-    Blocking: call it with asyncio.to_thread. Raises ConfigError for a broken file.
-    """
-    stored = load_settings(path, env={}) if path.exists() else Settings()
-    for key, value in changes.items():
-        stored = with_value(stored, key, value)
-    return save_settings(stored, path)
 
 
 class SettingsScreen(ModalScreen[Settings | None]):
@@ -199,7 +144,7 @@ class SettingsScreen(ModalScreen[Settings | None]):
                 id="settings-title",
             )
             with TabbedContent(id="settings-tabs"):
-                for title, specs in sections():
+                for title, specs in SECTIONS:
                     with TabPane(title, id=f"tab-{slug(title)}"), VerticalScroll():
                         for spec in specs:
                             yield self._row(spec, devices)
@@ -212,18 +157,23 @@ class SettingsScreen(ModalScreen[Settings | None]):
             )
 
     def _row(self, spec: FieldSpec, devices: Sequence[Any]) -> Widget:
-        mode = self.settings.session.turn_detection.mode
         row = Vertical(
             Label(Content.from_markup("[b]$name[/]", name=spec.key.replace("_", " "))),
             *self._editors(spec, devices),
-            Static(field_help(spec), classes="field-help", markup=False),
+            Static(self._help(spec), classes="field-help", markup=False),
             *self._choice_help(spec),
             Static("", id=f"e-{slug(spec.path)}", classes="field-error", markup=False),
             id=f"row-{slug(spec.path)}",
             classes="field",
         )
-        row.display = field_shown(spec.path, mode)
+        row.display = spec.applies(lambda path: get_value(self.settings, path))
         return row
+
+    def _help(self, spec: FieldSpec) -> str:
+        value = get_value(self.settings, spec.path)
+        if spec.kind == "url" and safe_url(value) != value:
+            return f"{field_help(spec)}  {URL_MASKED_NOTE}"
+        return field_help(spec)
 
     def _choice_help(self, spec: FieldSpec) -> Iterator[Widget]:
         if spec.choice_help:
@@ -259,10 +209,9 @@ class SettingsScreen(ModalScreen[Settings | None]):
             )
         elif spec.kind == "multiline":
             yield TextArea(str(value), id=wid, soft_wrap=True, show_line_numbers=False)
-        elif spec.suggestions or spec.kind == "device":
-            if spec.kind == "device":
-                kind = "input" if "input" in spec.key else "output"
-                options = _device_options(devices, kind)
+        elif spec.suggestions or spec.device:
+            if spec.device:
+                options = _device_options(devices, spec.device)
             else:
                 options = [(s, s) for s in spec.suggestions]
             known = {v for _, v in options}
@@ -279,19 +228,23 @@ class SettingsScreen(ModalScreen[Settings | None]):
             select.styles.width = suggest_width([label for label, _ in options])
             yield Horizontal(
                 select,
-                Input(_text_of(value), id=wid, classes="free", compact=True),
+                Input(format_value(spec.path, value), id=wid, classes="free", compact=True),
                 classes="suggest-row",
             )
         elif spec.type in (int, float):
             yield Input(
-                _text_of(value),
+                format_value(spec.path, value),
                 type="integer" if spec.type is int else "number",
                 placeholder="empty = server default" if spec.optional else "",
                 compact=True,
                 id=wid,
             )
+        elif spec.kind == "url":
+            # a key in the query or user:password@ is not put on screen (issue 9): the field
+            # shows safe_url, and reading it back unchanged keeps the real URL
+            yield Input(safe_url(value), compact=True, id=wid)
         else:
-            yield Input(_text_of(value), compact=True, id=wid)
+            yield Input(format_value(spec.path, value), compact=True, id=wid)
 
     # ---- reading the form ----------------------------------------------------------
 
@@ -305,8 +258,11 @@ class SettingsScreen(ModalScreen[Settings | None]):
         if isinstance(widget, TextArea):
             return parse_value(spec.path, widget.text)
         assert isinstance(widget, Input)
+        current = get_value(self.settings, spec.path)
         if spec.secret and not widget.value:
-            return get_value(self.settings, spec.path)
+            return current
+        if spec.kind == "url" and widget.value == safe_url(current):
+            return current  # shown masked and not edited
         return parse_value(spec.path, widget.value)
 
     def collect(self) -> Settings | None:
@@ -319,7 +275,7 @@ class SettingsScreen(ModalScreen[Settings | None]):
                 if value != get_value(result, spec.path):
                     result = with_value(result, spec.path, value)
             except ConfigError as error:
-                self.errors[spec.path] = _message(error)
+                self.errors[spec.path] = detail_of(error)
         for spec in SCHEMA:
             self._show_error(spec.path, self.errors.get(spec.path, ""))
         return None if self.errors else result
@@ -339,7 +295,7 @@ class SettingsScreen(ModalScreen[Settings | None]):
         try:
             parse_value(spec.path, event.value)
         except ConfigError as error:
-            self._show_error(spec.path, _message(error))
+            self._show_error(spec.path, detail_of(error))
         else:
             self._show_error(spec.path, "")
 
@@ -355,10 +311,11 @@ class SettingsScreen(ModalScreen[Settings | None]):
             return
         if spec.choice_help:
             self.query_one(f"#c-{slug(spec.path)}", Static).update(choice_lines(spec, event.value))
-        if spec.path == MODE_PATH:
-            for path in _VAD_ONLY:
-                self.query_one(f"#row-{slug(path)}").display = field_shown(path, str(event.value))
-        elif spec.path == THEME_PATH and isinstance(event.value, str):
+        for other in SCHEMA:
+            if other.applies_when is not None and other.applies_when[0] == spec.path:
+                shown = other.applies(lambda _path: event.value)
+                self.query_one(f"#row-{slug(other.path)}").display = shown
+        if spec.path == THEME_PATH and isinstance(event.value, str):
             self.app.theme = event.value  # live preview; the app undoes it on escape
 
     def _spec_of(self, widget_id: str | None) -> FieldSpec | None:
@@ -392,11 +349,8 @@ class SettingsScreen(ModalScreen[Settings | None]):
         self.dismiss(new)
 
     def _reveal(self, path: str) -> None:
-        for spec in SCHEMA:
-            if spec.path == path:
-                self.query_one(TabbedContent).active = f"tab-{slug(spec.section)}"
-                self.query_one(f"#f-{slug(path)}").focus()
-                return
+        self.query_one(TabbedContent).active = f"tab-{slug(field(path).section)}"
+        self.query_one(f"#f-{slug(path)}").focus()
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from textual.binding import Binding
 from textual.keys import format_key, key_to_character
 
-from tui.config import KeySettings, split_keys
+from tui.config import KEY_ACTIONS, KeySettings, split_keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,24 +19,15 @@ class ActionSpec:
     priority: bool = False  # priority bindings fire even inside modal screens and inputs
 
 
-# The order is the footer's, left to right, and a narrow terminal cuts it on the right: the
-# voice keys and Help and Quit come first (at 60 columns they still show, in every state);
-# Stop retry, shown only while (re)connecting, fits from 68 columns; Settings and Events
-# are also listed by Help and the command palette.
-ACTIONS: tuple[ActionSpec, ...] = (
-    ActionSpec("mute", "Mute", "Mute or unmute the microphone"),
-    ActionSpec("interrupt", "Interrupt", "Stop the assistant now (truncate what was not heard)"),
-    ActionSpec("talk", "Talk", "Manual turns: start or end your turn; VAD: interrupt, listen"),
-    # priority: the App runs it as the key arrives, before it forwards the keys typed right
-    # after it to the old focus (a focused Input still types '/' itself)
-    ActionSpec(
-        "focus_input", "Type", "Focus the message box (Enter sends, Escape leaves)", priority=True
-    ),
-    ActionSpec("help", "Help", "Show every key"),
-    ActionSpec("quit", "Quit", "Quit rt-tui", priority=True),
-    ActionSpec("cancel_reconnect", "Stop retry", "Stop reconnecting (stay offline)"),
-    ActionSpec("settings", "Settings", "Open the settings panel"),
-    ActionSpec("events", "Events", "Show or hide the event inspector"),
+# Focus and Quit are priority bindings: the App runs them as the key arrives, before it
+# forwards the keys typed right after it to the old focus (a focused Input still types '/'
+# itself), and Quit works inside every screen.
+PRIORITY_ACTIONS = frozenset({"focus_input", "quit"})
+
+# One per [keys] entry, in tui.config's order (the footer's, left to right; see KeySettings).
+ACTIONS: tuple[ActionSpec, ...] = tuple(
+    ActionSpec(spec.key, spec.label, spec.help, priority=spec.key in PRIORITY_ACTIONS)
+    for spec in KEY_ACTIONS
 )
 
 
