@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from textual import on
 from textual.app import App, ComposeResult
+from textual.binding import BindingType
 from textual.notifications import SeverityLevel
 from textual.reactive import var
 from textual.screen import Screen
@@ -68,12 +69,12 @@ INPUT_MODES = tuple(mode for mode in AudioMode if mode.captures)  # those with a
 class RtApp(KeyboardControl, SettingsFlow, App[int], inherit_bindings=False):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "rt-tui"
-    BINDINGS = default_bindings()
+    BINDINGS: ClassVar[list[BindingType]] = list(default_bindings())
     # The message box: the first sentence a newcomer types must be sent, not run as keys.
     AUTO_FOCUS = "#message"
     # Below 100 columns the footer needs every cell for the app's own keys, so app.tcss
     # hides the palette's "^p palette" there (ctrl+p still works; Help names it).
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (100, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012 (Textual types it)
 
     muted: var[bool] = var(False)
     user_speaking: var[bool] = var(False)
@@ -129,7 +130,7 @@ class RtApp(KeyboardControl, SettingsFlow, App[int], inherit_bindings=False):
 
     # ---- composition ---------------------------------------------------------------
 
-    def get_default_screen(self) -> Screen:
+    def get_default_screen(self) -> Screen[Any]:
         return MainScreen(id="_default")
 
     def compose(self) -> ComposeResult:

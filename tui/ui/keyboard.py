@@ -8,7 +8,7 @@ first, and hides what cannot work now so the footer never offers it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -28,7 +28,10 @@ ACTION_NAMES = frozenset(spec.name for spec in ACTIONS)
 
 # The app this mixes into, for the type checker only (at run time the mixin is a plain class,
 # so Textual's App stays the one base that defines the app).
-_AppBase = App[int] if TYPE_CHECKING else object
+if TYPE_CHECKING:
+    _AppBase = App[int]
+else:
+    _AppBase = object
 
 
 class KeyboardControl(_AppBase):
@@ -130,7 +133,7 @@ class KeyboardControl(_AppBase):
 
     # ---- command palette -----------------------------------------------------------
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for spec in ACTIONS:
             if spec.name == "quit":

@@ -14,14 +14,17 @@ from typing import TYPE_CHECKING, Any
 from textual.app import App
 from textual.theme import Theme
 
-from tui.config import Settings, with_value
+from tui.config import Settings, save_changes, with_value
 from tui.errors import ConfigError, RtTuiError
-from tui.screens.settings import SettingsScreen, save_changes
+from tui.screens.settings import SettingsScreen
 from tui.ui import themes as theme_files
 from tui.ui.session_port import SessionLike
 from tui.widgets.status_line import StatusLine
 
-_AppBase = App[int] if TYPE_CHECKING else object  # see tui.ui.keyboard
+if TYPE_CHECKING:  # see tui.ui.keyboard
+    _AppBase = App[int]
+else:
+    _AppBase = object
 
 
 class SettingsFlow(_AppBase):
@@ -52,14 +55,14 @@ class SettingsFlow(_AppBase):
         if isinstance(self.screen, SettingsScreen):
             return
         self._previewing_theme = True
-        self.push_screen(
-            SettingsScreen(
-                self.settings,
-                config_path=self.config_path,
-                **({"list_devices": self._list_devices} if self._list_devices else {}),
-            ),
-            self._settings_closed,
+        screen = (
+            SettingsScreen(self.settings, config_path=self.config_path)
+            if self._list_devices is None  # the panel asks tui.audio.devices itself
+            else SettingsScreen(
+                self.settings, config_path=self.config_path, list_devices=self._list_devices
+            )
         )
+        self.push_screen(screen, self._settings_closed)
 
     def _settings_closed(self, saved: Settings | None) -> None:
         self._previewing_theme = False
