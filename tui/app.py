@@ -11,19 +11,17 @@ import asyncio
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
-from textual import events, on
-from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding, BindingType
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import BindingType
 from textual.notifications import SeverityLevel
 from textual.reactive import var
 from textual.screen import Screen
-from textual.theme import Theme
 from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerError, WorkerState
 
-from tui import themes as theme_files
 from tui.changes import (
     AudioModeChanged,
     Change,
@@ -42,24 +40,21 @@ from tui.changes import (
     TurnStatus,
     TurnText,
 )
-from tui.config import Settings, with_value
+from tui.config import Settings
 from tui.constants import AudioMode, TurnMode
-from tui.errors import ConfigError, RtTuiError
 from tui.printable import printable
-from tui.screens.help import HelpScreen
-from tui.screens.settings import SettingsScreen, save_changes
+from tui.ui.keyboard import KeyboardControl
+from tui.ui.session_port import SessionFactory, SessionLike, default_session_factory
+from tui.ui.settings_flow import SettingsFlow
 from tui.widgets.connection_bar import ConnectionBar
 from tui.widgets.conversation import ConversationLog, TimeFormat, local_clock_time
 from tui.widgets.inspector import EventInspector
 from tui.widgets.keys import (
-    ACTIONS,
     default_bindings,
-    key_character,
     key_display,
-    keymap,
-    working_keys_first,
 )
 from tui.widgets.level_meter import LevelMeter, meter_state
+from tui.widgets.message_box import MESSAGE_PLACEHOLDER, MessageBox
 from tui.widgets.pane import MainScreen, Pane
 from tui.widgets.status_line import StatusLine
 
@@ -69,85 +64,17 @@ METER_HZ = 20
 FLUSH_EVERY = 2  # transcript flush on every 2nd meter tick (10 Hz): one frame for both
 STOP_TIMEOUT_S = 5.0
 INPUT_MODES = tuple(mode for mode in AudioMode if mode.captures)  # those with a microphone
-# while (re)connecting, "Stop retry" means something: it is shown (and runs) only then
-RETRYING = (ConnectionState.CONNECTING, ConnectionState.RECONNECTING)
-ACTION_NAMES = frozenset(spec.name for spec in ACTIONS)
-MESSAGE_PLACEHOLDER = "Type a message: Enter sends, Escape for one-key control"
 
 
-class SessionLike(Protocol):
-    """What the app needs of tui.session.Session (also what test fakes implement)."""
-
-    state: ConnectionState
-    muted: bool
-    inspect: bool
-
-    async def run(self) -> None: ...
-    async def stop(self) -> None: ...
-    def send_text(self, text: str) -> None: ...
-    def interrupt(self) -> None: ...
-    def toggle_mute(self) -> None: ...
-    def talk(self) -> None: ...
-    def apply_settings(self, new: Settings) -> list[str]: ...
-    def cancel_reconnect(self) -> None: ...
-    def reconnect(self) -> None: ...
-    def input_level(self) -> tuple[float, float] | None: ...
-
-
-SessionFactory = Callable[..., SessionLike]
-
-
-def _default_session_factory(*args: Any, **kwargs: Any) -> SessionLike:
-    from tui.session import Session  # imported late: the session pulls in audio and websockets
-
-    return Session(*args, **kwargs)
-
-
-class MessageBox(Input):
-    """The message input, focused from the start: whatever a newcomer types first lands here
-    and Enter sends it. Escape gives the keys back to the conversation (one-key control:
-    m, e, s, ?); the F-keys work in both places.
-
-    Space-to-talk: in manual turn mode, space on an *empty* box is the talk key (a message
-    never starts with a space), so push-to-talk needs no Escape first. Anywhere else space
-    types a space.
-    """
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "leave", "Leave", show=False, id="leave_input"),
-        # reading back while typing: the box has no use for page keys, the log does
-        Binding("pageup", "scroll_log('page_up')", show=False, id="log_page_up"),
-        Binding("pagedown", "scroll_log('page_down')", show=False, id="log_page_down"),
-    ]
-
-    def __init__(self, *, talk_on_space: Callable[[], bool], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._talk_on_space = talk_on_space
-
-    async def _on_key(self, event: events.Key) -> None:
-        if event.key == "space" and not self.value and self._talk_on_space():
-            event.stop()
-            event.prevent_default()
-            await self.run_action("app.talk")
-            return
-        await super()._on_key(event)
-
-    def action_leave(self) -> None:
-        self.app.set_focus(self.screen.query_one("#log"))
-
-    def action_scroll_log(self, how: str) -> None:
-        getattr(self.screen.query_one("#log"), f"action_{how}")()
-
-
-class RtApp(App[int], inherit_bindings=False):
+class RtApp(KeyboardControl, SettingsFlow, App[int], inherit_bindings=False):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "rt-tui"
-    BINDINGS = default_bindings()
+    BINDINGS: ClassVar[list[BindingType]] = list(default_bindings())
     # The message box: the first sentence a newcomer types must be sent, not run as keys.
     AUTO_FOCUS = "#message"
     # Below 100 columns the footer needs every cell for the app's own keys, so app.tcss
     # hides the palette's "^p palette" there (ctrl+p still works; Help names it).
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (100, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012 (Textual types it)
 
     muted: var[bool] = var(False)
     user_speaking: var[bool] = var(False)
@@ -177,7 +104,7 @@ class RtApp(App[int], inherit_bindings=False):
         self.settings = settings
         self.config_path = Path(config_path)
         self._api_key = api_key
-        self._session_factory = session_factory or _default_session_factory
+        self._session_factory = session_factory or default_session_factory
         self._audio_enabled = audio_enabled
         self._clock = clock
         self._monotonic = monotonic
@@ -197,21 +124,13 @@ class RtApp(App[int], inherit_bindings=False):
         self._connection_state = ConnectionState.CONNECTING
         self._keymap_applied: dict[str, str] = {}
 
-        loaded = theme_files.load_themes(
-            theme_files.theme_dirs() if theme_dirs is None else theme_dirs
-        )
-        for theme in loaded.themes:
-            self.register_theme(theme)
-        self._startup_problems.extend(f"Theme skipped: {error}" for error in loaded.errors)
+        self._load_themes(theme_dirs)
         self._set_theme_name(settings.ui.theme)
         self._sync_keymap()
 
     # ---- composition ---------------------------------------------------------------
 
-    def get_theme_variable_defaults(self) -> dict[str, str]:
-        return theme_files.variable_defaults(self.current_theme)
-
-    def get_default_screen(self) -> Screen:
+    def get_default_screen(self) -> Screen[Any]:
         return MainScreen(id="_default")
 
     def compose(self) -> ComposeResult:
@@ -411,106 +330,6 @@ class RtApp(App[int], inherit_bindings=False):
             assistant_audible=self.assistant_audible,
         )
 
-    # ---- keys and footer -----------------------------------------------------------
-
-    def _set_connection_state(self, state: ConnectionState) -> None:
-        if state is not self._connection_state:
-            self._connection_state = state
-            self.refresh_bindings()  # the footer shows "Stop retry" only while retrying
-
-    def _consumes(self, key: str) -> bool:
-        """True when the focused widget (the message box, a settings field) types `key`."""
-        focused = self.screen.focused if self.screen_stack else None
-        return focused is not None and focused.check_consume_key(key, key_character(key))
-
-    def _sync_keymap(self) -> None:
-        """Feed `[keys]` to Textual, the keys that work with the current focus first.
-
-        The footer names the first key of each action, so while the message box has focus
-        it shows F2 Mute rather than m (which would be typed). Only the order changes.
-        """
-        if not self.screen_stack:
-            return  # shutting down: the focused box blurs after the last screen has gone
-        keys = {
-            name: working_keys_first(value, self._consumes)
-            for name, value in keymap(self.settings.keys).items()
-        }
-        if keys != self._keymap_applied:
-            self._keymap_applied = keys
-            self.set_keymap(keys)
-
-    def on_descendant_focus(self, _event: events.DescendantFocus) -> None:
-        self._sync_keymap()
-
-    def on_descendant_blur(self, _event: events.DescendantBlur) -> None:
-        self._sync_keymap()
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Hide (and skip) what cannot work now, so the footer never offers it."""
-        if action == "cancel_reconnect":
-            return self._connection_state in RETRYING
-        if action in ACTION_NAMES:
-            keys = self.settings.keys.keys_for(action)
-            # every key of it would be typed into the focused input: no use showing it
-            if keys and all(self._consumes(key) for key in keys):
-                return False
-        return True
-
-    # ---- actions -------------------------------------------------------------------
-
-    def action_mute(self) -> None:
-        if self.session is None:
-            return
-        self.session.toggle_mute()
-        # The session also reports MuteChanged; reading it back keeps the bar right at once.
-        self.muted = self.session.muted
-        self._update_meter_state()
-
-    def action_interrupt(self) -> None:
-        if self.session is not None:
-            self.session.interrupt()
-
-    def action_talk(self) -> None:
-        if self.session is not None:
-            self.session.talk()
-
-    def action_focus_input(self) -> None:
-        # set_focus now, not focus() (deferred with call_later): keys typed right after '/'
-        # are already queued, and must reach the box rather than run as bindings
-        if len(self.screen_stack) > 1:
-            return  # a priority binding also fires over the settings or help screen
-        self.screen.set_focus(self.query_one("#message", MessageBox))
-
-    def action_events(self) -> None:
-        shown = not self._inspector.display
-        self._inspector.display = shown
-        if self.session is not None:
-            self.session.inspect = shown
-
-    def action_help(self) -> None:
-        self.push_screen(HelpScreen(keymap(self.settings.keys)))
-
-    def action_cancel_reconnect(self) -> None:
-        if self.session is not None:
-            self.session.cancel_reconnect()
-
-    def action_reconnect(self) -> None:
-        if self.session is not None:
-            self.session.reconnect()
-
-    def action_settings(self) -> None:
-        if isinstance(self.screen, SettingsScreen):
-            return
-        self._previewing_theme = True
-        self.push_screen(
-            SettingsScreen(
-                self.settings,
-                config_path=self.config_path,
-                **({"list_devices": self._list_devices} if self._list_devices else {}),
-            ),
-            self._settings_closed,
-        )
-
     async def action_quit(self) -> None:
         await self.stop_session()
         self.exit(0)
@@ -540,68 +359,3 @@ class RtApp(App[int], inherit_bindings=False):
             return
         self.session.send_text(text)
         event.input.value = ""
-
-    # ---- settings and themes -------------------------------------------------------
-
-    def _settings_closed(self, saved: Settings | None) -> None:
-        self._previewing_theme = False
-        if saved is None:
-            self._set_theme_name(self.settings.ui.theme)  # undo the preview
-            return
-        self.apply_settings(saved)
-
-    def apply_settings(self, new: Settings) -> None:
-        """Use settings the panel saved: keys, theme, inspector, cap, then the session."""
-        self.settings = new
-        self._sync_keymap()
-        self._set_theme_name(new.ui.theme)
-        self._status.spend_cap_usd = new.session.spend_cap_usd
-        self._status.update_text()
-        if self.session is None:
-            return
-        try:
-            notes = self.session.apply_settings(new)
-        except RtTuiError as exc:
-            self.notify(str(exc), severity="error", markup=False)
-            return
-        for note in notes:
-            self.notify(note, markup=False, timeout=8)
-
-    def _set_theme_name(self, name: str) -> None:
-        if name == self.theme:
-            return
-        if self.get_theme(name) is None:
-            self._startup_problems.append(f"Unknown theme {name!r}: using {self.theme}")
-            if self._ui_ready:
-                self.notify(self._startup_problems[-1], severity="warning", markup=False)
-            return
-        self.theme = name
-
-    def _theme_changed(self, theme: Theme) -> None:
-        """Persist a theme chosen anywhere (palette, panel) except the panel's live preview."""
-        if self._previewing_theme or theme.name == self.settings.ui.theme:
-            return
-        try:
-            self.settings = with_value(self.settings, "ui.theme", theme.name)
-        except ConfigError as exc:
-            self.notify(str(exc), severity="error", markup=False)
-            return
-        self.run_worker(self._save_theme(theme.name), group="save", exit_on_error=False)
-
-    async def _save_theme(self, name: str) -> None:
-        try:
-            await asyncio.to_thread(save_changes, self.config_path, {"ui.theme": name})
-        except (ConfigError, OSError) as exc:
-            self.notify(f"Settings not saved: {exc}", severity="error", markup=False)
-
-    # ---- command palette -----------------------------------------------------------
-
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        for spec in ACTIONS:
-            if spec.name == "quit":
-                continue  # the built-in Quit entry covers it
-            if spec.name == "cancel_reconnect" and self._connection_state not in RETRYING:
-                continue  # nothing to stop
-            yield SystemCommand(spec.title, spec.help, getattr(self, f"action_{spec.name}"))
-        yield SystemCommand("Reconnect", "Open a fresh connection now", self.action_reconnect)

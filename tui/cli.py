@@ -136,7 +136,7 @@ def _config(args: argparse.Namespace, rest: list[str]) -> int:
 
 def _check_theme(name: str) -> None:
     """`--theme nosuch` stops with the names there are (in the app it was a passing notice)."""
-    from tui.themes import available_theme_names
+    from tui.ui.themes import available_theme_names
 
     names = available_theme_names()
     if name not in names:
@@ -181,9 +181,9 @@ def _run_app(args: argparse.Namespace, settings: Any, warnings: Sequence[str] = 
 
     demo = None
     if args.demo:
-        from tui.demo import DemoServer
+        from tui.localserver.background import BackgroundServer
 
-        demo = DemoServer()
+        demo = BackgroundServer()
         settings = with_value(settings, "connection.url", demo.start())
     # the built-in server takes any bearer token; a real key never goes to it
     api_key = DEMO_KEY if demo is not None else resolve_api_key(settings)

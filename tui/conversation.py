@@ -239,8 +239,9 @@ class Conversation:
         changes: list[Change] = []
         item_ids = self._response_items.pop(response_id, [])
         for output in response.get("output") or []:
-            if isinstance(output, dict) and output.get("id") not in item_ids:
-                item_ids.append(output.get("id"))
+            output_id = output.get("id") if isinstance(output, dict) else None
+            if isinstance(output_id, str) and output_id not in item_ids:
+                item_ids.append(output_id)
         for item_id in item_ids:
             turn = self._by_id.get(item_id or "")
             if turn is None or turn.final:

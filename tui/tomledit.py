@@ -49,6 +49,7 @@ def edit_toml(text: str, values: Mapping[Address, Any], remove: Iterable[Address
         elif table in headed:
             pending.setdefault(table, []).append((key, value))
         else:
+            assert node is not None  # create=True: _table made the missing table
             node[key] = value  # a new table, or a headerless one: tomlkit appends it
     updated = tomlkit.dumps(doc)
     for table, pairs in pending.items():

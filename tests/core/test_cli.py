@@ -149,7 +149,7 @@ def test_history_with_no_sessions(capsys) -> None:
 def test_the_app_is_told_whether_it_runs_the_demo(argv, demo, monkeypatch) -> None:
     """`RtApp(demo=True)` opens the log with the demo hint; only --demo asks for it."""
     import tui.app
-    import tui.demo
+    import tui.localserver.background
 
     made: list[dict] = []
     servers: list[FakeDemoServer] = []
@@ -174,7 +174,7 @@ def test_the_app_is_told_whether_it_runs_the_demo(argv, demo, monkeypatch) -> No
         def run(self) -> None:
             pass
 
-    monkeypatch.setattr(tui.demo, "DemoServer", FakeDemoServer)
+    monkeypatch.setattr(tui.localserver.background, "BackgroundServer", FakeDemoServer)
     monkeypatch.setattr(tui.app, "RtApp", FakeApp)
     extra = [] if demo else ["--url", "ws://127.0.0.1:9/v1/realtime"]
     assert main([*argv, *extra, "--no-audio"]) == 0

@@ -272,7 +272,7 @@ class _FakeDemo:
 def _run_cli(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     _FakeApp.made = []
     monkeypatch.setattr("tui.app.RtApp", _FakeApp)
-    monkeypatch.setattr("tui.demo.DemoServer", _FakeDemo)
+    monkeypatch.setattr("tui.localserver.background.BackgroundServer", _FakeDemo)
     assert cli.main([*argv, "--no-audio"]) == 0
     (kwargs,) = _FakeApp.made
     return kwargs

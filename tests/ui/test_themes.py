@@ -10,9 +10,9 @@ import pytest
 from textual.theme import Theme
 
 from tests.ui.conftest import scripted, wait_until
-from tui import themes
 from tui.app import RtApp
 from tui.config import Settings, with_value
+from tui.ui import themes
 
 SHIPPED = ("calm", "high-contrast", "light")
 

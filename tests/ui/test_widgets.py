@@ -96,9 +96,9 @@ async def test_a_meter_frame_redraws_the_meter_alone(tmp_path: Path, monkeypatch
 
     from textual.widgets import Footer
 
-    from tui.app import MessageBox
     from tui.widgets.connection_bar import ConnectionBar
     from tui.widgets.level_meter import LevelMeter
+    from tui.widgets.message_box import MessageBox
     from tui.widgets.status_line import StatusLine
 
     drawn: Counter[str] = Counter()

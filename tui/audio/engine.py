@@ -244,11 +244,13 @@ class AudioEngine:
 
     @property
     def capture_processor(self) -> CaptureProcessor | None:
-        return self._sides["input"].processor
+        processor: CaptureProcessor | None = self._sides["input"].processor
+        return processor
 
     @property
     def playback_renderer(self) -> PlaybackRenderer | None:
-        return self._sides["output"].processor
+        renderer: PlaybackRenderer | None = self._sides["output"].processor
+        return renderer
 
     # -- what runs on an opened stream ------------------------------------------------------
     def _build(self, kind: Kind, rate: int) -> tuple[Any, Callable[..., None]]:

@@ -53,13 +53,17 @@ class StreamResampler:
         if self._stream is None:
             return block
         if not self._int16:
-            return self._stream.resample_chunk(np.ascontiguousarray(block, dtype=np.float32), last)
+            resampled: np.ndarray = self._stream.resample_chunk(
+                np.ascontiguousarray(block, dtype=np.float32), last
+            )
+            return resampled
         as_float = block.astype(np.float32)
         as_float *= 1.0 / 32768.0
-        out = self._stream.resample_chunk(as_float, last)
+        out: np.ndarray = self._stream.resample_chunk(as_float, last)
         out *= 32768.0
         np.clip(out, -32768.0, 32767.0, out=out)
-        return np.rint(out).astype(np.int16)
+        as_int16: np.ndarray = np.rint(out).astype(np.int16)
+        return as_int16
 
     def reset(self) -> None:
         """Forget the state (after a flush/clear) so no stale tail comes out later."""

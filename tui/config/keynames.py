@@ -9,6 +9,8 @@ A name is `modifier+...+key`; it is normalised to the form Textual's key events 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from tui.config.problems import Invalid, nearest
 
 # Textual sorts the modifiers of a key event by name (kitty protocol); its legacy names
@@ -73,7 +75,8 @@ def normalise_key(name: str) -> str:
         raise Invalid(_unknown(name, _joined(fixed_modifiers, NEVER_SENT[fixed_base])))
     if fixed_base not in BASE_NAMES:
         guess = nearest(fixed_base, _SUGGESTED)
-        raise Invalid(_unknown(name, _joined(fixed_modifiers, NEVER_SENT.get(guess, guess))))
+        offered = None if guess is None else NEVER_SENT.get(guess, guess)
+        raise Invalid(_unknown(name, _joined(fixed_modifiers, offered)))
     if wanted != fixed_modifiers:
         raise Invalid(_unknown(name, _joined(fixed_modifiers, fixed_base)))
     return _joined(sorted(wanted), fixed_base) or name
@@ -90,7 +93,7 @@ def _base(base: str, *, bare: bool) -> str:
     return named if bare else named.lower()
 
 
-def _joined(modifiers: list[str | None], base: str | None) -> str | None:
+def _joined(modifiers: Sequence[str | None], base: str | None) -> str | None:
     """'ctrl', 'm' -> 'ctrl+m'; None when a part has no known name to offer."""
     if base is None or any(modifier is None for modifier in modifiers):
         return None

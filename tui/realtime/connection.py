@@ -315,7 +315,7 @@ class RealtimeConnection:
             ) from None
         except InvalidStatus as error:
             raise self._status_error(
-                error.response.status_code, error.response.body, shown
+                error.response.status_code, bytes(error.response.body or b""), shown
             ) from None
         except InvalidURI as error:
             raise InvalidURLError(f"invalid endpoint URL {shown!r}: {error.msg}") from None

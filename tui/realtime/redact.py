@@ -20,7 +20,8 @@ SHORT_AUDIO = 64
 def redact_event(event: dict[str, Any], secrets: Iterable[str] = ()) -> dict[str, Any]:
     """A copy of `event` with audio shortened and every secret masked. `event` is untouched."""
     keys = tuple(secret for secret in secrets if secret)
-    return _walk(event, keys)
+    redacted: dict[str, Any] = _walk(event, keys)
+    return redacted
 
 
 def redact_text(text: str, secrets: Iterable[str]) -> str:

@@ -73,7 +73,8 @@ class AudioLink:
     def echo_erle_db(self) -> float | None:
         if self._echo_path is None or self.engine is None or self.mode is not AudioMode.FULL:
             return None
-        return self._echo_path.erle_db
+        erle: float | None = self._echo_path.erle_db
+        return erle
 
     # ---- lifecycle -----------------------------------------------------------------
 
@@ -166,7 +167,8 @@ class AudioLink:
         return self.engine.interrupt() if self.engine is not None else None
 
     def first_audible_at(self, item_id: str) -> float | None:
-        return self.engine.first_audible_at(item_id)
+        audible_at: float | None = self.engine.first_audible_at(item_id)
+        return audible_at
 
     # ---- building ------------------------------------------------------------------
 

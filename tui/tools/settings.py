@@ -28,6 +28,7 @@ require_approval = "never"
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
@@ -347,7 +348,11 @@ def _check_http_url(table: Table, url: str, *, has_headers: bool, remote: bool) 
 
 
 def _check_unique(settings: ToolsSettings, file: str) -> None:
-    for kind, entries in (("mcp", settings.mcp), ("remote", settings.remote)):
+    named: tuple[tuple[str, Sequence[McpServerSettings | RemoteMcpSettings]], ...] = (
+        ("mcp", settings.mcp),
+        ("remote", settings.remote),
+    )
+    for kind, entries in named:
         seen: set[str] = set()
         for index, entry in enumerate(entries):
             if entry.name in seen:

@@ -20,7 +20,7 @@ class Pane(Container):
     """
 
 
-class MainScreen(Screen):
+class MainScreen(Screen[None]):
     """The app's default screen. Every cell is covered by a widget, so the screen's own
     background lines never show: drawing them blank skips their per-frame styling."""
 

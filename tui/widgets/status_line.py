@@ -12,6 +12,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from textual.content import Content
 from textual.geometry import Size
@@ -53,7 +54,7 @@ def format_cost(usd: float) -> str:
     return f"${usd:.3f}" if round(usd, 3) < 1 else f"${usd:.2f}"
 
 
-def lowest_limit_pct(limits: dict) -> float | None:
+def lowest_limit_pct(limits: dict[str, Any]) -> float | None:
     """The scarcest rate limit as a percentage left (the others matter less until it runs out)."""
     shares = []
     for info in limits.values():

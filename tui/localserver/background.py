@@ -1,4 +1,4 @@
-"""`--demo`: the built-in local server on a free loopback port, in its own thread.
+"""The built-in local server on a free loopback port, in its own thread (`rt-tui --demo`).
 
 The server gets its own event loop so its audio synthesis never competes with the UI loop
 for time slices of the same coroutine scheduler.
@@ -11,7 +11,7 @@ import threading
 from concurrent.futures import Future
 
 
-class DemoServer:
+class BackgroundServer:
     """Runs tui.localserver.LocalServer on 127.0.0.1 in a daemon thread."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:

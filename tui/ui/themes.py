@@ -61,7 +61,7 @@ def shipped_theme_dir() -> Path | None:
     packaged = importlib.resources.files("tui") / "_themes"
     if packaged.is_dir():
         return Path(str(packaged))
-    repo = Path(__file__).resolve().parent.parent / "themes"
+    repo = Path(__file__).resolve().parents[2] / "themes"  # tui/ui/themes.py -> the checkout
     return repo if repo.is_dir() else None
 
 
