@@ -748,3 +748,31 @@ def test_history_off_comes_first_in_the_status_line() -> None:
     assert not any(
         "history" in piece.plain for piece in status_pieces(StatusInputs(Stats(), now=0.0))
     )
+
+
+async def test_a_missing_device_is_one_sentence_and_its_raw_error_goes_to_the_inspector(
+    tmp_path: Path,
+) -> None:
+    """No sound card: the status line ran three sentences together with PortAudio's
+    "(Error querying device -1)" in them. Now each device has its sentence, set apart, and
+    the raw words (outside text: made printable) are kept in the inspector, shown or not."""
+    from tui.audio.streams import SENTENCE_GAP
+
+    message = SENTENCE_GAP.join(
+        [
+            "No microphone found: plug one in or start the sound server.",
+            "Running output only; retrying every 5 s.",
+        ]
+    )
+    raw = "Microphone: Error querying device -1\x1b]0;pwned\x07"
+    app = RtApp(Settings(), config_path=tmp_path / "c.toml", session_factory=scripted())
+    async with app.run_test(size=(160, 24)) as pilot:
+        await pilot.pause()
+        app._on_change(AudioModeChanged("output_only", message, (raw,)))
+        await pilot.pause()
+        line = str(app.status_line.render())
+        assert "No microphone found: plug one in" in line and " · Running output only" in line
+        assert "Error querying" not in line
+        kept = [str(text) for text in app.inspector.kept]
+        assert len(kept) == 1 and kept[0].startswith("· audio.device")
+        assert "Error querying device -1" in kept[0] and "\x1b" not in kept[0]
