@@ -295,6 +295,8 @@ class RtApp(KeyboardControl, SettingsFlow, App[int], inherit_bindings=False):
             case AudioModeChanged():
                 self.audio_mode = change.mode
                 self._status.audio_message = change.message
+                for detail in change.details:  # kept whether the inspector is shown or not
+                    self._inspector.log_event("local", {"type": "audio.device", "error": detail})
                 self._status.update_text()
                 self._update_meter_state()
             case Notice():

@@ -148,7 +148,8 @@ class AudioModeChanged:
     """What the audio can do now (tui.constants.AudioMode), and why if it is less than asked."""
 
     mode: AudioMode
-    message: str = ""
+    message: str = ""  # one sentence per device, for the status line
+    details: tuple[str, ...] = ()  # the sound system's raw words, for the inspector
 
 
 @dataclass(frozen=True, slots=True)

@@ -284,9 +284,11 @@ async def test_device_refusing_every_rate_degrades_to_input_only(
     engine = make_engine(output_device="")
     status = engine.start()
     assert status.mode == "input_only"
-    assert "Speaker unavailable" in status.message
-    assert "refuses every sample rate" in status.message
+    assert "Speaker (the default device) refuses every sample rate tried" in status.message
     assert "retrying every 3 s" in status.message
+    # PortAudio's own words go to the inspector, not into the status sentence
+    assert "PaErrorCode" not in status.message
+    assert any("Invalid sample rate [PaErrorCode -9997]" in d for d in status.details)
     engine.play("item_e", tone(440, 0.2).tobytes())  # the conversation goes on
     assert engine.received_ms("item_e") == 200 and not engine.audible
 
@@ -301,9 +303,15 @@ async def test_no_device_at_all_runs_text_only_and_says_why(make_engine: EngineF
     finally:
         sd.default.reset()
     assert status.mode == "text_only"
-    assert "Microphone unavailable: no microphone found" in status.message
-    assert "Speaker unavailable: no speaker found" in status.message
-    assert "Running text only; retrying every 3 s." in status.message
+    # one clear sentence per device, set apart, and none of PortAudio's raw words
+    assert status.message.split(" · ") == [
+        "No microphone found: plug one in or start the sound server.",
+        "No speaker found: plug one in or start the sound server.",
+        "Running text only; retrying every 3 s.",
+    ]
+    assert "Error querying device" not in status.message
+    assert [d.split(":")[0] for d in status.details] == ["Microphone", "Speaker"]
+    assert all("Error querying device -1" in d for d in status.details), status.details
     engine.play("item_j", tone(440, 0.1).tobytes())
     assert engine.received_ms("item_j") == 100 and not engine.audible
 

@@ -96,7 +96,10 @@ def _warnings() -> list[Change]:
     *changes, stats, speech = _conversation()
     assert isinstance(stats, StatsChanged)
     stats.stats.handover_in_s = 42
-    message = "Microphone unavailable: no device. Running output only; retrying every 5 s."
+    message = (
+        "No microphone found: plug one in or start the sound server."
+        " · Running output only; retrying every 5 s."
+    )
     return [*changes, stats, speech, AudioModeChanged("output_only", message)]
 
 

@@ -32,7 +32,7 @@ from tui.config import Settings
 from tui.widgets.connection_bar import connection_text
 from tui.widgets.conversation import KEEP_TURNS, PRUNE_BATCH, TurnView, render_turn
 from tui.widgets.inspector import KEEP_LINES, EventInspector
-from tui.widgets.keys import ACTIONS
+from tui.widgets.keys import ACTIONS, RECONNECT
 from tui.widgets.level_meter import FLOOR_DB, MeterState, bar_cells, meter_state
 from tui.widgets.status_line import (
     StatusInputs,
@@ -347,7 +347,7 @@ async def test_palette_has_a_command_for_every_action(tmp_path: Path) -> None:
         assert "Quit" in titles and "Reconnect" in titles
         # Every binding has an id and shows in the footer.
         ids = {binding.id for binding in app.BINDINGS}  # type: ignore[union-attr]
-        assert ids == {spec.name for spec in ACTIONS}
+        assert ids == {spec.name for spec in ACTIONS} | {RECONNECT.name}
         # Running one through the palette's callback reaches the session.
         command = next(c for c in app.get_system_commands(app.screen) if c.title == "Talk")
         command.callback()
@@ -483,6 +483,30 @@ async def test_footer_offers_stop_retry_only_while_retrying(tmp_path: Path) -> N
         assert footer_keys(app)["Stop retry"] == "^x"
         await pilot.press("ctrl+x")
         assert ("cancel_reconnect", None) in app.session.calls  # type: ignore[union-attr]
+
+
+async def test_offline_the_same_keys_offer_the_way_back(tmp_path: Path) -> None:
+    """After ctrl+x (Stop retry) the footer offered no way back online: now Reconnect takes
+    Stop retry's place on the same keys, and only while offline."""
+    app = RtApp(
+        Settings(),
+        config_path=tmp_path / "c.toml",
+        session_factory=scripted([ConnectionChanged(ConnectionState.RECONNECTING, "lost", 1, 2.0)]),
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(lambda: "Stop retry" in footer_keys(app), pilot, what="reconnecting")
+        assert "Reconnect" not in footer_keys(app)
+        app._on_change(ConnectionChanged(ConnectionState.OFFLINE, "you stopped retrying"))
+        await wait_until(lambda: "Reconnect" in footer_keys(app), pilot, what="offline")
+        assert "Stop retry" not in footer_keys(app)
+        assert footer_keys(app)["Reconnect"] == "f8"  # in the box ctrl+x cuts: F8 first
+        await pilot.press("f8")
+        assert ("reconnect", None) in app.session.calls  # type: ignore[union-attr]
+        assert ("cancel_reconnect", None) not in app.session.calls  # type: ignore[union-attr]
+        app._on_change(ConnectionChanged(ConnectionState.LIVE))
+        await wait_until(lambda: "Reconnect" not in footer_keys(app), pilot, what="live")
+        await pilot.press("f8")  # live: the keys do nothing
+        assert app.session.calls.count(("reconnect", None)) == 1  # type: ignore[union-attr]
 
 
 async def test_footer_names_the_keys_that_work_while_typing(tmp_path: Path) -> None:
@@ -748,3 +772,31 @@ def test_history_off_comes_first_in_the_status_line() -> None:
     assert not any(
         "history" in piece.plain for piece in status_pieces(StatusInputs(Stats(), now=0.0))
     )
+
+
+async def test_a_missing_device_is_one_sentence_and_its_raw_error_goes_to_the_inspector(
+    tmp_path: Path,
+) -> None:
+    """No sound card: the status line ran three sentences together with PortAudio's
+    "(Error querying device -1)" in them. Now each device has its sentence, set apart, and
+    the raw words (outside text: made printable) are kept in the inspector, shown or not."""
+    from tui.audio.streams import SENTENCE_GAP
+
+    message = SENTENCE_GAP.join(
+        [
+            "No microphone found: plug one in or start the sound server.",
+            "Running output only; retrying every 5 s.",
+        ]
+    )
+    raw = "Microphone: Error querying device -1\x1b]0;pwned\x07"
+    app = RtApp(Settings(), config_path=tmp_path / "c.toml", session_factory=scripted())
+    async with app.run_test(size=(160, 24)) as pilot:
+        await pilot.pause()
+        app._on_change(AudioModeChanged("output_only", message, (raw,)))
+        await pilot.pause()
+        line = str(app.status_line.render())
+        assert "No microphone found: plug one in" in line and " · Running output only" in line
+        assert "Error querying" not in line
+        kept = [str(text) for text in app.inspector.kept]
+        assert len(kept) == 1 and kept[0].startswith("· audio.device")
+        assert "Error querying device -1" in kept[0] and "\x1b" not in kept[0]

@@ -37,8 +37,12 @@ Build = Callable[[Kind, int], tuple[Any, Callable[..., None]]]
 
 @dataclass(frozen=True)
 class AudioStatus:
+    """What the devices can do: `message` is one clear sentence per device (the status line),
+    `details` the sound system's own words for each failure (the inspector)."""
+
     mode: AudioMode
     message: str = ""
+    details: tuple[str, ...] = ()
 
 
 @dataclass
@@ -49,13 +53,30 @@ class Side:
     processor: Any = None
     rate: int = 0
     device_name: str = ""
-    problem: str = ""
+    problem: str = ""  # one sentence a user can act on
+    detail: str = ""  # PortAudio's raw words for it, for the inspector
     last_callbacks: int = -1
     stalled_since: float | None = None
 
 
+SENTENCE_GAP = " · "
+
+
 def _what(kind: str) -> str:
     return "Microphone" if kind == "input" else "Speaker"
+
+
+def _raw(exc: BaseException) -> str:
+    """The sound system's own words: the PortAudio error under our sentence, if there is one."""
+    cause = exc.__cause__
+    return str(cause) if cause is not None and str(cause) else str(exc)
+
+
+def _sentence(kind: str, exc: BaseException) -> str:
+    """A sentence a user can act on. Our own errors are one already; PortAudio's are not."""
+    if isinstance(exc, AudioError):
+        return str(exc)
+    return f"{_what(kind)} could not be opened (the inspector has the sound system's words)."
 
 
 class DeviceStreams:
@@ -150,19 +171,22 @@ class DeviceStreams:
             mode = AudioMode.INPUT_ONLY
         else:
             mode = AudioMode.TEXT_ONLY
-        notes = []
+        notes, details = [], []
         for kind in KINDS:
             side = self.sides[kind]
             if not self.wanted[kind]:
                 continue
             if side.stream is None:
-                notes.append(f"{_what(kind)} unavailable: {side.problem or 'no device'}")
+                notes.append(side.problem or f"No {_what(kind).lower()}.")
             elif side.problem:
                 notes.append(side.problem)
+            if side.detail:
+                details.append(side.detail)
         if mode is not AudioMode.FULL and any(self.wanted.values()):
             secs = f"{self.retry_interval_s:g}"
             notes.append(f"Running {mode.replace('_', ' ')}; retrying every {secs} s.")
-        return AudioStatus(mode, " ".join(notes))
+        # one sentence per device, set apart: never one run-on line with PortAudio's words in it
+        return AudioStatus(mode, SENTENCE_GAP.join(notes), tuple(details))
 
     # ---- opening -------------------------------------------------------------------
 
@@ -170,6 +194,8 @@ class DeviceStreams:
         """Open one side; returns "" or a note (fallback used) or the reason it failed."""
         sd = self.sd
         assert sd is not None
+        side = self.sides[kind]
+        side.detail = ""
         note = ""
         index: int | None = None
         try:
@@ -177,7 +203,8 @@ class DeviceStreams:
         except DeviceNotFoundError as exc:
             note = f"{exc} Using the system default instead."
         except Exception as exc:  # PortAudioError while listing: fall back to the default
-            note = f"could not list devices ({exc})."
+            note = "Could not list the sound devices; using the system default."
+            side.detail = f"{_what(kind)}: listing devices: {exc}"
         try:
             self._open(kind, index)
             return note
@@ -187,10 +214,12 @@ class DeviceStreams:
                 try:
                     self._open(kind, None)
                     what = f"{_what(kind)} {spec!r}" if spec else _what(kind)
-                    return f"{what} failed ({exc}); using the system default."
+                    side.detail = f"{what}: {_raw(exc)}"
+                    return f"{what} failed; using the system default."
                 except Exception as default_exc:
                     exc = default_exc
-            return f"{note} {exc}".strip() if note else str(exc)
+            side.detail = f"{_what(kind)}: {_raw(exc)}"
+            return f"{note} {_sentence(kind, exc)}".strip() if note else _sentence(kind, exc)
 
     def _pick_rate(self, kind: Kind, index: int | None) -> int:
         sd = self.sd
@@ -216,9 +245,9 @@ class DeviceStreams:
                 errors.append(f"{rate} Hz: {exc}")
         device = "the default device" if index is None else f"device {index}"
         raise AudioError(
-            f"{device} refuses every sample rate tried ({', '.join(map(str, candidates))} Hz); "
-            f"last error: {errors[-1] if errors else 'none'}"
-        )
+            f"{_what(kind)} ({device}) refuses every sample rate tried "
+            f"({', '.join(map(str, candidates))} Hz)."
+        ) from RuntimeError("; ".join(errors) or "no rate to try")
 
     def _open(self, kind: Kind, index: int | None) -> None:
         sd = self.sd
@@ -229,7 +258,7 @@ class DeviceStreams:
             except Exception as exc:  # PortAudioError "Error querying device -1"
                 what = "microphone" if kind == "input" else "speaker"
                 raise AudioError(
-                    f"no {what} found ({exc}); plug one in or start the sound server"
+                    f"No {what} found: plug one in or start the sound server."
                 ) from exc
         rate = self._pick_rate(kind, index)
         options = {

@@ -14,7 +14,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.widgets.keys import ACTIONS, key_display
+from tui.widgets.keys import bound_actions, key_display
 
 NOTES = (
     "Typing goes to the message box (focused at start); Enter sends. F-keys work there too.",
@@ -37,7 +37,7 @@ def help_text(current_keys: Mapping[str, str], width: int | None = None) -> Cont
     """The key table; given a `width`, descriptions wrap under themselves, not under the keys."""
     rows = [Content.from_markup("[b $primary]Keys[/]\n")]
     indent = " " * KEY_COLUMN
-    for spec in ACTIONS:
+    for spec in bound_actions():
         keys = key_display(current_keys.get(spec.name, ""))
         lines = _help_lines(spec.help, width)
         if len(keys) >= KEY_COLUMN:  # a long custom binding: the description goes below it

@@ -99,7 +99,10 @@ class AudioLink:
             return [*changes, AudioModeChanged(AudioMode.TEXT_ONLY, str(error))]
         self.mode = AudioMode(status.mode)
         self.engine.muted = muted
-        return [*changes, AudioModeChanged(self.mode, status.message)]
+        return [
+            *changes,
+            AudioModeChanged(self.mode, status.message, tuple(getattr(status, "details", ()))),
+        ]
 
     def restart(
         self,
@@ -149,7 +152,9 @@ class AudioLink:
         """The engine degraded, recovered or switched device."""
         if status.mode != self.mode or status.message:
             self.mode = AudioMode(status.mode)
-            return [AudioModeChanged(self.mode, status.message)]
+            return [
+                AudioModeChanged(self.mode, status.message, tuple(getattr(status, "details", ())))
+            ]
         return []
 
     # ---- the engine's verbs --------------------------------------------------------

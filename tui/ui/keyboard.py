@@ -19,7 +19,7 @@ from tui.config import Settings
 from tui.screens.help import HelpScreen
 from tui.ui.session_port import SessionLike
 from tui.widgets.inspector import EventInspector
-from tui.widgets.keys import ACTIONS, key_character, keymap, working_keys_first
+from tui.widgets.keys import ACTIONS, RECONNECT, key_character, keymap, working_keys_first
 from tui.widgets.message_box import MessageBox
 
 # while (re)connecting, "Stop retry" means something: it is shown (and runs) only then
@@ -82,6 +82,8 @@ class KeyboardControl(_AppBase):
         """Hide (and skip) what cannot work now, so the footer never offers it."""
         if action == "cancel_reconnect":
             return self._connection_state in RETRYING
+        if action == RECONNECT.name:  # its keys are Stop retry's: offline, they reconnect
+            return self._connection_state is ConnectionState.OFFLINE
         if action in ACTION_NAMES:
             keys = self.settings.keys.keys_for(action)
             # every key of it would be typed into the focused input: no use showing it
@@ -141,4 +143,4 @@ class KeyboardControl(_AppBase):
             if spec.name == "cancel_reconnect" and self._connection_state not in RETRYING:
                 continue  # nothing to stop
             yield SystemCommand(spec.title, spec.help, getattr(self, f"action_{spec.name}"))
-        yield SystemCommand("Reconnect", "Open a fresh connection now", self.action_reconnect)
+        yield SystemCommand(RECONNECT.title, RECONNECT.help, self.action_reconnect)

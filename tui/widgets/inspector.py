@@ -40,7 +40,8 @@ def event_line(
     direction: str, event: dict[str, Any], styles: dict[str, Style] | None = None
 ) -> Text:
     styles = styles or {}
-    arrow = "→" if direction == "out" else "←"
+    # out: sent, in: received, anything else: the app's own note (a device's raw error)
+    arrow = {"out": "→", "in": "←"}.get(direction, "·")
     arrow_style = styles.get(direction, Style(bold=True))
     kind = one_line(str(event.get("type", "?"))[:MAX_CHARS])
     rest = {k: v for k, v in event.items() if k != "type"}

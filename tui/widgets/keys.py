@@ -31,25 +31,44 @@ ACTIONS: tuple[ActionSpec, ...] = tuple(
 )
 
 
+# Offline after "Stop retry", the same keys bring the connection back: the footer shows
+# "Reconnect" where "Stop retry" was, so the way back online is where the way out was. One
+# binding per state (the app's check_action enables one), on the keys of cancel_reconnect.
+RECONNECT = ActionSpec(
+    "reconnect", "Reconnect", "Offline: open a fresh connection now (Stop retry's keys)"
+)
+SHARES_KEYS_WITH = {RECONNECT.name: "cancel_reconnect"}
+
+
+def bound_actions() -> list[ActionSpec]:
+    """Every action with a binding, in footer and help order: Reconnect beside Stop retry."""
+    specs = []
+    for spec in ACTIONS:
+        specs.append(spec)
+        if spec.name == SHARES_KEYS_WITH[RECONNECT.name]:
+            specs.append(RECONNECT)
+    return specs
+
+
 def default_bindings() -> list[Binding]:
     """Bindings with the default keys; `keymap()` re-keys them from the user's settings."""
     defaults = asdict(KeySettings())
-    return [
-        Binding(
-            defaults[spec.name],
-            spec.name,
-            spec.title,
-            id=spec.name,
-            priority=spec.priority,
-            tooltip=spec.help,
-        )
-        for spec in ACTIONS
-    ]
+    defaults.update({name: defaults[source] for name, source in SHARES_KEYS_WITH.items()})
+    return [_binding(spec, defaults[spec.name]) for spec in bound_actions()]
+
+
+def _binding(spec: ActionSpec, keys: str) -> Binding:
+    return Binding(
+        keys, spec.name, spec.title, id=spec.name, priority=spec.priority, tooltip=spec.help
+    )
 
 
 def keymap(keys: KeySettings) -> dict[str, str]:
-    """`[keys]` as Textual's keymap: binding id -> comma list of keys."""
-    return {name: ",".join(split_keys(value)) for name, value in asdict(keys).items()}
+    """`[keys]` as Textual's keymap: binding id -> comma list of keys (a binding that shares
+    another's keys follows them)."""
+    mapped = {name: ",".join(split_keys(value)) for name, value in asdict(keys).items()}
+    mapped.update({name: mapped[source] for name, source in SHARES_KEYS_WITH.items()})
+    return mapped
 
 
 # Key names whose character textual.keys.key_to_character misses (8.2.8): an Input types
