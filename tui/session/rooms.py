@@ -17,6 +17,7 @@ from tui.config import Settings
 from tui.conversation import Conversation
 from tui.realtime import events
 from tui.realtime.payload import session_config
+from tui.secrets import redactable
 from tui.session.audio_link import AudioLink
 from tui.session.dispatch import EventRouter
 from tui.session.effects import Effect, Send, WriteHistory
@@ -78,7 +79,9 @@ class Rooms:
         )
         ledger, throttle, gate = Ledger(stats), BadFrameThrottle(), HistoryGate()
         latency, voice = LatencyMark(stats), VoiceLock(first.session.voice)
-        inspector = InspectorLog((api_key,) if api_key else (), clock)
+        # placeholder bearer tokens ("demo", "local") are no secrets: masking them would
+        # rewrite every "demo" said in the event view
+        inspector = InspectorLog(redactable([api_key]), clock)
         turns = TurnTaking(
             conversation=conversation,
             link=link,
