@@ -34,7 +34,7 @@ from tui.constants import TurnMode
 from tui.errors import ConnectError, Disconnected, RtTuiError
 from tui.realtime import events
 from tui.realtime.backoff import Backoff
-from tui.realtime.connection import RealtimeConnection
+from tui.realtime.connection import ConnectCancelled, RealtimeConnection
 from tui.realtime.events import BadEvent, ServerEvent
 from tui.session.effects import (
     CancelSummary,
@@ -100,6 +100,9 @@ class Controller:
         self._outage = Outage(backoff if backoff is not None else Backoff())
         self._conn: RealtimeConnection | None = None
         self._next_conn: RealtimeConnection | None = None  # prepared by a handover
+        # held from before connect(): stop() closes it, so a pending handshake never holds
+        # up quitting (its connect() raises ConnectCancelled, a planned stop)
+        self._connecting: RealtimeConnection | None = None
         self._wake = asyncio.Event()
         self._stopping = False
         self._hold_offline = False
@@ -173,9 +176,11 @@ class Controller:
             conn, self._next_conn = self._next_conn, None
             if conn is None:
                 self._set_state(outage.connecting())
-                conn = self._make_connection()
+                conn = self._connecting = self._make_connection()
                 try:
                     await conn.connect()
+                except ConnectCancelled:
+                    continue  # stop() or reconnect() closed it: nothing went wrong
                 except ConnectError as error:
                     if error.retryable:
                         await self._retry_later(outage.failed(str(error)))
@@ -184,6 +189,8 @@ class Controller:
                         self._emit(Notice("error", outage.reason))
                         self._hold_offline = True
                     continue
+                finally:
+                    self._connecting = None
                 self._configure(conn)
             reason = await self._converse(conn)
             outage.ended(reason)
@@ -225,6 +232,8 @@ class Controller:
         self._act(self._rooms.restore(self.settings), conn)
 
     async def _close_connection(self) -> None:
+        if self._connecting is not None:
+            await self._connecting.close()
         conn, self._conn = self._conn, None
         if conn is not None:
             self._planned_close = True
