@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.session.helpers import Desk, server_event
-from tui.changes import MuteChanged, Notice, SpeechChanged, TurnStatus
+from tui.changes import MuteChanged, Notice, SpeechChanged, TurnStarted, TurnStatus
 from tui.session.effects import Mute, Send
 
 
@@ -96,12 +96,14 @@ def test_talk_needs_a_connection_in_manual_mode_and_barges_in_otherwise() -> Non
 
 def test_typed_text_waits_for_the_connection_and_goes_out_when_it_is_back() -> None:
     turns = Desk().rooms.turns
-    [notice] = turns.type_text("  hello  ", live=False)
-    assert notice.level == "information"
+    [started] = turns.type_text("  hello  ", live=False)
+    assert isinstance(started, TurnStarted), "drawn at once, pending"
+    assert started.turn.text == "hello" and "when connected" in started.turn.reason
     assert turns.type_text("   ", live=False) == []
     sends = [e.event for e in turns.take_outbox() if isinstance(e, Send)]
     assert [e["type"] for e in sends] == ["conversation.item.create", "response.create"]
     assert sends[0]["item"]["content"][0]["text"] == "hello"
+    assert sends[0]["item"]["id"] == started.turn.item_id, "the echo is the same turn"
     assert turns.take_outbox() == [], "sent once"
 
 

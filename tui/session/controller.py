@@ -47,6 +47,7 @@ from tui.session.effects import (
     WriteHistory,
 )
 from tui.session.handover import plan_handover
+from tui.session.mishaps import log
 from tui.session.outage import Outage
 from tui.session.reconnect import describe_disconnect
 from tui.session.rooms import Rooms
@@ -105,6 +106,7 @@ class Controller:
         self._connecting: RealtimeConnection | None = None
         self._wake = asyncio.Event()
         self._stopping = False
+        self.stopped_by = ""  # why run() ended on an unexpected error ("" while it runs)
         self._hold_offline = False
         self._planned_close = False
         self._handover_task: asyncio.Task[None] | None = None
@@ -121,6 +123,12 @@ class Controller:
         self._ticker.start(self._loop)
         try:
             await self._connection_loop()
+        except Exception as error:
+            # a bug outside any one event: the header must not go on saying "live", and what
+            # the user types from now on is still drawn and saved (stop() closes the file)
+            self.stopped_by = self._rooms.mishaps.describe(error)
+            self._set_state(ConnectionChanged(ConnectionState.OFFLINE, self.stopped_by))
+            raise
         finally:
             self._ticker.stop()
             if self._handover_task:
@@ -130,13 +138,15 @@ class Controller:
             await self._close_connection()
             self._act(self._rooms.closing())
             self._rooms.link.close()
-            if self._history is not None:
+            if self._history is not None and not self.stopped_by:
                 self._history.close()
 
     async def stop(self) -> None:
         self._stopping = True
         self._wake.set()
         await self._close_connection()
+        if self.stopped_by and self._history is not None:
+            self._history.close()  # kept open after a crash for what was typed since
 
     def reconnect(self) -> None:
         """Connect again now (after an auth fix, or to skip the backoff wait)."""
@@ -309,8 +319,17 @@ class Controller:
                     self._emit(effect)
 
     def _on_server_event(self, event: ServerEvent | BadEvent) -> None:
-        for effects in self._rooms.router.route(event, inspect=self.inspect):
-            self._act(effects)
+        try:
+            for effects in self._rooms.router.route(event, inspect=self.inspect):
+                self._act(effects)
+        except Exception as error:  # a bug in one step or effect must not end the session
+            self._mishap(error, event.type or "a bad frame")
+
+    def _mishap(self, error: Exception, where: str) -> None:
+        try:
+            self._act(self._rooms.mishaps.caught(error, where))
+        except Exception:  # reporting failed too (the listener): the log line has it
+            log.exception("could not report an internal error in %s", where)
 
     def _on_client_event(self, event: dict[str, Any]) -> None:
         if self.inspect and (logged := self._rooms.inspector.outbound(event)) is not None:
@@ -335,8 +354,11 @@ class Controller:
         self._act(start(self.settings, loop=self._loop, history=self._history, muted=self.muted))
 
     def _tick(self) -> None:
-        self._act(self._rooms.tick())
-        self._check_handover()
+        try:
+            self._act(self._rooms.tick())
+            self._check_handover()
+        except Exception as error:
+            self._mishap(error, "the session ticker")
 
     def _summarise(self, kind: str) -> None:
         del self._summaries[kind]
