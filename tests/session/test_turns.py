@@ -70,6 +70,7 @@ def test_manual_mode_talk_key_starts_and_ends_a_turn() -> None:
     assert [e.event["type"] for e in started if isinstance(e, Send)] == ["input_audio_buffer.clear"]
     assert Mute(False) in started, "talking unmutes"
     assert started[-1] == SpeechChanged(True, False) and turns.talking
+    turns.audio_sent(240.0)
     ended = turns.talk(connected=True, muted=False, now=101.0)
     assert [e.event["type"] for e in ended if isinstance(e, Send)] == [
         "input_audio_buffer.commit",
@@ -115,6 +116,7 @@ def test_at_the_cap_typed_text_talk_and_unmute_are_refused() -> None:
         [notice] = effects
         assert notice.level == "warning" and "Spend cap" in notice.text
     turns.talk(connected=True, muted=False, now=0.0)
+    turns.audio_sent(500.0)
     ended = turns.talk(connected=True, muted=False, now=1.0)
     assert "response.create" not in [e.event["type"] for e in ended if isinstance(e, Send)]
     assert any(isinstance(e, Notice) and "Spend cap" in e.text for e in ended)

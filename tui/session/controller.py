@@ -30,7 +30,7 @@ from tui.changes import (
     TurnFinished,
 )
 from tui.config import Settings
-from tui.constants import TurnMode
+from tui.constants import WIRE_BYTES_PER_MS, TurnMode
 from tui.errors import ConnectError, Disconnected, RtTuiError
 from tui.realtime import events
 from tui.realtime.backoff import Backoff
@@ -341,8 +341,10 @@ class Controller:
         if conn is None or self.state is not ConnectionState.LIVE or self.muted:
             return  # audio captured while disconnected is never sent late
         manual = self.settings.session.turn_detection.mode == TurnMode.MANUAL
-        if manual and not self._rooms.turns.talking:
-            return
+        if manual:
+            if not self._rooms.turns.talking:
+                return
+            self._rooms.turns.audio_sent(len(pcm) / WIRE_BYTES_PER_MS)
         conn.send(events.audio_append(pcm))
 
     def _on_audio_status(self, status: Any) -> None:

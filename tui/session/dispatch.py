@@ -188,6 +188,8 @@ class EventRouter:
     def _speech_started(self, event: ServerEvent) -> StepResult:
         self._ledger.start_turn()
         speaking = self._turns.set_user_speaking(True)
+        if not self._settings().session.turn_detection.interrupt_response:
+            return speaking  # asked not to: the reply plays on while the user speaks
         return [*speaking, *self._turns.barge_in(client_initiated=False)]
 
     def _speech_stopped(self, event: ServerEvent) -> StepResult:

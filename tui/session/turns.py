@@ -25,6 +25,10 @@ from tui.session.latency import LatencyMark
 from tui.session.ledger import Ledger
 from tui.session.typed import TypedTurns
 
+# The server refuses to commit less input audio than this (input_audio_buffer_commit_empty).
+MIN_COMMIT_MS = 100.0
+TOO_SHORT = "Too short: hold the talk key while you speak (at least 0.1 s); nothing was sent."
+
 
 class TurnTaking:
     def __init__(
@@ -51,6 +55,7 @@ class TurnTaking:
         self.active_response: str | None = None
         self._discard_items: set[str] = set()
         self._discard_responses: set[str] = set()
+        self.talk_ms = 0.0  # microphone audio sent in this manual turn
 
     @property
     def quiet(self) -> bool:
@@ -146,9 +151,13 @@ class TurnTaking:
         if not self.talking:
             effects = [*self.barge_in(client_initiated=True), Send(events.audio_clear())]
             self._ledger.start_turn()
-            self.talking = True
+            self.talking, self.talk_ms = True, 0.0
             if muted:
                 effects += self.toggle_mute(muted)
+        elif self.talk_ms < MIN_COMMIT_MS:
+            # the server refuses a commit under 100 ms, and a reply to nothing is no answer
+            self.talking = False
+            effects = [Send(events.audio_clear()), Notice("warning", TOO_SHORT)]
         else:
             self.talking = False
             effects = [Send(events.audio_commit())]
@@ -159,6 +168,10 @@ class TurnTaking:
                 # no VAD, no speech_stopped: the end of the user's turn is this commit
                 self._latency.turn_ended(now)
         return [*effects, SpeechChanged(self.talking, self.assistant_audible)]
+
+    def audio_sent(self, ms: float) -> None:
+        """A microphone block went out in a manual turn."""
+        self.talk_ms += ms
 
     def cap_message(self) -> str:
         return self._ledger.cap_message(self._settings().session.spend_cap_usd)
