@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from tui.audio.playback import PlaybackFullError
 from tui.changes import Change, Notice
 from tui.config import Settings
 from tui.conversation import Conversation
@@ -181,6 +182,8 @@ class EventRouter:
         if self._link.plays:
             try:
                 self._link.play(event.get("item_id", ""), event.audio or b"")
+            except PlaybackFullError as error:  # once per overflow: a broken server's flood
+                effects.append(Notice("warning", f"Audio dropped: {error}"))
             except (ValueError, RtTuiError) as error:
                 effects += self._bad(BadEvent("bad_audio", str(error), type=event.type))
         return effects
