@@ -36,6 +36,7 @@ from tui.realtime import events
 from tui.realtime.backoff import Backoff
 from tui.realtime.connection import ConnectCancelled, RealtimeConnection
 from tui.realtime.events import BadEvent, ServerEvent
+from tui.session.coalesce import FRAME_S, READ_SLICE_S, Coalescer
 from tui.session.effects import (
     CancelSummary,
     Effect,
@@ -98,6 +99,8 @@ class Controller:
         self.inspect = False  # emit EventLogged for every event in and out
         self._ticker = Ticker(self._tick, rooms.watching)
         self._summaries: dict[str, asyncio.TimerHandle] = {}  # bad-frame summaries due
+        self._frame = Coalescer(listener)
+        self._frame_due: asyncio.TimerHandle | None = None
         self._outage = Outage(backoff if backoff is not None else Backoff())
         self._conn: RealtimeConnection | None = None
         self._next_conn: RealtimeConnection | None = None  # prepared by a handover
@@ -137,6 +140,9 @@ class Controller:
                 pending.cancel()
             await self._close_connection()
             self._act(self._rooms.closing())
+            if self._frame_due is not None:
+                self._frame_due.cancel()
+            self._frame.flush()  # the last figures and text reach the UI
             self._rooms.link.close()
             if self._history is not None and not self.stopped_by:
                 self._history.close()
@@ -219,9 +225,14 @@ class Controller:
         self.stats.connected_since = opened
         self._set_state(ConnectionChanged(ConnectionState.LIVE))
         reason = ""
+        slice_started = time.perf_counter()
         try:
             async for event in conn.events():
                 self._on_server_event(event)
+                if time.perf_counter() - slice_started >= READ_SLICE_S:
+                    # buffered frames never make the loop wait: let keys and paints in
+                    await asyncio.sleep(0)
+                    slice_started = time.perf_counter()
         except Disconnected as error:
             reason = describe_disconnect(error)
         except RtTuiError as error:
@@ -385,4 +396,12 @@ class Controller:
         if isinstance(change, TurnFinished):  # a reply still playing is written once played
             for turn in self._rooms.gate.finished(change.turn, self._rooms.link.engine):
                 self._write_history(turn)
+        if self._frame.offer(change):  # status and text changes: at most one per UI frame
+            if self._frame_due is None:
+                self._frame_due = asyncio.get_running_loop().call_later(FRAME_S, self._paint)
+            return
         self._listener(change)
+
+    def _paint(self) -> None:
+        self._frame_due = None
+        self._frame.flush()
