@@ -14,6 +14,7 @@ from typing import Any
 
 from tui import __version__
 from tui.errors import MissingKeyError, RtTuiError
+from tui.printable import printable
 
 EXIT_USAGE = 2
 DEMO_KEY = "demo"
@@ -88,7 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _dispatch(args)
     except RtTuiError as error:
-        print(f"rt-tui: {error}", file=sys.stderr)
+        # an error can quote outside text (a path, a device name, a config value): inert
+        print(f"rt-tui: {printable(str(error))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
@@ -107,7 +109,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     # on stderr before the UI takes the terminal (and again in the app's log); not fatal
     warnings = startup_warnings(loaded)
     for warning in warnings:
-        print(f"rt-tui: warning: {warning}", file=sys.stderr)
+        print(f"rt-tui: warning: {printable(warning)}", file=sys.stderr)
     settings = loaded.settings
     if command and command[0] == "devices":
         return _devices()
@@ -211,7 +213,7 @@ def _run_app(args: argparse.Namespace, settings: Any, warnings: Sequence[str] = 
             writer = history.HistoryWriter.for_settings(settings, secrets=secrets, demo=bool(demo))
         except history.HistoryError as error:
             # a voice conversation is worth having even when it cannot be saved
-            print(f"rt-tui: history off for this session: {error}", file=sys.stderr)
+            print(f"rt-tui: history off for this session: {printable(str(error))}", file=sys.stderr)
             history_off = str(error)  # and the status line says so for the whole session
 
     from tui.app import RtApp

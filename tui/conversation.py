@@ -85,6 +85,11 @@ class Conversation:
             changes.append(TurnFinished(turn))
         return changes
 
+    def add_typed(self, turn: Turn) -> None:
+        """A turn the user typed, as it is sent: known by its id when the server echoes it
+        (the session draws it; the echo then changes nothing here)."""
+        self._add(turn)
+
     def mark_interrupted(self, item_id: str, heard_ms: float) -> list[Change]:
         """The user cut the assistant off after `heard_ms` of this item reached the speaker.
 

@@ -48,14 +48,21 @@ def _history_lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
-def _replayed_ids(events: list[dict[str, Any]]) -> list[str]:
-    """Ids of the items a new connection was given before anything new was said."""
+def _replayed_ids(events: list[dict[str, Any]], known: set[str]) -> list[str]:
+    """Ids of the items a new connection was given before anything new was said: replayed
+    items keep the ids earlier connections knew; a typed turn comes with a fresh one."""
     ids: list[str] = []
     for event in events[1:]:
-        if event["type"] != "conversation.item.create" or "id" not in event["item"]:
+        if event["type"] != "conversation.item.create" or event["item"].get("id") not in known:
             break
         ids.append(event["item"]["id"])
     return ids
+
+
+def _item_ids(events: list[dict[str, Any]]) -> set[str]:
+    return {
+        e["item"]["id"] for e in events if isinstance(e.get("item"), dict) and "id" in e["item"]
+    }
 
 
 async def test_history_is_complete_after_twenty_forced_drops(tmp_path: Path) -> None:
@@ -109,8 +116,10 @@ async def test_history_is_complete_after_twenty_forced_drops(tmp_path: Path) -> 
     # each new connection was given the latest turns before it, at most REPLAY_TURNS of them
     order = [t.item_id for t in turns if t.role in (Role.USER, Role.ASSISTANT) and t.text.strip()]
     texts = {t.item_id: t.text for t in turns}
+    known: set[str] = set()
     for number, record in enumerate(sessions[1:], start=1):
-        replayed = _replayed_ids(record.received)
+        known |= _item_ids(sessions[number - 1].received) | _item_ids(sessions[number - 1].sent)
+        replayed = _replayed_ids(record.received, known)
         assert 0 < len(replayed) <= REPLAY_TURNS
         end = order.index(replayed[-1]) + 1
         assert replayed == order[max(0, end - REPLAY_TURNS) : end]

@@ -14,10 +14,11 @@ from tui.session.effects import Proven, WakeTicker
 # What the session did per event type before the table: the conversation model's handler
 # (its _HANDLERS), the session's handler (its _EVENT_HANDLERS) and the special cases of
 # _on_server_event (reply deltas: skipped when cut off, bad when the item is unknown).
+# Since then: an item echo first confirms a typed turn drawn when it was sent (typed_echo).
 BEFORE: dict[str, list[str]] = {
-    "conversation.item.added": ["on_item_added"],
-    "conversation.item.created": ["on_item_added"],
-    "conversation.item.done": ["on_item_done"],
+    "conversation.item.added": ["typed_echo", "on_item_added"],
+    "conversation.item.created": ["typed_echo", "on_item_added"],
+    "conversation.item.done": ["typed_echo", "on_item_done"],
     "conversation.item.truncated": ["on_truncated"],
     "conversation.item.input_audio_transcription.delta": ["on_transcription_delta"],
     "conversation.item.input_audio_transcription.completed": [

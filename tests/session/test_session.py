@@ -31,6 +31,7 @@ from tui.localserver import LocalServer
 from tui.localserver.faults import BAD_FRAME_KINDS, Faults
 from tui.pricing import estimate_cost, estimate_transcription_cost
 from tui.realtime.backoff import Backoff
+from tui.realtime.connection import RealtimeConnection
 from tui.session import IDLE_TICK_S, STABLE_CONNECTION_S, TICK_S, Session, throttle
 
 TEST_KEY = "sk-test-session-0123456789abcdef"
@@ -64,9 +65,12 @@ async def running(
     server: LocalServer,
     *,
     audio: list[ScriptedAudio] | None = None,
+    audio_class: type[ScriptedAudio] = ScriptedAudio,
     clock: Callable[[], float] = time.monotonic,
     api_key: str | None = TEST_KEY,
     backoff: Backoff | None = None,
+    history: Any = None,
+    connection_factory: Callable[..., RealtimeConnection] = RealtimeConnection,
     **values: Any,
 ) -> AsyncIterator[tuple[Session, ChangeRecorder]]:
     recorder = ChangeRecorder()
@@ -75,9 +79,11 @@ async def running(
         api_key=api_key,
         listener=recorder,
         audio_enabled=audio is not None,
-        audio_factory=ScriptedAudio.factory(audio) if audio is not None else None,
+        audio_factory=audio_class.factory(audio) if audio is not None else None,
         clock=clock,
         backoff=backoff,
+        history=history,
+        connection_factory=connection_factory,
     )
     task = asyncio.create_task(session.run())
     try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.session.helpers import Desk, server_event
-from tui.changes import MuteChanged, Notice, SpeechChanged, TurnStatus
+from tui.changes import MuteChanged, Notice, SpeechChanged, TurnStarted, TurnStatus
 from tui.session.effects import Mute, Send
 
 
@@ -70,6 +70,7 @@ def test_manual_mode_talk_key_starts_and_ends_a_turn() -> None:
     assert [e.event["type"] for e in started if isinstance(e, Send)] == ["input_audio_buffer.clear"]
     assert Mute(False) in started, "talking unmutes"
     assert started[-1] == SpeechChanged(True, False) and turns.talking
+    turns.audio_sent(240.0)
     ended = turns.talk(connected=True, muted=False, now=101.0)
     assert [e.event["type"] for e in ended if isinstance(e, Send)] == [
         "input_audio_buffer.commit",
@@ -96,12 +97,14 @@ def test_talk_needs_a_connection_in_manual_mode_and_barges_in_otherwise() -> Non
 
 def test_typed_text_waits_for_the_connection_and_goes_out_when_it_is_back() -> None:
     turns = Desk().rooms.turns
-    [notice] = turns.type_text("  hello  ", live=False)
-    assert notice.level == "information"
+    [started] = turns.type_text("  hello  ", live=False)
+    assert isinstance(started, TurnStarted), "drawn at once, pending"
+    assert started.turn.text == "hello" and "when connected" in started.turn.reason
     assert turns.type_text("   ", live=False) == []
     sends = [e.event for e in turns.take_outbox() if isinstance(e, Send)]
     assert [e["type"] for e in sends] == ["conversation.item.create", "response.create"]
     assert sends[0]["item"]["content"][0]["text"] == "hello"
+    assert sends[0]["item"]["id"] == started.turn.item_id, "the echo is the same turn"
     assert turns.take_outbox() == [], "sent once"
 
 
@@ -113,6 +116,7 @@ def test_at_the_cap_typed_text_talk_and_unmute_are_refused() -> None:
         [notice] = effects
         assert notice.level == "warning" and "Spend cap" in notice.text
     turns.talk(connected=True, muted=False, now=0.0)
+    turns.audio_sent(500.0)
     ended = turns.talk(connected=True, muted=False, now=1.0)
     assert "response.create" not in [e.event["type"] for e in ended if isinstance(e, Send)]
     assert any(isinstance(e, Notice) and "Spend cap" in e.text for e in ended)

@@ -13,6 +13,7 @@ from typing import Literal
 
 from tui.audio import backend
 from tui.errors import AudioUnavailableError, DeviceNotFoundError
+from tui.printable import one_line
 
 Kind = Literal["input", "output"]
 
@@ -89,8 +90,9 @@ def format_table(devices: list[DeviceInfo]) -> str:
             (
                 marks,
                 str(dev.index),
-                dev.name,
-                dev.hostapi,
+                # names come from drivers and USB descriptors: data, never terminal control
+                one_line(dev.name),
+                one_line(dev.hostapi),
                 str(dev.max_input_channels),
                 str(dev.max_output_channels),
                 f"{dev.default_samplerate:g} Hz",

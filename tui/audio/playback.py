@@ -4,7 +4,12 @@ The asyncio loop pushes decoded chunks; the PortAudio output callback pulls exac
 frames it needs. Both sides take one short lock, and the callback never allocates more than a
 slice view. Per item it counts samples received and samples handed to the device ("played":
 once handed over they all reach the speaker), which is the `audio_end_ms` of a truncate on
-barge-in. The queue is unbounded on purpose: a ten-minute answer queued at once plays whole.
+barge-in. The queue holds real replies whole: a ten-minute answer queued at once plays whole.
+Only a broken server that streams audio far faster than real time, for ever, could grow it
+without end (~166 MiB an hour of audio), so it is capped at `MAX_QUEUED_S` of audio not yet
+played (15 minutes, ~41 MiB at 24 kHz): beyond that, arriving audio is dropped and the first
+drop of each overflow raises `PlaybackFullError` once, so the session can say so. No real
+reply comes near it: the longest a response can be (4096 output tokens) is under 7 minutes.
 """
 
 from __future__ import annotations
@@ -28,8 +33,20 @@ AUDIBLE_THRESHOLD = 104
 MAX_TRACKED_ITEMS = 512
 
 
+# Audio queued but not yet played, at most (see the module docstring for why this much).
+MAX_QUEUED_S = 15 * 60
+# An overflow ends (and a later one is announced again) once the queue is below this share
+# of the cap, so a queue hovering at the cap does not announce every other chunk.
+RESUME_SHARE = 0.9
+
+
 class MalformedAudioError(AudioError, ValueError):
     """Assistant audio that is not whole PCM16 samples: reported, never played."""
+
+
+class PlaybackFullError(AudioError):
+    """Audio arrives far faster than it plays and the queue is at its cap: the first chunk
+    dropped in an overflow raises this (later ones are dropped quietly until it drains)."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +80,10 @@ def decode_pcm16(pcm: bytes) -> np.ndarray:
 class PlaybackBuffer:
     """An unbounded FIFO of (item_id, int16 samples at 24 kHz) with played-sample accounting."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_queued_s: float = MAX_QUEUED_S) -> None:
+        self.max_queued_samples = int(max_queued_s * WIRE_RATE_HZ)
+        self.dropped_samples = 0  # over the cap, never queued nor counted as received
+        self._overflowing = False
         self._lock = threading.Lock()
         self._queue: deque[tuple[str, np.ndarray]] = deque()
         self._head_offset = 0  # samples of the head chunk already handed out
@@ -82,11 +102,24 @@ class PlaybackBuffer:
             count = self._count(item_id)
             if count.cleared:
                 return False
-            count.received += len(samples)
-            if len(samples):
-                self._queue.append((item_id, samples))
-                self._queued += len(samples)
-            return True
+            full = self._queued + len(samples) > self.max_queued_samples
+            if not full:
+                if self._queued < self.max_queued_samples * RESUME_SHARE:
+                    self._overflowing = False  # drained well below the cap: a new overflow
+                count.received += len(samples)
+                if len(samples):
+                    self._queue.append((item_id, samples))
+                    self._queued += len(samples)
+                return True
+            self.dropped_samples += len(samples)
+            first_drop, self._overflowing = not self._overflowing, True
+        if first_drop:
+            minutes = self.max_queued_samples / WIRE_RATE_HZ / 60
+            raise PlaybackFullError(
+                f"the assistant's audio arrives far faster than it can play: {minutes:g} min "
+                "are queued, so audio beyond that is dropped until it catches up"
+            )
+        return False
 
     def count_received(self, item_id: str, samples: int) -> None:
         """Account audio that arrived but cannot be played (no output device)."""

@@ -39,6 +39,7 @@ from tui.config import (
     with_value,
 )
 from tui.errors import AudioError, ConfigError
+from tui.printable import one_line
 
 DeviceLister = Callable[[], Sequence[Any]]
 
@@ -64,17 +65,18 @@ def _default_devices() -> Sequence[Any]:
         return []  # no PortAudio or no devices: the field stays free text
 
 
-def _device_options(devices: Sequence[Any], kind: str) -> list[tuple[str, str]]:
-    options = [("system default", "")]
+def _device_options(devices: Sequence[Any], kind: str) -> list[tuple[str | Content, str]]:
+    options: list[tuple[str | Content, str]] = [("system default", "")]
     for device in devices:
         channels = getattr(device, f"max_{kind}_channels", 0)
         name = getattr(device, "name", "")
         if channels and name:
-            options.append((name, name))
+            # a device name is outside text: drawn inert (controls shown, no markup)
+            options.append((Content(one_line(name)), name))
     return options
 
 
-def suggest_width(labels: Sequence[str]) -> int:
+def suggest_width(labels: Sequence[str | Content]) -> int:
     """Cells for a suggestion Select: its longest option whole, within limits."""
     longest = max((len(label) for label in labels), default=0)
     return max(SUGGEST_MIN_WIDTH, min(SUGGEST_MAX_WIDTH, longest + SELECT_CHROME))

@@ -30,12 +30,13 @@ from tui.changes import (
     TurnFinished,
 )
 from tui.config import Settings
-from tui.constants import TurnMode
+from tui.constants import WIRE_BYTES_PER_MS, TurnMode
 from tui.errors import ConnectError, Disconnected, RtTuiError
 from tui.realtime import events
 from tui.realtime.backoff import Backoff
-from tui.realtime.connection import RealtimeConnection
+from tui.realtime.connection import ConnectCancelled, RealtimeConnection
 from tui.realtime.events import BadEvent, ServerEvent
+from tui.session.coalesce import FRAME_S, READ_SLICE_S, Coalescer
 from tui.session.effects import (
     CancelSummary,
     Effect,
@@ -47,6 +48,7 @@ from tui.session.effects import (
     WriteHistory,
 )
 from tui.session.handover import plan_handover
+from tui.session.mishaps import log
 from tui.session.outage import Outage
 from tui.session.reconnect import describe_disconnect
 from tui.session.rooms import Rooms
@@ -97,11 +99,17 @@ class Controller:
         self.inspect = False  # emit EventLogged for every event in and out
         self._ticker = Ticker(self._tick, rooms.watching)
         self._summaries: dict[str, asyncio.TimerHandle] = {}  # bad-frame summaries due
+        self._frame = Coalescer(listener)
+        self._frame_due: asyncio.TimerHandle | None = None
         self._outage = Outage(backoff if backoff is not None else Backoff())
         self._conn: RealtimeConnection | None = None
         self._next_conn: RealtimeConnection | None = None  # prepared by a handover
+        # held from before connect(): stop() closes it, so a pending handshake never holds
+        # up quitting (its connect() raises ConnectCancelled, a planned stop)
+        self._connecting: RealtimeConnection | None = None
         self._wake = asyncio.Event()
         self._stopping = False
+        self.stopped_by = ""  # why run() ended on an unexpected error ("" while it runs)
         self._hold_offline = False
         self._planned_close = False
         self._handover_task: asyncio.Task[None] | None = None
@@ -118,6 +126,12 @@ class Controller:
         self._ticker.start(self._loop)
         try:
             await self._connection_loop()
+        except Exception as error:
+            # a bug outside any one event: the header must not go on saying "live", and what
+            # the user types from now on is still drawn and saved (stop() closes the file)
+            self.stopped_by = self._rooms.mishaps.describe(error)
+            self._set_state(ConnectionChanged(ConnectionState.OFFLINE, self.stopped_by))
+            raise
         finally:
             self._ticker.stop()
             if self._handover_task:
@@ -126,14 +140,19 @@ class Controller:
                 pending.cancel()
             await self._close_connection()
             self._act(self._rooms.closing())
+            if self._frame_due is not None:
+                self._frame_due.cancel()
+            self._frame.flush()  # the last figures and text reach the UI
             self._rooms.link.close()
-            if self._history is not None:
+            if self._history is not None and not self.stopped_by:
                 self._history.close()
 
     async def stop(self) -> None:
         self._stopping = True
         self._wake.set()
         await self._close_connection()
+        if self.stopped_by and self._history is not None:
+            self._history.close()  # kept open after a crash for what was typed since
 
     def reconnect(self) -> None:
         """Connect again now (after an auth fix, or to skip the backoff wait)."""
@@ -173,9 +192,11 @@ class Controller:
             conn, self._next_conn = self._next_conn, None
             if conn is None:
                 self._set_state(outage.connecting())
-                conn = self._make_connection()
+                conn = self._connecting = self._make_connection()
                 try:
                     await conn.connect()
+                except ConnectCancelled:
+                    continue  # stop() or reconnect() closed it: nothing went wrong
                 except ConnectError as error:
                     if error.retryable:
                         await self._retry_later(outage.failed(str(error)))
@@ -184,6 +205,8 @@ class Controller:
                         self._emit(Notice("error", outage.reason))
                         self._hold_offline = True
                     continue
+                finally:
+                    self._connecting = None
                 self._configure(conn)
             reason = await self._converse(conn)
             outage.ended(reason)
@@ -202,9 +225,14 @@ class Controller:
         self.stats.connected_since = opened
         self._set_state(ConnectionChanged(ConnectionState.LIVE))
         reason = ""
+        slice_started = time.perf_counter()
         try:
             async for event in conn.events():
                 self._on_server_event(event)
+                if time.perf_counter() - slice_started >= READ_SLICE_S:
+                    # buffered frames never make the loop wait: let keys and paints in
+                    await asyncio.sleep(0)
+                    slice_started = time.perf_counter()
         except Disconnected as error:
             reason = describe_disconnect(error)
         except RtTuiError as error:
@@ -225,6 +253,8 @@ class Controller:
         self._act(self._rooms.restore(self.settings), conn)
 
     async def _close_connection(self) -> None:
+        if self._connecting is not None:
+            await self._connecting.close()
         conn, self._conn = self._conn, None
         if conn is not None:
             self._planned_close = True
@@ -300,8 +330,17 @@ class Controller:
                     self._emit(effect)
 
     def _on_server_event(self, event: ServerEvent | BadEvent) -> None:
-        for effects in self._rooms.router.route(event, inspect=self.inspect):
-            self._act(effects)
+        try:
+            for effects in self._rooms.router.route(event, inspect=self.inspect):
+                self._act(effects)
+        except Exception as error:  # a bug in one step or effect must not end the session
+            self._mishap(error, event.type or "a bad frame")
+
+    def _mishap(self, error: Exception, where: str) -> None:
+        try:
+            self._act(self._rooms.mishaps.caught(error, where))
+        except Exception:  # reporting failed too (the listener): the log line has it
+            log.exception("could not report an internal error in %s", where)
 
     def _on_client_event(self, event: dict[str, Any]) -> None:
         if self.inspect and (logged := self._rooms.inspector.outbound(event)) is not None:
@@ -313,8 +352,10 @@ class Controller:
         if conn is None or self.state is not ConnectionState.LIVE or self.muted:
             return  # audio captured while disconnected is never sent late
         manual = self.settings.session.turn_detection.mode == TurnMode.MANUAL
-        if manual and not self._rooms.turns.talking:
-            return
+        if manual:
+            if not self._rooms.turns.talking:
+                return
+            self._rooms.turns.audio_sent(len(pcm) / WIRE_BYTES_PER_MS)
         conn.send(events.audio_append(pcm))
 
     def _on_audio_status(self, status: Any) -> None:
@@ -326,8 +367,11 @@ class Controller:
         self._act(start(self.settings, loop=self._loop, history=self._history, muted=self.muted))
 
     def _tick(self) -> None:
-        self._act(self._rooms.tick())
-        self._check_handover()
+        try:
+            self._act(self._rooms.tick())
+            self._check_handover()
+        except Exception as error:
+            self._mishap(error, "the session ticker")
 
     def _summarise(self, kind: str) -> None:
         del self._summaries[kind]
@@ -352,4 +396,12 @@ class Controller:
         if isinstance(change, TurnFinished):  # a reply still playing is written once played
             for turn in self._rooms.gate.finished(change.turn, self._rooms.link.engine):
                 self._write_history(turn)
+        if self._frame.offer(change):  # status and text changes: at most one per UI frame
+            if self._frame_due is None:
+                self._frame_due = asyncio.get_running_loop().call_later(FRAME_S, self._paint)
+            return
         self._listener(change)
+
+    def _paint(self) -> None:
+        self._frame_due = None
+        self._frame.flush()

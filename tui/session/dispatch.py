@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from tui.audio.playback import PlaybackFullError
 from tui.changes import Change, Notice
 from tui.config import Settings
 from tui.conversation import Conversation
@@ -30,6 +31,7 @@ from tui.session.latency import LatencyMark
 from tui.session.ledger import Ledger
 from tui.session.throttle import BadFrameThrottle
 from tui.session.turns import TurnTaking
+from tui.session.typed import TypedTurns
 from tui.session.voice import VoiceLock
 
 
@@ -47,6 +49,7 @@ class Step(StrEnum):
     TRANSCRIPTION_USAGE = "transcription_usage"  # what transcribing the user cost
     RATE_LIMITS = "rate_limits"  # figures for the status line
     SERVER_ERROR = "server_error"  # a notice, unless benign
+    TYPED_ECHO = "typed_echo"  # the server confirms a typed turn: no longer pending
 
 
 ModelHandler = Callable[[Conversation, ServerEvent], list[Change]]
@@ -54,9 +57,9 @@ Route = tuple[Step | ModelHandler, ...]
 
 C, S = Conversation, Step
 ROUTES: dict[str, Route] = {
-    "conversation.item.added": (C.on_item_added,),
-    "conversation.item.created": (C.on_item_added,),
-    "conversation.item.done": (C.on_item_done,),
+    "conversation.item.added": (S.TYPED_ECHO, C.on_item_added),
+    "conversation.item.created": (S.TYPED_ECHO, C.on_item_added),
+    "conversation.item.done": (S.TYPED_ECHO, C.on_item_done),
     "conversation.item.truncated": (C.on_truncated,),
     "conversation.item.input_audio_transcription.delta": (C.on_transcription_delta,),
     "conversation.item.input_audio_transcription.completed": (
@@ -117,9 +120,11 @@ class EventRouter:
         latency: LatencyMark,
         voice: VoiceLock,
         inspector: InspectorLog,
+        typed: TypedTurns,
         settings: Callable[[], Settings],
         clock: Callable[[], float],
     ) -> None:
+        self._typed = typed
         self._conversation = conversation
         self._turns = turns
         self._ledger = ledger
@@ -177,6 +182,8 @@ class EventRouter:
         if self._link.plays:
             try:
                 self._link.play(event.get("item_id", ""), event.audio or b"")
+            except PlaybackFullError as error:  # once per overflow: a broken server's flood
+                effects.append(Notice("warning", f"Audio dropped: {error}"))
             except (ValueError, RtTuiError) as error:
                 effects += self._bad(BadEvent("bad_audio", str(error), type=event.type))
         return effects
@@ -184,6 +191,8 @@ class EventRouter:
     def _speech_started(self, event: ServerEvent) -> StepResult:
         self._ledger.start_turn()
         speaking = self._turns.set_user_speaking(True)
+        if not self._settings().session.turn_detection.interrupt_response:
+            return speaking  # asked not to: the reply plays on while the user speaks
         return [*speaking, *self._turns.barge_in(client_initiated=False)]
 
     def _speech_stopped(self, event: ServerEvent) -> StepResult:
@@ -231,6 +240,9 @@ class EventRouter:
             return []
         message = error.get("message") or "unknown error"
         return [Notice("error", f"Server error: {message}" + (f" ({code})" if code else ""))]
+
+    def _typed_echo(self, event: ServerEvent) -> StepResult:
+        return self._typed.confirmed(event)
 
     def _bad(self, bad: BadEvent) -> list[Effect]:
         return self._throttle.admit(bad, self._clock())

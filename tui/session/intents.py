@@ -44,7 +44,7 @@ class Session(Controller):
 
     def send_text(self, text: str) -> None:
         live = self._conn is not None and self.state is ConnectionState.LIVE
-        self._act(self._rooms.turns.type_text(text, live=live))
+        self._act(self._rooms.turns.type_text(text, live=live, stopped=self.stopped_by))
 
     def interrupt(self) -> None:
         """Stop the assistant now: silence, truncate at what was heard, cancel if running."""

@@ -17,6 +17,7 @@ from tui.config import Settings
 from tui.conversation import Conversation
 from tui.realtime import events
 from tui.realtime.payload import session_config
+from tui.secrets import redactable
 from tui.session.audio_link import AudioLink
 from tui.session.dispatch import EventRouter
 from tui.session.effects import Effect, Send, WriteHistory
@@ -24,9 +25,11 @@ from tui.session.history_gate import HistoryGate
 from tui.session.inspector import InspectorLog
 from tui.session.latency import LatencyMark
 from tui.session.ledger import Ledger
+from tui.session.mishaps import Mishaps
 from tui.session.reconnect import replay_event
 from tui.session.throttle import BadFrameThrottle
 from tui.session.turns import TurnTaking
+from tui.session.typed import TypedTurns
 from tui.session.voice import VoiceLock
 
 
@@ -52,6 +55,8 @@ class Rooms:
     inspector: InspectorLog
     turns: TurnTaking
     router: EventRouter
+    mishaps: Mishaps
+    typed: TypedTurns
 
     @classmethod
     def build(
@@ -78,13 +83,18 @@ class Rooms:
         )
         ledger, throttle, gate = Ledger(stats), BadFrameThrottle(), HistoryGate()
         latency, voice = LatencyMark(stats), VoiceLock(first.session.voice)
-        inspector = InspectorLog((api_key,) if api_key else (), clock)
+        # placeholder bearer tokens ("demo", "local") are no secrets: masking them would
+        # rewrite every "demo" said in the event view
+        secrets = redactable([api_key])
+        inspector, mishaps = InspectorLog(secrets, clock), Mishaps(secrets, clock)
+        typed = TypedTurns(conversation)
         turns = TurnTaking(
             conversation=conversation,
             link=link,
             gate=gate,
             ledger=ledger,
             latency=latency,
+            typed=typed,
             settings=settings,
         )
         router = EventRouter(
@@ -96,6 +106,7 @@ class Rooms:
             latency=latency,
             voice=voice,
             inspector=inspector,
+            typed=typed,
             settings=settings,
             clock=clock,
         )
@@ -111,6 +122,8 @@ class Rooms:
             inspector,
             turns,
             router,
+            mishaps,
+            typed,
         )
 
     def apply_settings(self, old: Settings, new: Settings, *, connected: bool) -> SettingsApplied:
@@ -141,11 +154,13 @@ class Rooms:
     def connection_lost(self, reason: str) -> list[Effect]:
         """The connection dropped: every open turn is cut off, nobody speaks any more."""
         cut = self.conversation.cut_off_open_turns(f"cut off: {reason}")
+        self.typed.connection_lost()
         return [*cut, *self.turns.connection_lost()]
 
     def closing(self) -> list[Effect]:
-        """The session ends: the replies still held back are written, whatever has played."""
-        return [WriteHistory(turn) for turn in self.gate.flush(None)]
+        """The session ends: the replies still held back are written, whatever has played,
+        and the typed turns still pending (marked not sent, or not confirmed)."""
+        return [WriteHistory(turn) for turn in self.gate.flush(None)] + self.typed.closing()
 
     def restore(self, settings: Settings) -> list[Effect]:
         """What a new connection is sent: the session config, then the conversation so far

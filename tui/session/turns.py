@@ -23,6 +23,11 @@ from tui.session.effects import Effect, Mute, Send, WriteHistory
 from tui.session.history_gate import HistoryGate
 from tui.session.latency import LatencyMark
 from tui.session.ledger import Ledger
+from tui.session.typed import TypedTurns
+
+# The server refuses to commit less input audio than this (input_audio_buffer_commit_empty).
+MIN_COMMIT_MS = 100.0
+TOO_SHORT = "Too short: hold the talk key while you speak (at least 0.1 s); nothing was sent."
 
 
 class TurnTaking:
@@ -34,9 +39,11 @@ class TurnTaking:
         gate: HistoryGate,
         ledger: Ledger,
         latency: LatencyMark,
+        typed: TypedTurns,
         settings: Callable[[], Settings],
     ) -> None:
         self._conversation = conversation
+        self._typed = typed
         self._link = link
         self._gate = gate
         self._ledger = ledger
@@ -48,7 +55,7 @@ class TurnTaking:
         self.active_response: str | None = None
         self._discard_items: set[str] = set()
         self._discard_responses: set[str] = set()
-        self._outbox: list[str] = []  # typed while offline, sent when a connection is back
+        self.talk_ms = 0.0  # microphone audio sent in this manual turn
 
     @property
     def quiet(self) -> bool:
@@ -107,26 +114,27 @@ class TurnTaking:
                 effects.append(Send(events.response_cancel()))
         return [*effects, *self.update_audible()]
 
-    def type_text(self, text: str, *, live: bool) -> list[Effect]:
-        """A typed turn: it talks over the assistant, or waits for the connection."""
+    def type_text(self, text: str, *, live: bool, stopped: str = "") -> list[Effect]:
+        """A typed turn, drawn at once: it talks over the assistant, or waits for the
+        connection; after the session stopped (`stopped` says why) it is only kept."""
         text = text.strip()
         if not text:
             return []
+        if stopped:
+            return self._typed.stranded(text, stopped)
         if self._ledger.capped:
             return [Notice("warning", self.cap_message())]
         if not live:
-            self._outbox.append(text)
-            return [Notice("information", "Not connected: the message goes out when we are back.")]
-        return [*self.barge_in(client_initiated=True), *self._user_text(text)]
+            return self._typed.typed(text, live=False)
+        self._ledger.start_turn()
+        return [*self.barge_in(client_initiated=True), *self._typed.typed(text, live=True)]
 
     def take_outbox(self) -> list[Effect]:
         """What was typed while offline, for the connection that is now back."""
-        texts, self._outbox = self._outbox, []
-        return [effect for text in texts for effect in self._user_text(text)]
-
-    def _user_text(self, text: str) -> list[Effect]:
-        self._ledger.start_turn()
-        return [Send(events.user_text(text)), Send(events.response_create())]
+        effects = self._typed.take_outbox()
+        if effects:
+            self._ledger.start_turn()
+        return effects
 
     def toggle_mute(self, muted: bool) -> list[Effect]:
         if muted and self._ledger.capped:
@@ -143,9 +151,13 @@ class TurnTaking:
         if not self.talking:
             effects = [*self.barge_in(client_initiated=True), Send(events.audio_clear())]
             self._ledger.start_turn()
-            self.talking = True
+            self.talking, self.talk_ms = True, 0.0
             if muted:
                 effects += self.toggle_mute(muted)
+        elif self.talk_ms < MIN_COMMIT_MS:
+            # the server refuses a commit under 100 ms, and a reply to nothing is no answer
+            self.talking = False
+            effects = [Send(events.audio_clear()), Notice("warning", TOO_SHORT)]
         else:
             self.talking = False
             effects = [Send(events.audio_commit())]
@@ -156,6 +168,10 @@ class TurnTaking:
                 # no VAD, no speech_stopped: the end of the user's turn is this commit
                 self._latency.turn_ended(now)
         return [*effects, SpeechChanged(self.talking, self.assistant_audible)]
+
+    def audio_sent(self, ms: float) -> None:
+        """A microphone block went out in a manual turn."""
+        self.talk_ms += ms
 
     def cap_message(self) -> str:
         return self._ledger.cap_message(self._settings().session.spend_cap_usd)

@@ -58,6 +58,8 @@ def turn_marker(turn: Turn) -> Content:
         return Content.from_markup("[$error]✗ failed$why[/]", why=why)
     if turn.status is TurnStatus.CANCELLED:
         return Content.from_markup("[$text-muted]⊘ cancelled[/]")
+    if turn.reason:  # a typed turn still pending: "sending", "will send when connected"
+        return Content.from_markup("[$text-muted]… $why[/]", why=one_line(turn.reason))
     return Content("")
 
 
