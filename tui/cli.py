@@ -206,7 +206,8 @@ def _run_app(args: argparse.Namespace, settings: Any, warnings: Sequence[str] = 
     config_path = Path(args.config) if args.config else default_config_path()
     writer, history_off = None, ""
     if settings.history.enabled:
-        secrets = [api_key] if api_key else []
+        # the tool servers' env and header values are secrets too (tokens)
+        secrets = [*([api_key] if api_key else []), *settings.tools.secret_values()]
         try:
             writer = history.HistoryWriter.for_settings(settings, secrets=secrets, demo=bool(demo))
         except history.HistoryError as error:
