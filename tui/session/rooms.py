@@ -24,8 +24,9 @@ from tui.session.history_gate import HistoryGate
 from tui.session.inspector import InspectorLog
 from tui.session.latency import LatencyMark
 from tui.session.ledger import Ledger
-from tui.session.reconnect import replay_event
+from tui.session.reconnect import replay_events
 from tui.session.throttle import BadFrameThrottle
+from tui.session.tools_link import ToolBoxLike, ToolsLink
 from tui.session.turns import TurnTaking
 from tui.session.voice import VoiceLock
 
@@ -52,6 +53,7 @@ class Rooms:
     inspector: InspectorLog
     turns: TurnTaking
     router: EventRouter
+    tools: ToolsLink
 
     @classmethod
     def build(
@@ -64,6 +66,7 @@ class Rooms:
         on_capture: Callable[[bytes], None],
         on_audio_status: Callable[[Any], None],
         clock: Callable[[], float],
+        toolbox: ToolBoxLike | None = None,
     ) -> Rooms:
         """`settings` returns the settings in force (they change when the user edits them)."""
         first = settings()
@@ -78,7 +81,8 @@ class Rooms:
         )
         ledger, throttle, gate = Ledger(stats), BadFrameThrottle(), HistoryGate()
         latency, voice = LatencyMark(stats), VoiceLock(first.session.voice)
-        inspector = InspectorLog((api_key,) if api_key else (), clock)
+        secrets = tuple(value for value in (api_key, *first.tools.secret_values()) if value)
+        inspector = InspectorLog(secrets, clock)
         turns = TurnTaking(
             conversation=conversation,
             link=link,
@@ -86,6 +90,12 @@ class Rooms:
             ledger=ledger,
             latency=latency,
             settings=settings,
+        )
+        tools = ToolsLink(
+            toolbox,
+            conversation=conversation,
+            active_response=lambda: turns.active_response,
+            clock=clock,
         )
         router = EventRouter(
             conversation=conversation,
@@ -98,6 +108,7 @@ class Rooms:
             inspector=inspector,
             settings=settings,
             clock=clock,
+            tools=tools,
         )
         return cls(
             conversation,
@@ -111,6 +122,7 @@ class Rooms:
             inspector,
             turns,
             router,
+            tools,
         )
 
     def apply_settings(self, old: Settings, new: Settings, *, connected: bool) -> SettingsApplied:
@@ -141,6 +153,7 @@ class Rooms:
     def connection_lost(self, reason: str) -> list[Effect]:
         """The connection dropped: every open turn is cut off, nobody speaks any more."""
         cut = self.conversation.cut_off_open_turns(f"cut off: {reason}")
+        self.tools.connection_lost()
         return [*cut, *self.turns.connection_lost()]
 
     def closing(self) -> list[Effect]:
@@ -150,11 +163,12 @@ class Rooms:
     def restore(self, settings: Settings) -> list[Effect]:
         """What a new connection is sent: the session config, then the conversation so far
         (the latest `replay_turns` turns), then what was typed while offline."""
-        effects: list[Effect] = [Send(events.session_update(session_config(settings)))]
+        tools = self.tools.tools() if self.tools.enabled else None
+        effects: list[Effect] = [Send(events.session_update(session_config(settings, tools)))]
         self.voice.connection_configured(settings)  # a new connection takes any voice
         effects += self.voice.session_info(settings)
         for turn in self.conversation.replayable(settings.connection.replay_turns):
-            effects.append(Send(replay_event(turn)))
+            effects += [Send(event) for event in replay_events(turn)]
         return effects + self.turns.take_outbox()
 
     def tick(self) -> list[Effect]:
