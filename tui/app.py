@@ -25,6 +25,8 @@ from textual.worker import Worker, WorkerError, WorkerState
 
 from tui import themes as theme_files
 from tui.changes import (
+    ApprovalAsked,
+    ApprovalClosed,
     AudioModeChanged,
     Change,
     ConnectionChanged,
@@ -36,6 +38,7 @@ from tui.changes import (
     SessionInfo,
     SpeechChanged,
     StatsChanged,
+    ToolServersChanged,
     Turn,
     TurnFinished,
     TurnStarted,
@@ -62,6 +65,7 @@ from tui.widgets.keys import (
 from tui.widgets.level_meter import LevelMeter, meter_state
 from tui.widgets.pane import MainScreen, Pane
 from tui.widgets.status_line import StatusLine
+from tui.widgets.tools_presenter import ToolsPresenter
 
 # The level bar's sampling rate, the low end of the 20-30 Hz the design asks for: a meter
 # frame costs about a millisecond of the UI thread, the largest share of it while you talk.
@@ -290,6 +294,8 @@ class RtApp(App[int], inherit_bindings=False):
         )
         self.session.inspect = self.settings.ui.show_events
         self._status.erle_source = getattr(self.session, "echo_erle_db", None)
+        self.tools_ui = self._tools_presenter(self.session)
+        self._status.working_source = self.tools_ui.working
         self._session_worker = self.run_worker(
             self._run_session(), name="session", group="session", exit_on_error=False
         )
@@ -382,6 +388,19 @@ class RtApp(App[int], inherit_bindings=False):
                 self.notify(change.text, severity=change.level, markup=False)
             case EventLogged():
                 self._inspector.log_event(change.direction, change.event)
+            case ApprovalAsked() | ApprovalClosed() | ToolServersChanged():
+                self.tools_ui.on_change(change)
+
+    def _tools_presenter(self, session: Any) -> ToolsPresenter:
+        """Approvals, the "working" cue and the servers' states (tui.widgets.tools_presenter);
+        a stand-in session without tools gets a presenter with nothing to show."""
+        return ToolsPresenter(
+            self,
+            answer=getattr(session, "answer_approval", lambda ask_id, how: False),
+            running=getattr(session, "tools_running", list),
+            audible=lambda: self.assistant_audible,
+            monotonic=self._monotonic,
+        )
 
     def _tick(self) -> None:
         """Sample the meter and, every FLUSH_EVERY ticks, flush transcript deltas.
