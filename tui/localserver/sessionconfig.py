@@ -12,7 +12,8 @@ import copy
 from typing import Any
 
 from tui.constants import WIRE_RATE_HZ, TurnMode
-from tui.localserver.validation import RESPONSE, SESSION, TURN_DETECTION, ClientError, check
+from tui.localserver.payloads import RESPONSE, SESSION, TURN_DETECTION
+from tui.localserver.validation import ClientError, check
 
 SEMANTIC_SILENCE_MS = {"low": 1000, "medium": 500, "auto": 500, "high": 250}
 DEFAULT_INSTRUCTIONS = (
