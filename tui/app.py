@@ -47,6 +47,7 @@ from tui.changes import (
 )
 from tui.config import Settings, with_value
 from tui.constants import AudioMode, TurnMode
+from tui.demo import DEMO_TRY
 from tui.errors import ConfigError, RtTuiError
 from tui.printable import printable
 from tui.screens.help import HelpScreen
@@ -331,7 +332,9 @@ class RtApp(App[int], inherit_bindings=False):
         text = (
             "Demo: a built-in local server stands in for the Realtime API (no key; nothing "
             "leaves this machine). Speak and it plays your own voice back; type a message "
-            'and Enter, and it answers "You said: ...". Escape leaves the message box for '
+            'and Enter, and it answers "You said: ...". Tools: type '
+            f"{DEMO_TRY} and Enter to see a tool call, its approval (y / n / a) and the "
+            "result. Escape leaves the message box for "
             f"one-key control; {help_key} lists every key."
         )
         return Turn(

@@ -181,10 +181,11 @@ def _run_app(args: argparse.Namespace, settings: Any, warnings: Sequence[str] = 
 
     demo = None
     if args.demo:
-        from tui.demo import DemoServer
+        from tui.demo import DemoServer, demo_tools
 
         demo = DemoServer()
         settings = with_value(settings, "connection.url", demo.start())
+        settings = with_value(settings, "tools", demo_tools())
     # the built-in server takes any bearer token; a real key never goes to it
     api_key = DEMO_KEY if demo is not None else resolve_api_key(settings)
     if api_key is None and is_loopback(settings.connection.url):
