@@ -23,6 +23,8 @@ from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerError, WorkerState
 
 from tui.changes import (
+    ApprovalAsked,
+    ApprovalClosed,
     AudioModeChanged,
     Change,
     ConnectionChanged,
@@ -34,6 +36,7 @@ from tui.changes import (
     SessionInfo,
     SpeechChanged,
     StatsChanged,
+    ToolServersChanged,
     Turn,
     TurnFinished,
     TurnStarted,
@@ -43,9 +46,11 @@ from tui.changes import (
 from tui.config import Settings
 from tui.constants import AudioMode, TurnMode
 from tui.printable import printable
+from tui.tools.demo_tools import DEMO_TRY
 from tui.ui.keyboard import KeyboardControl
 from tui.ui.session_port import SessionFactory, SessionLike, default_session_factory
 from tui.ui.settings_flow import SettingsFlow
+from tui.ui.tools_presenter import ToolsPresenter
 from tui.widgets.connection_bar import ConnectionBar
 from tui.widgets.conversation import ConversationLog, TimeFormat, local_clock_time
 from tui.widgets.inspector import EventInspector
@@ -209,6 +214,8 @@ class RtApp(KeyboardControl, SettingsFlow, App[int], inherit_bindings=False):
         )
         self.session.inspect = self.settings.ui.show_events
         self._status.erle_source = getattr(self.session, "echo_erle_db", None)
+        self.tools_ui = self._tools_presenter(self.session)
+        self._status.working_source = self.tools_ui.working
         self._session_worker = self.run_worker(
             self._run_session(), name="session", group="session", exit_on_error=False
         )
@@ -244,7 +251,9 @@ class RtApp(KeyboardControl, SettingsFlow, App[int], inherit_bindings=False):
         text = (
             "Demo: a built-in local server stands in for the Realtime API (no key; nothing "
             "leaves this machine). Speak and it plays your own voice back; type a message "
-            'and Enter, and it answers "You said: ...". Escape leaves the message box for '
+            'and Enter, and it answers "You said: ...". Tools: type '
+            f"{DEMO_TRY} and Enter to see a tool call, its approval (y / n / a) and the "
+            "result. Escape leaves the message box for "
             f"one-key control; {help_key} lists every key."
         )
         return Turn(
@@ -303,6 +312,19 @@ class RtApp(KeyboardControl, SettingsFlow, App[int], inherit_bindings=False):
                 self.notify(change.text, severity=change.level, markup=False)
             case EventLogged():
                 self._inspector.log_event(change.direction, change.event)
+            case ApprovalAsked() | ApprovalClosed() | ToolServersChanged():
+                self.tools_ui.on_change(change)
+
+    def _tools_presenter(self, session: Any) -> ToolsPresenter:
+        """Approvals, the "working" cue and the servers' states (tui.ui.tools_presenter);
+        a stand-in session without tools gets a presenter with nothing to show."""
+        return ToolsPresenter(
+            self,
+            answer=getattr(session, "answer_approval", lambda ask_id, how: False),
+            running=getattr(session, "tools_running", list),
+            audible=lambda: self.assistant_audible,
+            monotonic=self._monotonic,
+        )
 
     def _tick(self) -> None:
         """Sample the meter and, every FLUSH_EVERY ticks, flush transcript deltas.

@@ -18,6 +18,7 @@ class Role(StrEnum):
     USER = "user"
     ASSISTANT = "assistant"
     SYSTEM = "system"
+    TOOL = "tool"  # a tool call the model made and its result (Turn.tool)
 
 
 class TurnStatus(StrEnum):
@@ -27,6 +28,42 @@ class TurnStatus(StrEnum):
     CUT_OFF = "cut_off"  # the connection dropped mid-turn
     FAILED = "failed"  # response.done failed/incomplete, or transcription failed
     CANCELLED = "cancelled"
+
+
+class ToolState(StrEnum):
+    CALLED = "called"  # the model is writing the arguments / the call is being checked
+    WAITING = "waiting"  # for the user's approval
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"  # failed, timed out, invalid arguments, or the tool reported an error
+    DECLINED = "declined"  # by the user, a `never` setting, or no answer in time
+    CANCELLED = "cancelled"  # barge-in or quitting
+
+
+@dataclass(slots=True)
+class ToolCall:
+    """What a tool turn shows and keeps: the call, where it stands, and its result."""
+
+    call_id: str
+    name: str
+    arguments: str = ""  # the model's JSON text (a function_call's `arguments`)
+    state: ToolState = ToolState.CALLED
+    origin: str = ""  # "MCP server notes", "built-in", "remote MCP server deepwiki"
+    shown_arguments: str = ""  # one line, secrets masked (for the call line)
+    summary: str = ""  # the one-line result
+    output: str = ""  # what the model was sent (cut to the limit); replayed on resume
+    full_text: str = ""  # the whole result, masked and printable (expanded in the log)
+    started_at: float | None = None  # monotonic: when it started running (elapsed time)
+    remote: bool = False  # an MCP call the API made itself (nothing to replay as ours)
+
+    @property
+    def final(self) -> bool:
+        return self.state in (
+            ToolState.DONE,
+            ToolState.FAILED,
+            ToolState.DECLINED,
+            ToolState.CANCELLED,
+        )
 
 
 @dataclass(slots=True)
@@ -43,6 +80,7 @@ class Turn:
     heard_ms: float | None = None  # set when interrupted: what reached the speaker
     reason: str = ""  # why failed/incomplete/cut off, shown in the turn
     replayed: bool = False  # restored from history/reconnect, not said in this connection
+    tool: ToolCall | None = None  # Role.TOOL turns: the call (status follows tool.state)
 
     @property
     def final(self) -> bool:
@@ -176,6 +214,28 @@ class SessionInfo:
     pending_voice: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class ApprovalAsked:
+    """A tool wants to run: ask the user (y / n / always). `ask` is tui.tools' Ask."""
+
+    ask: Any
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalClosed:
+    """The question is settled (answered, timed out, cancelled): close it if shown."""
+
+    ask_id: str
+    how: str  # yes | no | always | timeout | cancelled
+
+
+@dataclass(frozen=True, slots=True)
+class ToolServersChanged:
+    """The local MCP servers' states (tui.tools.updates.ServerState by name)."""
+
+    servers: dict[str, Any]
+
+
 Change = (
     TurnStarted
     | TurnText
@@ -188,4 +248,7 @@ Change = (
     | Notice
     | EventLogged
     | SessionInfo
+    | ApprovalAsked
+    | ApprovalClosed
+    | ToolServersChanged
 )

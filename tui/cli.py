@@ -184,9 +184,11 @@ def _run_app(args: argparse.Namespace, settings: Any, warnings: Sequence[str] = 
     demo = None
     if args.demo:
         from tui.localserver.background import BackgroundServer
+        from tui.tools.demo_tools import demo_tools
 
         demo = BackgroundServer()
         settings = with_value(settings, "connection.url", demo.start())
+        settings = with_value(settings, "tools", demo_tools())
     # the built-in server takes any bearer token; a real key never goes to it
     api_key = DEMO_KEY if demo is not None else resolve_api_key(settings)
     if api_key is None and is_loopback(settings.connection.url):
@@ -208,7 +210,8 @@ def _run_app(args: argparse.Namespace, settings: Any, warnings: Sequence[str] = 
     config_path = Path(args.config) if args.config else default_config_path()
     writer, history_off = None, ""
     if settings.history.enabled:
-        secrets = [api_key] if api_key else []
+        # the tool servers' env and header values are secrets too (tokens)
+        secrets = [*([api_key] if api_key else []), *settings.tools.secret_values()]
         try:
             writer = history.HistoryWriter.for_settings(settings, secrets=secrets, demo=bool(demo))
         except history.HistoryError as error:

@@ -67,7 +67,8 @@ class Conversation:
         usable = [
             turn
             for turn in self.turns
-            if turn.role in (Role.USER, Role.ASSISTANT) and turn.text.strip()
+            if (turn.role in (Role.USER, Role.ASSISTANT) and turn.text.strip())
+            or (turn.tool is not None and not turn.tool.remote)
         ]
         return usable[-limit:] if limit > 0 else []
 
@@ -90,6 +91,11 @@ class Conversation:
         (the session draws it; the echo then changes nothing here)."""
         self._add(turn)
 
+    def add_turn(self, turn: Turn) -> list[Change]:
+        """A turn the session makes itself (a tool call, tui.session.tools_link)."""
+        self._add(turn)
+        return [TurnStarted(turn)]
+
     def mark_interrupted(self, item_id: str, heard_ms: float) -> list[Change]:
         """The user cut the assistant off after `heard_ms` of this item reached the speaker.
 
@@ -108,6 +114,8 @@ class Conversation:
         """The connection dropped: every turn still open ends here, marked as cut off."""
         changes: list[Change] = []
         for turn in self.open_turns():
+            if turn.tool is not None and not turn.tool.remote:
+                continue  # a local tool call runs on; its answer goes to the next connection
             turn.status = TurnStatus.CUT_OFF
             turn.reason = reason
             changes.append(TurnFinished(turn))
@@ -164,8 +172,8 @@ class Conversation:
         if not isinstance(item, dict):
             return []
         turn = self._by_id.get(item.get("id", ""))
-        if turn is None or turn.final or turn.role is Role.ASSISTANT:
-            return []
+        if turn is None or turn.final or turn.role in (Role.ASSISTANT, Role.TOOL):
+            return []  # a tool turn ends when its call is answered (tui.session.tools_link)
         if not turn.text:
             turn.text = _item_text(item)
         if turn.item_id in self._awaiting_transcript:
@@ -249,7 +257,7 @@ class Conversation:
                 item_ids.append(output_id)
         for item_id in item_ids:
             turn = self._by_id.get(item_id or "")
-            if turn is None or turn.final:
+            if turn is None or turn.final or turn.role is Role.TOOL:
                 continue
             if turn.status is TurnStatus.IN_PROGRESS:
                 turn.status = _final_status(status)

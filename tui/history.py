@@ -3,8 +3,11 @@
 File layout (one JSON object per line):
     {"type": "session", "id": ..., "started": ISO-8601 UTC, "model", "voice", "url", "version",
      "demo": true}                                    ("demo" only for a `--demo` session)
-    {"type": "turn", "time": ISO-8601 UTC, "role": "user"|"assistant"|"system", "text",
+    {"type": "turn", "time": ISO-8601 UTC, "role": "user"|"assistant"|"system"|"tool", "text",
      "item_id", "flags": {"interrupted": true, "heard_ms": 1200, ...}}
+    (a tool turn's text is the output the model was sent; flags["tool"] holds call_id, name,
+     arguments, state, origin and summary: --resume replays the call and its output, and
+     never runs it again)
     {"type": "end", "ended": ISO-8601 UTC}            (written by close(); absent after a crash)
 
 Each line is written with one write() and fsync'ed, so a crash or kill loses at most the turn
@@ -34,14 +37,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from tui.changes import Role, Turn, TurnStatus
+from tui.changes import Role, ToolCall, ToolState, Turn, TurnStatus
 from tui.config import Settings, default_data_dir, safe_url
 from tui.errors import RtTuiError
 from tui.printable import one_line, printable
 from tui.secrets import redactable
 
 FORMAT_VERSION = 1
-ROLES = ("user", "assistant", "system")
+ROLES = ("user", "assistant", "system", "tool")
+TOOL_FIELDS = ("call_id", "name", "arguments", "state", "origin", "summary")
 SUFFIX = ".jsonl"
 REDACTED = "[redacted]"
 _NAME_TIME = "%Y-%m-%dT%H-%M-%S"
@@ -92,6 +96,7 @@ class _TurnLike(Protocol):
     reason: str
     replayed: bool
     audio_ms: float
+    tool: Any
 
 
 @dataclass
@@ -127,7 +132,12 @@ class TurnRecord:
             flags["audio_ms"] = round(turn.audio_ms)
         when = datetime.fromtimestamp(turn.started_at, UTC) if turn.started_at else utc_now()
         role = str(getattr(turn.role, "value", turn.role))
-        return cls(role=role, text=turn.text, item_id=turn.item_id, time=_iso(when), flags=flags)
+        text = turn.text
+        tool = getattr(turn, "tool", None)
+        if tool is not None:
+            flags["tool"] = {name: str(getattr(tool, name)) for name in TOOL_FIELDS}
+            text = tool.output
+        return cls(role=role, text=text, item_id=turn.item_id, time=_iso(when), flags=flags)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -569,6 +579,7 @@ def turn_from_record(record: TurnRecord, item_id: str) -> Turn:
     audio = flags.get("audio_ms")
     failed = flags.get("failed")
     moment = record.moment
+    tool = _tool_from_record(record)
     return Turn(
         item_id=item_id,
         role=Role(record.role),
@@ -579,6 +590,30 @@ def turn_from_record(record: TurnRecord, item_id: str) -> Turn:
         heard_ms=float(heard) if isinstance(heard, int | float) else None,
         reason=str(failed if isinstance(failed, str) else flags.get("reason") or ""),
         replayed=True,
+        tool=tool,
+    )
+
+
+def _tool_from_record(record: TurnRecord) -> ToolCall | None:
+    """A stored tool turn's call, final (a call cut short by a crash counts as cancelled)."""
+    data = record.flags.get("tool")
+    if record.role != "tool" or not isinstance(data, dict):
+        return None
+    values = {name: str(data.get(name) or "") for name in TOOL_FIELDS}
+    if not values["call_id"] or not values["name"]:
+        return None
+    try:
+        state = ToolState(values.pop("state"))
+    except ValueError:
+        state = ToolState.CANCELLED
+    if state not in (ToolState.DONE, ToolState.FAILED, ToolState.DECLINED):
+        state = ToolState.CANCELLED
+    return ToolCall(
+        **values,
+        state=state,
+        shown_arguments=one_line(values["arguments"], 200),
+        output=record.text,
+        full_text=printable(record.text),
     )
 
 
@@ -594,7 +629,8 @@ def load_turns(directory: Path, session_id: str) -> list[Turn]:
     turns: list[Turn] = []
     seen: set[str] = set()
     for number, record in enumerate(transcript, start=1):
-        if record.role not in ("user", "assistant") or not record.text.strip():
+        is_tool = record.role == "tool" and _tool_from_record(record) is not None
+        if not is_tool and (record.role not in ("user", "assistant") or not record.text.strip()):
             continue
         item_id = record.item_id
         if not item_id or item_id in seen:
@@ -620,11 +656,15 @@ def _nothing_to_resume(transcript: Transcript) -> str:
 
 # --------------------------------------------------------------------------- showing
 
-_SPEAKER = {"user": "You", "assistant": "Assistant", "system": "System"}
+_SPEAKER = {"user": "You", "assistant": "Assistant", "system": "System", "tool": "Tool"}
 
 
 def _describe_flags(flags: Mapping[str, Any]) -> str:
     parts: list[str] = []
+    tool = flags.get("tool")
+    if isinstance(tool, dict):
+        call = f"{tool.get('name')} {tool.get('arguments') or ''}".strip()
+        parts.append(f"call {_cap(one_line(call))}: {_cap(one_line(str(tool.get('state'))))}")
     if flags.get("interrupted"):
         heard = flags.get("heard_ms")
         parts.append(

@@ -112,3 +112,20 @@ def _lines(text: str) -> list[str]:
 def _is_value_line(line: str) -> bool:
     stripped = line.strip()
     return bool(stripped) and not stripped.startswith("#")
+
+
+def replace_tables(text: str, tables: Mapping[str, Mapping[str, Any]]) -> str:
+    """`text` with each whole top-level table of `tables` replaced (an empty one removed).
+
+    Used for tables written whole, such as [tools] with its [[tools.mcp]] arrays: the rest
+    of the file keeps its comments and layout; the replaced table is written afresh.
+    """
+    if not tables:
+        return text
+    doc = tomlkit.parse(text)
+    for key, table in tables.items():
+        if key in doc:
+            del doc[key]
+        if table:
+            doc[key] = tomlkit.item(dict(table))
+    return tomlkit.dumps(doc)

@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 from tests.tools.conftest import FIXTURE_SERVER, next_of, stdio_server
-from tui.tools.settings import Approval, ToolsSettings
+from tui.config.tools import Approval, ToolsSettings
 from tui.tools.toolbox import ToolBox
 from tui.tools.updates import CallFinished, Phase, ServerChanged
 
@@ -87,7 +87,7 @@ STARTUP = textwrap.dedent(
     """
     import asyncio, json, sys, time
     from pathlib import Path
-    from tui.tools.settings import McpServerSettings, ToolsSettings
+    from tui.config.tools import McpServerSettings, ToolsSettings
     from tui.tools.toolbox import ToolBox
     from tui.tools.updates import Phase, ServerChanged
 
@@ -164,3 +164,92 @@ def test_what_importing_the_sdk_on_the_loop_would_cost() -> None:
         f"\nimporting the SDK (tui.tools.mcp_client) in a fresh process: median "
         f"{statistics.median(runs):.0f} ms: the frame time the worker-thread import saves"
     )
+
+
+async def test_tool_round_trip_added_by_the_client() -> None:
+    """function_call_arguments.done in -> the function_call_output `conversation.item.create`
+    out, through the session's route table, the tools link and a real ToolBox (the clock
+    built-in, approval `always`): what the client adds to a call, the tool itself aside."""
+    from tests.session.helpers import server_event
+    from tui.config import Settings
+    from tui.config.tools import BuiltinSettings
+    from tui.session.effects import Send
+    from tui.session.rooms import Rooms
+
+    settings = Settings()
+    settings.tools = ToolsSettings(
+        builtin=BuiltinSettings(clock=True), approvals={"get_current_time": Approval.ALWAYS}
+    )
+    box = ToolBox(settings.tools)
+    rooms = Rooms.build(
+        lambda: settings,
+        api_key=None,
+        audio_enabled=False,
+        audio_factory=None,
+        on_capture=lambda pcm: None,
+        on_audio_status=lambda status: None,
+        clock=time.monotonic,
+        toolbox=box,
+    )
+    box.start()
+    samples: list[float] = []
+    for number in range(20 + CALLS):
+        call_id = f"call_{number}"
+        done = server_event(
+            "response.function_call_arguments.done",
+            response_id="resp_1",
+            item_id=f"item_{number}",
+            output_index=0,
+            call_id=call_id,
+            name="get_current_time",
+            arguments="{}",
+        )
+        started = time.perf_counter()
+        for _ in rooms.router.route(done, inspect=False):
+            pass
+        while True:
+            update = await box.next_update()
+            effects = rooms.tools.on_update(update)
+            if isinstance(update, CallFinished):
+                break
+        assert any(isinstance(e, Send) for e in effects)
+        if number >= 20:  # warm-up left out
+            samples.append(time.perf_counter() - started)
+    await box.aclose()
+    print(
+        f"\ntool round trip added by the client (arguments.done -> output sent), "
+        f"{CALLS} clock calls: {figures(samples)}"
+    )
+
+
+@pytest.mark.parametrize("servers", [0, 3, 0, 3])
+async def test_first_frame_does_not_wait_for_configured_servers(
+    servers: int, tmp_path: Path
+) -> None:
+    """Time from the app's start to its first frame (Pilot ready), with N stdio servers
+    configured: they start in the background, so the figure should not grow with N."""
+    from tests.ui.conftest import live_settings
+    from tui.app import RtApp
+    from tui.config.tools import McpServerSettings
+    from tui.localserver import LocalServer
+
+    async with LocalServer() as server:
+        settings = live_settings(server.url)
+        settings.tools = ToolsSettings(
+            mcp=[
+                McpServerSettings(f"s{n}", command=sys.executable, args=[str(FIXTURE_SERVER)])
+                for n in range(servers)
+            ]
+        )
+        app = RtApp(settings, config_path=tmp_path / "c.toml", api_key="local", audio_enabled=False)
+        started = time.perf_counter()
+        async with app.run_test(size=(100, 30)) as pilot:
+            first_frame = time.perf_counter() - started  # mounted, first frame drawn
+            await pilot.pause()
+            settled = time.perf_counter() - started  # and the loop idle once (spawns done)
+            states = dict(app.session.tool_servers()) if app.session else {}
+        print(
+            f"\n{servers} stdio server(s) configured: first frame after "
+            f"{first_frame * 1000:.0f} ms, loop idle after {settled * 1000:.0f} ms; servers: "
+            + (", ".join(f"{name} {state.phase}" for name, state in states.items()) or "none")
+        )

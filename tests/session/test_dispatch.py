@@ -41,12 +41,32 @@ BEFORE: dict[str, list[str]] = {
 }
 
 
+# What issue 10 added: the tools link's steps (tui.session.tools_link).
+TOOLS: dict[str, list[str]] = {
+    "conversation.item.done": ["on_item_done", "tool_conversation_item"],
+    "input_audio_buffer.speech_started": ["speech_started", "tools_barge_in"],
+    "response.output_item.added": ["on_output_item_added", "timed_item", "tool_item_added"],
+    "response.output_item.done": ["tool_item_done"],
+    "response.function_call_arguments.delta": ["tool_arguments_delta"],
+    "response.function_call_arguments.done": ["tool_arguments_done"],
+    "response.mcp_call_arguments.delta": ["mcp_arguments"],
+    "response.mcp_call_arguments.done": ["mcp_arguments"],
+    "response.mcp_call.in_progress": ["mcp_call"],
+    "response.mcp_call.completed": ["mcp_call"],
+    "response.mcp_call.failed": ["mcp_call"],
+    "mcp_list_tools.in_progress": ["mcp_list_tools"],
+    "mcp_list_tools.completed": ["mcp_list_tools"],
+    "mcp_list_tools.failed": ["mcp_list_tools"],
+    "response.done": ["on_response_done", "response_done", "tool_response_done"],
+}
+
+
 def names(route: tuple[object, ...]) -> list[str]:
     return [step.value if isinstance(step, Step) else step.__name__ for step in route]  # type: ignore[attr-defined]
 
 
 def test_every_type_handled_before_is_routed_to_the_same_handling() -> None:
-    assert {kind: names(route) for kind, route in ROUTES.items()} == BEFORE
+    assert {kind: names(route) for kind, route in ROUTES.items()} == {**BEFORE, **TOOLS}
 
 
 def test_routes_name_real_event_types_and_every_step_is_used() -> None:

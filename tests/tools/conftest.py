@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from tui.tools.settings import McpServerSettings, ToolsSettings
+from tui.config.tools import McpServerSettings, ToolsSettings
 from tui.tools.toolbox import ToolBox
 from tui.tools.updates import Update
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tui.config.tools import Approval
 from tui.tools.approvals import Action, Answer, Approvals, ToolFacts
-from tui.tools.settings import Approval
 
 WRITE = ToolFacts("notes__add_note")
 READ = ToolFacts("notes__list_notes", read_only=True)

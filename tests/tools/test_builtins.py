@@ -13,10 +13,10 @@ import pytest
 
 from tests.tools.conftest import next_of
 from tests.waiting import apoll_until
+from tui.config.tools import BuiltinSettings, ToolsSettings
 from tui.tools.approvals import Answer
 from tui.tools.builtins import run_command
 from tui.tools.results import CallStatus
-from tui.tools.settings import BuiltinSettings, ToolsSettings
 from tui.tools.updates import ApprovalNeeded, ApprovalSettled, CallFinished, CallStarted
 
 FIXED = datetime(2026, 12, 4, 18, 30, 5, tzinfo=UTC)

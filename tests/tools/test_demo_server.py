@@ -6,8 +6,8 @@ import json
 import sys
 
 from tests.tools.conftest import next_of
+from tui.config.tools import McpServerSettings, ToolsSettings
 from tui.tools.approvals import Answer
-from tui.tools.settings import McpServerSettings, ToolsSettings
 from tui.tools.updates import ApprovalNeeded, CallFinished, Phase, ServerChanged
 
 

@@ -10,6 +10,7 @@ from openai.types.realtime import (
 from openai.types.realtime.realtime_tools_config_union import Mcp
 
 from tests.oracle import check_client_event, unknown_fields
+from tui.config.tools import BuiltinSettings, RemoteMcpSettings
 from tui.tools.builtins import builtin_tools
 from tui.tools.items import (
     MAX_ITEM_ID,
@@ -19,7 +20,6 @@ from tui.tools.items import (
     parameters_schema,
     remote_tool,
 )
-from tui.tools.settings import BuiltinSettings, RemoteMcpSettings
 
 
 def strict(model, data):

@@ -6,8 +6,8 @@ from __future__ import annotations
 import socket
 
 from tests.tools.conftest import next_of
+from tui.config.tools import Approval, McpServerSettings, ToolsSettings
 from tui.tools.results import CallStatus
-from tui.tools.settings import Approval, McpServerSettings, ToolsSettings
 from tui.tools.updates import CallFinished, Phase, ServerChanged
 
 

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from tests.tools.conftest import next_of, stdio_server
+from tui.config.tools import Approval, ToolsSettings
 from tui.tools.approvals import Answer
 from tui.tools.results import CallStatus
-from tui.tools.settings import Approval, ToolsSettings
 from tui.tools.updates import (
     ApprovalNeeded,
     CallFinished,

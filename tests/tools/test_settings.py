@@ -7,8 +7,7 @@ import tomllib
 import pytest
 import tomli_w
 
-from tui.errors import ConfigError
-from tui.tools.settings import (
+from tui.config.tools import (
     Approval,
     BuiltinSettings,
     McpServerSettings,
@@ -16,6 +15,7 @@ from tui.tools.settings import (
     ToolsSettings,
     from_toml,
 )
+from tui.errors import ConfigError
 
 EXAMPLE = """
 [tools]

@@ -8,8 +8,8 @@ import asyncio
 import os
 
 from tests.tools.conftest import next_of, stdio_server
+from tui.config.tools import Approval, BuiltinSettings, McpServerSettings, ToolsSettings
 from tui.tools.results import CallStatus
-from tui.tools.settings import Approval, BuiltinSettings, McpServerSettings, ToolsSettings
 from tui.tools.updates import CallFinished, CallStarted, Phase, ServerChanged, ToolsChanged
 
 

@@ -10,15 +10,15 @@ import sys
 
 from tests.oracle import check_client_event
 from tests.tools.conftest import next_of
-from tui.tools.approvals import Answer
-from tui.tools.results import CallStatus
-from tui.tools.settings import (
+from tui.config.tools import (
     Approval,
     BuiltinSettings,
     McpServerSettings,
     RemoteMcpSettings,
     ToolsSettings,
 )
+from tui.tools.approvals import Answer
+from tui.tools.results import CallStatus
 from tui.tools.updates import (
     ApprovalNeeded,
     ApprovalSettled,
@@ -171,7 +171,7 @@ async def test_with_tools_disabled_nothing_is_offered_or_started(make_box, tmp_p
 
 def test_importing_the_settings_and_the_box_loads_neither_the_sdk_nor_jsonschema() -> None:
     code = (
-        "import sys, tui.tools.settings, tui.tools.toolbox; "
+        "import sys, tui.config.tools, tui.tools.toolbox; "
         "print(sorted(m for m in ('mcp', 'jsonschema', 'httpx2', 'pydantic') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -8,6 +8,7 @@ from typing import Any
 import tomli_w
 
 from tui.config.schema import SCHEMA, TABLES
+from tui.config.tools import CLOCK_TOOL, SHELL_TOOL, ToolsSettings
 
 
 def toml_value(value: Any) -> str:
@@ -40,7 +41,63 @@ def example_toml() -> str:
                 lines.append(f"# {spec.key} = {toml_value(spec.default)}")
             else:
                 lines.append(f"{spec.key} = {toml_value(spec.default)}")
-    return "\n".join(lines) + "\n"
+    return "\n".join([*lines, *tools_example()]) + "\n"
+
+
+def tools_example() -> list[str]:
+    """The [tools] part, commented out (no tool is on until you add it): remove the `# ` of
+    the lines you want; `## ` lines are notes. The numbers are ToolsSettings' defaults."""
+    d = ToolsSettings()
+    return [
+        "",
+        "# Tools",
+        "## What the assistant may call. Nothing is on until you add it below.",
+        "## Lines starting with one # are settings to uncomment; ## lines are notes.",
+        "# [tools]",
+        "## false: no tool at all, whatever else this table says",
+        "# enabled = true",
+        "## a longer result is cut for the model (KiB), with a note saying so",
+        f"# result_limit_kib = {d.result_limit_kib}",
+        f"# call_timeout_s = {toml_value(d.call_timeout_s)}",
+        "## a server's start, initialize and tool list (s)",
+        f"# start_timeout_s = {toml_value(d.start_timeout_s)}",
+        "## an approval not answered in time is a no (s)",
+        f"# approval_timeout_s = {toml_value(d.approval_timeout_s)}",
+        "",
+        f"## Built-in tools, each off unless enabled: {CLOCK_TOOL} (read-only) and",
+        f"## {SHELL_TOOL} (asks before every command, shown in full).",
+        "# [tools.builtin]",
+        "# clock = true",
+        "# shell = false",
+        "",
+        "## Approvals per tool name or pattern: always | never | ask. With none, a tool its",
+        "## server marks read-only runs without asking; anything else asks.",
+        "# [tools.approvals]",
+        '# "notes__list_notes" = "always"',
+        '# "notes__*" = "ask"',
+        "",
+        "## A local MCP server started with the app (stdio); its tools are <name>__<tool>.",
+        "## env and headers values are secrets: never shown, logged or written to history.",
+        "# [[tools.mcp]]",
+        '# name = "notes"',
+        '# command = "python"',
+        '# args = ["-m", "tui.tools.demo_server"]',
+        '# env = { NOTES_TOKEN = "..." }',
+        "",
+        "## A local MCP server that already runs (streamable HTTP):",
+        "# [[tools.mcp]]",
+        '# name = "search"',
+        '# url = "http://127.0.0.1:8000/mcp"',
+        '# headers = { Authorization = "Bearer ..." }',
+        "",
+        "## A remote MCP server the Realtime API calls itself (reachable from OpenAI's",
+        '## servers); require_approval = "never" or never_ask = ["tool"] skips the question.',
+        "# [[tools.remote]]",
+        '# name = "deepwiki"',
+        '# url = "https://mcp.deepwiki.com/mcp"',
+        '# require_approval = "always"',
+        '# allowed_tools = ["read_wiki_structure"]',
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

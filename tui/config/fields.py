@@ -15,6 +15,7 @@ from typing import Any
 
 ENV_PREFIX = "RT_TUI_"
 _DETAILS = "rt_tui_setting"  # the key of a field's metadata that holds its description
+_TABLE = "rt_tui_table"  # the key of a whole-table field's metadata (its codec)
 
 # FieldSpec.kind values a form treats specially; any other string field is one line of text
 KINDS = (
@@ -149,6 +150,52 @@ def setting(default: Any, help: str, **details: Any) -> Any:
     )
 
 
+@dataclass(frozen=True)
+class TableSpec:
+    """A whole top-level table with a shape of its own (arrays of tables, maps), such as
+    `[tools]`: one value, read and written by its own codec rather than key by key.
+
+    `load(table, file)` validates the parsed table (ConfigError naming file and key);
+    `dump(value)` gives the table to save (what differs from the defaults, {} = nothing).
+    """
+
+    key: str  # the top-level TOML key and the Settings attribute: "tools"
+    type: type
+    section: str
+    help: str
+    load: typing.Callable[[Any, str], Any]
+    dump: typing.Callable[[Any], dict[str, Any]]
+
+    def default(self) -> Any:
+        return self.type()
+
+
+def table_setting(
+    factory: type,
+    help: str,
+    *,
+    load: typing.Callable[[Any, str], Any],
+    dump: typing.Callable[[Any], dict[str, Any]],
+) -> Any:
+    """A Settings field that is one whole table with its own codec (see TableSpec)."""
+    return dataclasses.field(
+        default_factory=factory,
+        metadata={_TABLE: {"help": help, "load": load, "dump": dump}},
+    )
+
+
+def tables_of(root: type) -> tuple[TableSpec, ...]:
+    """The whole-table fields of the root settings class, in declaration order."""
+    hints = typing.get_type_hints(root)
+    specs: list[TableSpec] = []
+    for item in dataclasses.fields(root):
+        codec = item.metadata.get(_TABLE)
+        if codec is not None:
+            section = getattr(hints[item.name], "SECTION", item.name.title())
+            specs.append(TableSpec(item.name, hints[item.name], section, **codec))
+    return tuple(specs)
+
+
 def schema_of(root: type, table: str = "") -> tuple[FieldSpec, ...]:
     """Every setting of a settings dataclass, in declaration order, sub-tables in place.
 
@@ -161,6 +208,8 @@ def schema_of(root: type, table: str = "") -> tuple[FieldSpec, ...]:
     for item in dataclasses.fields(root):
         path = f"{table}.{item.name}" if table else item.name
         hint = hints[item.name]
+        if _TABLE in item.metadata:
+            continue  # a whole table with its own codec: tables_of
         if isinstance(hint, type) and dataclasses.is_dataclass(hint):
             specs += schema_of(hint, path)
             continue

@@ -16,7 +16,7 @@ from typing import Any
 from tui.config.fields import ENV_PREFIX
 from tui.config.files import config_present, default_config_path, parse_toml, read_file
 from tui.config.problems import Invalid, config_error, did_you_mean
-from tui.config.schema import BY_PATH, SCHEMA, Settings, children, field
+from tui.config.schema import BY_PATH, SCHEMA, WHOLE_TABLES, Settings, children, field
 from tui.config.values import check, check_whole, parse_text, set_in_place
 from tui.errors import with_article
 
@@ -51,10 +51,22 @@ def flatten(data: Mapping[str, Any], *, file: str, table: str = "") -> dict[str,
     return flat
 
 
+def split_tables(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A parsed file as (the key = value settings, the whole tables such as [tools])."""
+    rest = {key: value for key, value in data.items() if key not in WHOLE_TABLES}
+    return rest, {key: value for key, value in data.items() if key in WHOLE_TABLES}
+
+
+def load_tables(raw: Mapping[str, Any], *, file: str) -> dict[str, Any]:
+    """The whole tables of a file, each validated by its own codec (raises ConfigError)."""
+    return {key: WHOLE_TABLES[key].load(table, file) for key, table in raw.items()}
+
+
 def from_toml(data: Mapping[str, Any], path: Path) -> dict[str, Any]:
-    """Flattened, typed values of a parsed file, a bad value kept as it is (for saving)."""
+    """Flattened, typed values of a parsed file, a bad value kept as it is (for saving).
+    Whole tables are left out: `split_tables` gives them."""
     typed: dict[str, Any] = {}
-    for key, value in flatten(data, file=str(path)).items():
+    for key, value in flatten(split_tables(data)[0], file=str(path)).items():
         try:
             typed[key] = check(BY_PATH[key], value)
         except Invalid:
@@ -70,14 +82,15 @@ def _apply(settings: Settings, values: Mapping[str, Any]) -> None:
 def _from_file(path: Path) -> tuple[dict[str, Any], int]:
     """The file's typed values and its permission bits."""
     read = read_file(path)
-    flat = flatten(parse_toml(read.text, path), file=str(path))
+    data, tables = split_tables(parse_toml(read.text, path))
+    flat = flatten(data, file=str(path))
     typed: dict[str, Any] = {}
     for key, value in flat.items():
         try:
             typed[key] = check(BY_PATH[key], value)
         except Invalid as bad:
             raise config_error(str(bad), file=str(path), key=key) from None
-    return typed, read.mode
+    return {**typed, **load_tables(tables, file=str(path))}, read.mode
 
 
 def _from_env(env: Mapping[str, str]) -> dict[str, Any]:

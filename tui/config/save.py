@@ -20,9 +20,9 @@ from tui.config.files import (
     write_atomic,
     write_target,
 )
-from tui.config.load import from_toml, load_settings
+from tui.config.load import from_toml, load_settings, load_tables, split_tables
 from tui.config.problems import Invalid, config_error
-from tui.config.schema import SCHEMA, Settings
+from tui.config.schema import SCHEMA, WHOLE_TABLES, Settings
 from tui.config.values import check, get_value, with_value
 
 _MISSING = object()
@@ -78,12 +78,32 @@ def save_changes(path: Path | str, changes: Mapping[str, Any]) -> Path:
     return requested
 
 
+def _tables(settings: Settings) -> dict[str, dict[str, Any]]:
+    """The whole tables to write ([tools]): those that differ from their defaults."""
+    dumped = {key: spec.dump(getattr(settings, key)) for key, spec in WHOLE_TABLES.items()}
+    return {key: table for key, table in dumped.items() if table}
+
+
+def _file_tables(raw: Mapping[str, Any], target: Path) -> dict[str, Any]:
+    """The file's whole tables as values; one that does not load is None (rewritten)."""
+    values: dict[str, Any] = {}
+    for key, table in raw.items():
+        try:
+            values.update(load_tables({key: table}, file=str(target)))
+        except Exception:
+            values[key] = None
+    return values
+
+
 def _write(settings: Settings, target: Path) -> None:
     existing: dict[str, Any] = {}
+    existing_tables: dict[str, Any] = {}
     old: FileText | None = None
     if config_present(target):
         old = read_file(target)
-        existing = from_toml(parse_toml(old.text, target), target)
+        parsed = parse_toml(old.text, target)
+        existing = from_toml(parsed, target)
+        existing_tables = _file_tables(split_tables(parsed)[1], target)
     flat: dict[str, Any] = {}
     for spec in SCHEMA:
         value = _check_for_save(spec, get_value(settings, spec.path))
@@ -93,15 +113,32 @@ def _write(settings: Settings, target: Path) -> None:
             flat[spec.path] = value
     if not flat.get("connection.api_key"):
         flat.pop("connection.api_key", None)
-    holds_key = "connection.api_key" in flat
+    tables = _tables(settings)
+    # a server's env or headers may hold a token: private like a file with the API key
+    holds_key = "connection.api_key" in flat or bool(settings.tools.secret_values())
     mode = 0o600 if holds_key else (old.mode if old is not None else 0o644)
-    text = None if old is None else _updated_toml(old.text, existing, flat)
-    if text is None:
-        text = tomli_w.dumps(_nest(flat))  # a new file: plain TOML, in schema order
+    changed_tables = {
+        key: tables.get(key, {})
+        for key in WHOLE_TABLES
+        if (key in tables or key in existing_tables)
+        and existing_tables.get(key, _MISSING) != getattr(settings, key)
+    }
+    text = None
+    if old is not None:
+        wanted = {key: getattr(settings, key) for key in WHOLE_TABLES}
+        text = _updated_toml(old.text, existing, flat, changed_tables, wanted)
+    if text is None:  # a new file: plain TOML, in schema order, whole tables last
+        text = tomli_w.dumps({**_nest(flat), **tables})
     write_atomic(target, text.encode("utf-8"), mode)
 
 
-def _updated_toml(text: str, existing: Mapping[str, Any], flat: Mapping[str, Any]) -> str | None:
+def _updated_toml(
+    text: str,
+    existing: Mapping[str, Any],
+    flat: Mapping[str, Any],
+    tables: Mapping[str, dict[str, Any]],
+    wanted: Mapping[str, Any],
+) -> str | None:
     """`text` with the keys of `flat` set and the others of `existing` removed, comments and
     layout kept (tui.tomledit); None if that could not be done faithfully (then the caller
     rewrites). tomllib and tomli-w drop comments by design.
@@ -116,15 +153,20 @@ def _updated_toml(text: str, existing: Mapping[str, Any], flat: Mapping[str, Any
     ]
     # imported here, not at the top: tomlkit costs several ms that a start-up (which only
     # reads the config) should not pay
-    from tui.tomledit import edit_toml
+    from tui.tomledit import edit_toml, replace_tables
 
     try:
-        updated = edit_toml(text, changed, removed)
+        updated = replace_tables(edit_toml(text, changed, removed), tables)
         # a layout the edit could not handle exactly must not change what the file means
-        written = from_toml(tomllib.loads(updated), Path("<updated>"))
+        parsed = tomllib.loads(updated)
+        written = from_toml(parsed, Path("<updated>"))
+        written_tables = load_tables(split_tables(parsed)[1], file="<updated>")
     except Exception:  # any failure of the edit: fall back to a plain rewrite
         return None
-    return updated if written == dict(flat) else None
+    tables_kept = all(
+        written_tables.get(key, spec.default()) == wanted[key] for key, spec in WHOLE_TABLES.items()
+    )
+    return updated if written == dict(flat) and tables_kept else None
 
 
 def _check_for_save(spec: FieldSpec, value: Any) -> Any:

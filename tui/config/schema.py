@@ -21,8 +21,10 @@ from tui.config.choices import (
     TURN_DETECTION_MODES,
     VOICES,
 )
-from tui.config.fields import FieldSpec, schema_of, setting
+from tui.config.fields import FieldSpec, TableSpec, schema_of, setting, table_setting, tables_of
 from tui.config.problems import config_error, did_you_mean
+from tui.config.tools import ToolsSettings
+from tui.config.tools import from_toml as tools_from_toml
 from tui.constants import EchoGuard, TurnMode
 
 URL_EXAMPLE = "wss://api.openai.com/v1/realtime"
@@ -266,6 +268,14 @@ class Settings:
     ui: UISettings = dc_field(default_factory=UISettings)
     history: HistorySettings = dc_field(default_factory=HistorySettings)
     keys: KeySettings = dc_field(default_factory=KeySettings)
+    # [tools] is arrays of tables and maps, not key = value settings: tui.config.tools
+    # reads and writes it whole (one value here, one schema there)
+    tools: ToolsSettings = table_setting(  # noqa: RUF009 - a dataclasses.field()
+        ToolsSettings,
+        "What the assistant may call: local MCP servers, remote MCP servers, built-ins.",
+        load=tools_from_toml,
+        dump=ToolsSettings.to_toml,
+    )
 
 
 def split_keys(text: str) -> tuple[str, ...]:
@@ -275,6 +285,8 @@ def split_keys(text: str) -> tuple[str, ...]:
 
 SCHEMA: tuple[FieldSpec, ...] = schema_of(Settings)
 BY_PATH: dict[str, FieldSpec] = {spec.path: spec for spec in SCHEMA}
+# Whole tables with their own codec ([tools]), by their top-level key.
+WHOLE_TABLES: dict[str, TableSpec] = {spec.key: spec for spec in tables_of(Settings)}
 # Tables in file order; "session" holds the sub-table "session.turn_detection".
 TABLES: tuple[str, ...] = tuple(dict.fromkeys(spec.table for spec in SCHEMA))
 # (section title, its fields) in schema order: what a settings form shows as tabs or groups.
@@ -305,4 +317,4 @@ def children(table: str) -> list[str]:
             first = spec.path[len(prefix) :].split(".")[0]
             if first not in names:
                 names.append(first)
-    return names
+    return names if table else names + list(WHOLE_TABLES)

@@ -10,7 +10,7 @@ from typing import Any
 from tui.config.fields import FieldSpec
 from tui.config.keynames import normalise_binding
 from tui.config.problems import Invalid, config_error
-from tui.config.schema import SCHEMA, Settings, field, split_keys
+from tui.config.schema import SCHEMA, WHOLE_TABLES, Settings, field, split_keys
 from tui.config.urls import check_url
 from tui.errors import with_article
 
@@ -125,6 +125,8 @@ def format_value(path: str, value: Any) -> str:
 
 
 def get_value(settings: Settings, path: str) -> Any:
+    if path in WHOLE_TABLES:
+        return getattr(settings, path)
     field(path)  # unknown paths are an error, not an AttributeError
     node: Any = settings
     for part in path.split("."):
@@ -144,8 +146,11 @@ def set_in_place(settings: Settings, path: str, value: Any) -> None:
 def with_value(settings: Settings, path: str, value: Any) -> Settings:
     """A validated copy of `settings` with `path` set; strings are parsed for typed fields.
 
-    `settings` itself is never changed, so a rejected value changes nothing.
+    `settings` itself is never changed, so a rejected value changes nothing. A whole table
+    (`tools`) takes its own settings object, checked by its codec (dump, then load).
     """
+    if path in WHOLE_TABLES:
+        return _with_table(settings, path, value)
     spec = field(path)
     try:
         value = typed(spec, value)
@@ -154,6 +159,16 @@ def with_value(settings: Settings, path: str, value: Any) -> Settings:
     result = copy.deepcopy(settings)
     set_in_place(result, path, value)
     check_whole(result)
+    return result
+
+
+def _with_table(settings: Settings, path: str, value: Any) -> Settings:
+    table = WHOLE_TABLES[path]
+    if not isinstance(value, table.type):
+        raise config_error(f"expected {table.type.__name__}, got {type(value).__name__}", key=path)
+    checked = table.load(table.dump(value), "<settings>")  # what a save would write, re-read
+    result = copy.deepcopy(settings)
+    setattr(result, path, checked)
     return result
 
 

@@ -1,8 +1,9 @@
 """One websocket connection of the local server: the hub its rooms share.
 
 Each connection has its own session config, conversation (`ItemStore`), input audio buffer
-and energy VAD (`InputAudio`) and at most one active response (`Responder`); everything it
-says goes out through one `Outlet`. This module reads the client's frames, hands each event
+and energy VAD (`InputAudio`), at most one active response (`Responder`), function calls
+(`ToolCalls`) and emulated remote MCP servers (`RemoteMcp`); everything it says goes out
+through one `Outlet`. This module reads the client's frames, hands each event
 to its room, applies session.update and runs the watcher for the faults that are not tied to
 a response.
 """
@@ -27,9 +28,11 @@ from tui.localserver.items import Item, new_id, require
 from tui.localserver.itemstore import ItemStore
 from tui.localserver.outlet import Outlet
 from tui.localserver.record import SessionRecord
+from tui.localserver.remotemcp import RemoteMcp
 from tui.localserver.responder import Responder
 from tui.localserver.sabotage import Saboteur
 from tui.localserver.sessionconfig import check_session, merge_session
+from tui.localserver.toolcalls import ToolCalls
 from tui.localserver.validation import ClientError
 
 if TYPE_CHECKING:
@@ -67,6 +70,8 @@ class Connection:
         self.responder = Responder(self)
         self.audio = InputAudio(self)
         self.saboteur = Saboteur(self)
+        self.tools = ToolCalls(self)
+        self.mcp = RemoteMcp(self)
         self.handlers: dict[str, Handler] = {
             "session.update": self.on_session_update,
             "input_audio_buffer.append": self.audio.on_append,
@@ -245,6 +250,7 @@ class Connection:
             self.audio.restart_vad()
         self.outlet.emit("session.updated", session=copy.deepcopy(merged))
         self.saboteur.cue("session.updated")
+        self.mcp.session_updated()
 
     def on_output_audio_clear(self, data: dict[str, Any]) -> None:
         raise ClientError(

@@ -115,16 +115,38 @@ def field_of(data: dict[str, Any], key: str, spec: Any, path: str, *, default: A
     return data[key]
 
 
+def _approval_response(raw: dict[str, Any], item_id: str) -> dict[str, Any]:
+    """An mcp_approval_response as stored: the SDK's model has no object or status field."""
+    if "id" not in raw:
+        raise ClientError(
+            "Missing required parameter: 'item.id'.",
+            code="missing_required_parameter",
+            param="item.id",
+        )
+    data = {
+        "id": item_id,
+        "type": "mcp_approval_response",
+        "approval_request_id": field_of(raw, "approval_request_id", str, "item"),
+        "approve": field_of(raw, "approve", bool, "item"),
+    }
+    reason = field_of(raw, "reason", Any_(str, None), "item", default=None)
+    if reason is not None:
+        data["reason"] = reason
+    return data
+
+
 def normalize_item(raw: dict[str, Any], exists: Callable[[str], bool] | None = None) -> Item:
     """A client item as the server stores and reports it: known fields only, audio split off.
 
     `exists` tells whether an item id is taken already (None: no duplicate check)."""
-    item_id = field_of(raw, "id", Any_(str, None), "item", default=None) or new_id("item")
+    kind = raw.get("type")
+    # an approval answer names itself: the SDK's model requires its id
+    id_spec = str if kind == "mcp_approval_response" else Any_(str, None)
+    item_id = field_of(raw, "id", id_spec, "item", default=None) or new_id("item")
     if exists is not None and exists(item_id):
         raise ClientError(
             f"Item with id {item_id!r} already exists.", code="invalid_value", param="item.id"
         )
-    kind = raw.get("type")
     head = {"id": item_id, "object": "realtime.item", "type": kind, "status": "completed"}
     if kind == "function_call":
         call_id = field_of(raw, "call_id", Any_(str, None), "item", default=None) or new_id("call")
@@ -134,10 +156,12 @@ def normalize_item(raw: dict[str, Any], exists: Callable[[str], bool] | None = N
     if kind == "function_call_output":
         call_id = field_of(raw, "call_id", str, "item")
         return Item({**head, "call_id": call_id, "output": field_of(raw, "output", str, "item")})
+    if kind == "mcp_approval_response":
+        return Item(_approval_response(raw, item_id))
     if kind != "message":
         raise ClientError(
-            f"Invalid item type {kind!r}: the local server takes 'message', 'function_call' and "
-            "'function_call_output'.",
+            f"Invalid item type {kind!r}: the local server takes 'message', 'function_call', "
+            "'function_call_output' and 'mcp_approval_response'.",
             code="invalid_value",
             param="item.type",
         )

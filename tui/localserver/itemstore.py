@@ -54,6 +54,7 @@ class ItemStore:
 
     def on_item_create(self, data: dict[str, Any]) -> None:
         item = normalize_item(require(data, "item", dict), self.exists)
+        self.conn.tools.check_item(item)
         previous = data.get("previous_item_id")
         if previous is None:
             index = len(self.items)
@@ -74,6 +75,7 @@ class ItemStore:
         emit = self.conn.outlet.emit
         emit("conversation.item.added", previous_item_id=before, item=copy.deepcopy(item.data))
         emit("conversation.item.done", previous_item_id=before, item=copy.deepcopy(item.data))
+        self.conn.tools.item_added(item)
 
     def on_item_retrieve(self, data: dict[str, Any]) -> None:
         item = self.require_item(data)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from tui.constants import WIRE_BYTES_PER_MS
@@ -26,9 +26,39 @@ RATE_LIMITS = [  # what rate_limits.updated says at each response.created
 ]
 
 
+class ToolStep:
+    """One tool item of a response (a function_call, an mcp_approval_request, an mcp_call).
+
+    `run` streams its events and may pause between them (so a cancel can land in the
+    middle of its arguments); `abort` closes it as incomplete when the response ends before
+    `run` did. Each opens its item with `outputs.open_output` and closes it with
+    `outputs.close_output`."""
+
+    async def run(self, reply: Reply) -> None:
+        raise NotImplementedError
+
+    def abort(self, reply: Reply) -> None:
+        raise NotImplementedError
+
+
+@dataclass
+class Plan:
+    """What a response holds: its tool items (`steps`, in order), then its message.
+
+    `speech` None means the usual reply (`reply_for`); `speaks=False` means no message at all
+    (a response that only calls a tool or asks for an approval)."""
+
+    steps: list[ToolStep] = field(default_factory=list)
+    speech: str | None = None
+    speaks: bool = True
+
+
 @dataclass
 class Reply:
-    """One response: what it will say, and how much of it has gone out."""
+    """One response: what it will say, and how much of it has gone out.
+
+    Its message (when `speaks`) is output item `output_index`; `output` holds every output
+    item opened so far, in order, each in its latest form."""
 
     id: str
     item_id: str
@@ -51,6 +81,14 @@ class Reply:
     max_output_tokens: int | str = "inf"
     limited: bool = False  # cut to max_output_tokens: ends "incomplete"
     task: asyncio.Task[None] | None = None
+    steps: list[ToolStep] = field(default_factory=list)
+    speaks: bool = True
+    output_index: int = 0  # of its message, once open
+    output: list[dict[str, Any]] = field(default_factory=list)
+    message_open: bool = False
+    message_closed: bool = False
+    current: ToolStep | None = None  # the tool step streaming now
+    tool_text: str = ""  # arguments and outputs of its tool items: output tokens too
 
     @property
     def is_audio(self) -> bool:
@@ -61,7 +99,7 @@ class Reply:
         return {
             "response_id": self.id,
             "item_id": self.item_id,
-            "output_index": 0,
+            "output_index": self.output_index,
             "content_index": 0,
         }
 
@@ -87,6 +125,12 @@ def reply_for(
         transcript = "Hello from the rt-tui local server."
     audio = synthesize(transcript, voice=voice, speed=speed) if "audio" in modalities else b""
     return audio, transcript
+
+
+def spoken(text: str, modalities: list[str], voice: str, speed: float) -> tuple[bytes, str]:
+    """(audio, transcript) for a reply that says `text`."""
+    audio = synthesize(text, voice=voice, speed=speed) if "audio" in modalities and text else b""
+    return audio, text
 
 
 def input_tokens(
@@ -126,7 +170,7 @@ def assistant_item(reply: Reply, status: str, *, with_content: bool) -> dict[str
 
 def usage_of(reply: Reply) -> dict[str, Any]:
     out_audio = reply.sent_audio // WIRE_BYTES_PER_MS // 50
-    out_text = text_tokens(reply.sent_text)
+    out_text = text_tokens(reply.sent_text) + text_tokens(reply.tool_text)
     total_in = reply.input_text_tokens + reply.input_audio_tokens
     return {
         "total_tokens": total_in + out_audio + out_text,

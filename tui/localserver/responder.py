@@ -1,8 +1,10 @@
 """The responses of one local server connection: at most one at a time, streamed as deltas
 at `realtime_factor` times real time, with the per-delta fault switches applied.
 
-Not simulated: tools/function calling (function items are stored, never called), MCP,
-out-of-band responses running alongside another.
+A response is planned when it starts (`toolcalls.ToolCalls.plan`): its tool items first (a
+function_call, an mcp_approval_request or an mcp_call, each a `replies.ToolStep` that streams
+itself), then its message, unless it has none. Not simulated: out-of-band responses running
+alongside another.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from tui.constants import WIRE_BYTES_PER_MS
 from tui.localserver.faults import FAILED_MESSAGE, bad_frame
 from tui.localserver.items import Item, new_id, normalize_item
+from tui.localserver.outputs import close_output, open_output
 from tui.localserver.replies import (
     RATE_LIMITS,
     Reply,
@@ -27,6 +30,7 @@ from tui.localserver.replies import (
     reply_for,
     response_object,
     split_words,
+    spoken,
 )
 from tui.localserver.sessionconfig import check_max_output_tokens, check_response_params
 from tui.localserver.validation import ClientError
@@ -56,7 +60,7 @@ class Responder:
             raise ClientError(
                 "'response' must be an object.", code="invalid_type", param="response"
             )
-        check_response_params(params)
+        check_response_params(params, self.conn.config)
         self.start(params)
 
     def on_response_cancel(self, data: dict[str, Any]) -> None:
@@ -90,8 +94,15 @@ class Responder:
         voice = override.get("voice") or output["voice"]
         voice_name = voice if isinstance(voice, str) else str(voice.get("id", "custom"))
         context = self._context(params.get("input"))
-        audio, transcript = reply_for(context, modalities, voice_name, output.get("speed", 1.0))
-        if self.conn.faults.taint:  # in the words, not in the audio
+        plan = self.conn.tools.plan(context, params)
+        speed = output.get("speed", 1.0)
+        if plan.speech is not None:
+            audio, transcript = spoken(plan.speech, modalities, voice_name, speed)
+        elif plan.speaks:
+            audio, transcript = reply_for(context, modalities, voice_name, speed)
+        else:
+            audio, transcript = b"", ""
+        if self.conn.faults.taint and plan.speaks:  # in the words, not in the audio
             transcript = f"{self.conn.faults.taint} {transcript}"
         limit = params.get("max_output_tokens", config.get("max_output_tokens", "inf"))
         check_max_output_tokens(limit, "response.max_output_tokens")
@@ -116,33 +127,36 @@ class Responder:
             cached_audio_tokens=tokens[3],
             max_output_tokens=limit,
             limited=limited,
+            steps=plan.steps,
+            speaks=plan.speaks,
         )
         self.active = reply
         self.cached_ids = {item.id for item in context} | {reply.item_id}
         self.cached_instructions = instructions
-        if reply.is_audio:
+        if reply.is_audio and reply.speaks:
             self.audio_produced = True
         self._announce(reply)
         reply.task = asyncio.create_task(self._stream_guarded(reply))
 
     def _announce(self, reply: Reply) -> None:
-        """response.created up to the empty content part: what precedes the first delta."""
+        """response.created, and the message's opening when the message comes first."""
         conn, emit = self.conn, self.conn.outlet.emit
         in_progress = response_object(reply, "in_progress", conversation_id=conn.conversation_id)
         emit("response.created", response=in_progress)
         conn.saboteur.cue("response.created", reply)
         emit("rate_limits.updated", rate_limits=copy.deepcopy(RATE_LIMITS))
-        item = assistant_item(reply, "in_progress", with_content=False)
-        ids = {"response_id": reply.id, "output_index": 0}
-        emit("response.output_item.added", **ids, item=item)
-        if reply.in_conversation:
-            previous = conn.store.last_id()
-            conn.store.items.append(Item(copy.deepcopy(item)))
-            emit("conversation.item.added", previous_item_id=previous, item=copy.deepcopy(item))
+        if reply.speaks and not reply.steps:
+            self._open_message(reply)
+
+    def _open_message(self, reply: Reply) -> None:
+        """The message's output item up to its empty content part: what precedes its deltas."""
+        reply.output_index = len(reply.output)
+        open_output(self.conn, reply, assistant_item(reply, "in_progress", with_content=False))
+        reply.message_open = True
         part = (
             {"type": "audio", "transcript": ""} if reply.is_audio else {"type": "text", "text": ""}
         )
-        emit("response.content_part.added", **reply.ids(), part=part)
+        self.conn.outlet.emit("response.content_part.added", **reply.ids(), part=part)
 
     def _context(self, given: Any) -> list[Item]:
         """The items a response reads: the conversation, or response.input when given."""
@@ -169,10 +183,26 @@ class Responder:
                 self.finish(reply, "failed", "The local server had an internal error.")
 
     async def _stream(self, reply: Reply) -> None:
-        chunk = self.conn.server.chunk_ms * WIRE_BYTES_PER_MS
-        emit = self.conn.outlet.emit
         if self._delta_faults(reply):
             return
+        for step in reply.steps:
+            reply.current = step
+            await step.run(reply)
+            reply.current = None
+        if reply.speaks:
+            if not reply.message_open:
+                self._open_message(reply)
+            if not await self._stream_message(reply):
+                return
+        if reply.limited:
+            self.finish(reply, "incomplete", "max_output_tokens")
+        else:
+            self.finish(reply, "completed", None)
+
+    async def _stream_message(self, reply: Reply) -> bool:
+        """The message's deltas; False when a fault ended the response meanwhile."""
+        chunk = self.conn.server.chunk_ms * WIRE_BYTES_PER_MS
+        emit = self.conn.outlet.emit
         ids = reply.ids()
         if reply.is_audio:
             count = max(1, math.ceil(len(reply.audio) / chunk))
@@ -186,8 +216,8 @@ class Responder:
                     reply.sent_text += pieces[index]
                 reply.deltas += 1
                 if self._delta_faults(reply):
-                    return
-                await asyncio.sleep(self._pause())
+                    return False
+                await asyncio.sleep(self.pause())
         else:
             words = re.findall(r"\S+\s*", reply.transcript) or [reply.transcript]
             for word in words:
@@ -195,14 +225,11 @@ class Responder:
                 reply.sent_text += word
                 reply.deltas += 1
                 if self._delta_faults(reply):
-                    return
-                await asyncio.sleep(self._pause() / 2)
-        if reply.limited:
-            self.finish(reply, "incomplete", "max_output_tokens")
-        else:
-            self.finish(reply, "completed", None)
+                    return False
+                await asyncio.sleep(self.pause() / 2)
+        return True
 
-    def _pause(self) -> float:
+    def pause(self) -> float:
         """Seconds between deltas; read each time so a test can change the pace mid-reply."""
         server = self.conn.server
         factor = self.conn.faults.realtime_factor or server.realtime_factor
@@ -251,6 +278,36 @@ class Responder:
 
     def finish(self, reply: Reply, status: str, reason: str | None) -> None:
         conn, emit = self.conn, self.conn.outlet.emit
+        if reply.current is not None:  # cancelled or failed in the middle of a tool item
+            reply.current.abort(reply)
+            reply.current = None
+        if reply.message_open and not reply.message_closed:
+            self._close_message(reply, "completed" if status == "completed" else "incomplete")
+        details: dict[str, Any] | None = None
+        if status == "failed":
+            # `reason` carries the error message for a failed response
+            error = {"type": "server_error", "code": "server_error", "message": reason}
+            details = {"type": "failed", "error": error}
+        elif status != "completed":
+            details = {"type": status, "reason": reason}
+        final = response_object(
+            reply,
+            status,
+            conversation_id=conn.conversation_id,
+            details=details,
+            output=copy.deepcopy(reply.output),
+        )
+        self.active = None
+        conn.audio.arm_idle_timeout(reply.sent_audio)
+        emit("response.done", response=final)
+        held, self.held_events = self.held_events, []
+        for event_type, fields in held:
+            emit(event_type, **fields)
+        conn.saboteur.cue("response.done", reply)
+
+    def _close_message(self, reply: Reply, item_status: str) -> None:
+        emit = self.conn.outlet.emit
+        reply.message_closed = True
         ids = reply.ids()
         if reply.is_audio:
             emit("response.output_audio.done", **ids)
@@ -260,36 +317,9 @@ class Responder:
             emit("response.output_text.done", **ids, text=reply.sent_text)
             part = {"type": "text", "text": reply.sent_text}
         emit("response.content_part.done", **ids, part=part)
-        item_status = "completed" if status == "completed" else "incomplete"
         item = assistant_item(reply, item_status, with_content=True)
         audio = reply.audio[: reply.sent_audio]
         if reply.truncate_ms is not None:
             audio = audio[: reply.truncate_ms * WIRE_BYTES_PER_MS]
             item["content"][0]["transcript"] = ""
-        emit("response.output_item.done", response_id=reply.id, output_index=0, item=item)
-        if reply.in_conversation:
-            stored = conn.store.find(reply.item_id)
-            if stored is not None:
-                stored.data = copy.deepcopy(item)
-                stored.audio = audio
-                conn.store.keep_audio(stored)
-                index = conn.store.items.index(stored)
-                previous = conn.store.items[index - 1].id if index > 0 else None
-                emit("conversation.item.done", previous_item_id=previous, item=item)
-        details: dict[str, Any] | None = None
-        if status == "failed":
-            # `reason` carries the error message for a failed response
-            error = {"type": "server_error", "code": "server_error", "message": reason}
-            details = {"type": "failed", "error": error}
-        elif status != "completed":
-            details = {"type": status, "reason": reason}
-        final = response_object(
-            reply, status, conversation_id=conn.conversation_id, details=details, output=[item]
-        )
-        self.active = None
-        conn.audio.arm_idle_timeout(reply.sent_audio)
-        emit("response.done", response=final)
-        held, self.held_events = self.held_events, []
-        for event_type, fields in held:
-            emit(event_type, **fields)
-        conn.saboteur.cue("response.done", reply)
+        close_output(self.conn, reply, reply.output_index, item, audio)

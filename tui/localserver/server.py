@@ -4,10 +4,12 @@ One `LocalServer` accepts any number of connections; each is a `connection.Conne
 rooms share its state: `outlet.Outlet` (the ordered way out), `itemstore.ItemStore` (the
 conversation), `inputaudio.InputAudio` (buffer, VAD, commits, idle timeout) and
 `responder.Responder` (one response at a time; `replies` holds what it says and the event
-objects). The handshake (auth, model, path, refusal faults) is checked here.
+objects), `toolcalls.ToolCalls` (function calls: typed `call NAME {json}`) and
+`remotemcp.RemoteMcp` (emulated remote MCP servers: typed `mcp LABEL TOOL {json}`). The
+handshake (auth, model, path, refusal faults) is checked here.
 
-Not simulated: tools/function calling (function items are stored, never called), MCP,
-G.711 formats (rejected), out-of-band responses running alongside another.
+Not simulated: G.711 formats (rejected), out-of-band responses running alongside another,
+words in user audio (a spoken turn calls a tool only through tool_choice).
 
 Neighbours: sessionconfig.py (defaults, session.update merge, checks), items.py (conversation
 items), validation.py (the client payload schema), vad.py, voice.py (reply audio), faults.py.

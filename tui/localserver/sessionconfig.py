@@ -12,7 +12,9 @@ import copy
 from typing import Any
 
 from tui.constants import WIRE_RATE_HZ, TurnMode
-from tui.localserver.validation import RESPONSE, SESSION, TURN_DETECTION, ClientError, check
+from tui.localserver.payloads import RESPONSE, SESSION, TURN_DETECTION
+from tui.localserver.toolrules import check_tool_config
+from tui.localserver.validation import ClientError, check
 
 SEMANTIC_SILENCE_MS = {"low": 1000, "medium": 500, "auto": 500, "high": 250}
 DEFAULT_INSTRUCTIONS = (
@@ -122,6 +124,7 @@ def check_max_output_tokens(value: Any, param: str) -> None:
 
 def check_session(merged: dict[str, Any], current: dict[str, Any], audio_produced: bool) -> None:
     check(merged, SESSION, "session")
+    check_tool_config(merged.get("tools") or [], merged.get("tool_choice", "auto"), "session")
     check_max_output_tokens(merged.get("max_output_tokens", "inf"), "session.max_output_tokens")
     if merged.get("output_modalities") not in (["audio"], ["text"]):
         raise ClientError(
@@ -158,7 +161,11 @@ def check_session(merged: dict[str, Any], current: dict[str, Any], audio_produce
         )
 
 
-def check_response_params(params: dict[str, Any]) -> None:
-    """response.create's `response` object, as strictly as session.update."""
+def check_response_params(params: dict[str, Any], session: dict[str, Any]) -> None:
+    """response.create's `response` object, as strictly as session.update (its tool_choice
+    may name a tool of its own `tools` or, without them, of the session's)."""
     check(params, RESPONSE, "response")
+    if "tools" in params or "tool_choice" in params:
+        tools = params.get("tools", session.get("tools") or [])
+        check_tool_config(tools, params.get("tool_choice", "auto"), "response")
     check_max_output_tokens(params.get("max_output_tokens", "inf"), "response.max_output_tokens")

@@ -1,21 +1,21 @@
 """Checks on what clients send, so the local server refuses what the real one refuses.
 
-A small declarative schema of the GA client payloads (protocol doc sections 2 and 3): unknown
-keys, wrong JSON types and values outside an enumeration become a `ClientError`, which the
-server turns into an `error` event (the socket stays open). The payoff: the server never echoes
-a malformed value back inside session.updated or an item, so every event it emits stays valid.
+A small declarative schema language for the GA client payloads (the schemas themselves are
+in `payloads`): unknown keys, wrong JSON types and values outside an enumeration become a
+`ClientError`, which the server turns into an `error` event (the socket stays open). The
+payoff: the server never echoes a malformed value back inside session.updated or an item, so
+every event it emits stays valid.
 
 Spec forms: a Python type (`str`, `int`, `bool`, `dict`, `list`), `NUMBER`, `None` (JSON
 null), `Enum(values)`, `Obj(fields, required)`, `ListOf(spec)`, `MapOf(spec)`,
-`Any_(spec, ...)` (the first that fits).
+`Any_(spec, ...)` (the first that fits), `Tagged(key, variants)` (an object whose `key` picks
+its spec, as `type` picks a tool's).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-
-from tui.constants import WIRE_RATE_HZ, TurnMode
 
 
 class ClientError(Exception):
@@ -49,6 +49,14 @@ class MapOf:
 
 
 @dataclass(frozen=True)
+class Tagged:
+    """An object whose `key` (a string) names which spec of `variants` the whole object has."""
+
+    key: str
+    variants: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Any_:
     options: tuple[Any, ...] = field(default_factory=tuple)
 
@@ -69,7 +77,7 @@ def _describe(spec: Any) -> str:
         return _TYPE_NAMES.get(spec, spec.__name__)
     if isinstance(spec, Enum):
         return " or ".join(repr(v) for v in spec.values)
-    if isinstance(spec, Obj | MapOf):
+    if isinstance(spec, Obj | MapOf | Tagged):
         return "object"
     if isinstance(spec, ListOf):
         return "array"
@@ -119,6 +127,8 @@ def check(value: Any, spec: Any, path: str) -> None:
             check(item, spec.value, f"{path}.{key}")
     elif isinstance(spec, Any_):
         _check_union(value, spec, path)
+    elif isinstance(spec, Tagged):
+        _check_tagged(value, spec, path)
     else:  # a bug in a schema below, not in the client's input
         raise TypeError(f"unknown spec {spec!r}")
 
@@ -143,13 +153,33 @@ def _check_object(value: Any, spec: Obj, path: str) -> None:
             )
 
 
+def _check_tagged(value: Any, spec: Tagged, path: str) -> None:
+    if not isinstance(value, dict):
+        raise _type_error(value, spec, path)
+    if spec.key not in value:
+        raise ClientError(
+            f"Missing required parameter: '{path}.{spec.key}'.",
+            code="missing_required_parameter",
+            param=f"{path}.{spec.key}",
+        )
+    tag = value[spec.key]
+    if not isinstance(tag, str) or tag not in spec.variants:
+        names = ", ".join(repr(name) for name in spec.variants)
+        raise ClientError(
+            f"Invalid value for '{path}.{spec.key}': {tag!r}. Supported values are: {names}.",
+            code="invalid_value",
+            param=f"{path}.{spec.key}",
+        )
+    check(value, spec.variants[tag], path)
+
+
 def _shape_fits(value: Any, spec: Any) -> bool:
     """Whether `value` has the outer JSON shape of `spec` (to pick a union member)."""
     if spec is None:
         return value is None
     if isinstance(spec, Enum):
         return value in spec.values
-    if isinstance(spec, Obj | MapOf):
+    if isinstance(spec, Obj | MapOf | Tagged):
         return isinstance(value, dict)
     if isinstance(spec, ListOf):
         return isinstance(value, list)
@@ -169,118 +199,3 @@ def _check_union(value: Any, spec: Any_, path: str) -> None:
             check(value, option, path)
             return
     raise _type_error(value, spec, path)
-
-
-# --- the GA client payloads ---------------------------------------------------------------
-
-PCM = Obj({"type": Enum(("audio/pcm",)), "rate": Enum((WIRE_RATE_HZ,))}, required=("type",))
-VOICE = Any_(str, Obj({"id": str}, required=("id",)))
-FUNCTION_TOOL = Obj(
-    {"type": Enum(("function",)), "name": str, "description": str, "parameters": dict},
-    required=("type", "name"),
-)
-TOOL_CHOICE = Any_(
-    Enum(("none", "auto", "required")),
-    Obj({"type": Enum(("function",)), "name": str}, required=("type", "name")),
-)
-PROMPT = Any_(
-    None,
-    Obj({"id": str, "version": Any_(str, None), "variables": Any_(dict, None)}, required=("id",)),
-)
-REASONING = Obj({"effort": Enum(("minimal", "low", "medium", "high", "xhigh"))})
-MAX_OUTPUT_TOKENS = Any_(int, Enum(("inf",)))
-SERVER_VAD = Obj(
-    {
-        "type": Enum((TurnMode.SERVER_VAD.value,)),
-        "threshold": NUMBER,
-        "prefix_padding_ms": int,
-        "silence_duration_ms": int,
-        "idle_timeout_ms": Any_(int, None),
-        "create_response": bool,
-        "interrupt_response": bool,
-    }
-)
-SEMANTIC_VAD = Obj(
-    {
-        "type": Enum((TurnMode.SEMANTIC_VAD.value,)),
-        "eagerness": Enum(("low", "medium", "high", "auto")),
-        "create_response": bool,
-        "interrupt_response": bool,
-    }
-)
-TRANSCRIPTION = Obj(
-    {
-        "model": str,
-        "language": str,
-        "languages": ListOf(str),
-        "prompt": str,
-        "keywords": ListOf(str),
-        "delay": Enum(("minimal", "low", "medium", "high", "xhigh")),
-    }
-)
-NOISE_REDUCTION = Obj(
-    {"type": Enum(("near_field", "far_field")), "strength": NUMBER}, required=("type",)
-)
-SESSION = Obj(
-    {
-        "type": Enum(("realtime",)),
-        "model": str,
-        "output_modalities": ListOf(Enum(("audio", "text"))),
-        "instructions": str,
-        "audio": Obj(
-            {
-                "input": Obj(
-                    {
-                        "format": PCM,
-                        "transcription": Any_(None, TRANSCRIPTION),
-                        "noise_reduction": Any_(None, NOISE_REDUCTION),
-                        # the turn_detection variant is picked by its type in server._merge
-                        "turn_detection": Any_(None, dict),
-                    }
-                ),
-                "output": Obj({"format": PCM, "voice": VOICE, "speed": NUMBER}),
-            }
-        ),
-        "tools": ListOf(FUNCTION_TOOL),
-        "tool_choice": TOOL_CHOICE,
-        "max_output_tokens": MAX_OUTPUT_TOKENS,
-        "tracing": Any_(
-            None,
-            Enum(("auto",)),
-            Obj({"workflow_name": str, "group_id": str, "metadata": dict}),
-        ),
-        "truncation": Any_(
-            Enum(("auto", "disabled")),
-            Obj(
-                {
-                    "type": Enum(("retention_ratio",)),
-                    "retention_ratio": NUMBER,
-                    "token_limits": Obj({"post_instructions": int}),
-                },
-                required=("type", "retention_ratio"),
-            ),
-        ),
-        "prompt": PROMPT,
-        "include": Any_(None, ListOf(Enum(("item.input_audio_transcription.logprobs",)))),
-        "reasoning": REASONING,
-        "parallel_tool_calls": bool,
-    },
-    required=("type",),
-)
-RESPONSE = Obj(
-    {
-        "output_modalities": ListOf(Enum(("audio", "text"))),
-        "instructions": str,
-        "audio": Obj({"output": Obj({"format": PCM, "voice": VOICE})}),
-        "tools": ListOf(FUNCTION_TOOL),
-        "tool_choice": TOOL_CHOICE,
-        "max_output_tokens": MAX_OUTPUT_TOKENS,
-        "metadata": Any_(None, MapOf(str)),
-        "prompt": PROMPT,
-        "conversation": Enum(("auto", "none")),
-        "input": ListOf(dict),  # each item is checked as a conversation item
-        "reasoning": REASONING,
-        "parallel_tool_calls": bool,
-    }
-)
-TURN_DETECTION = {TurnMode.SERVER_VAD: SERVER_VAD, TurnMode.SEMANTIC_VAD: SEMANTIC_VAD}

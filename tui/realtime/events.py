@@ -301,6 +301,12 @@ def assistant_text(text: str) -> dict[str, Any]:
     return _event("conversation.item.create", item=item)
 
 
+def item_create(item: dict[str, Any]) -> dict[str, Any]:
+    """`conversation.item.create` of a ready item (a function_call, function_call_output or
+    mcp_approval_response from tui.tools.items)."""
+    return _event("conversation.item.create", item=dict(item))
+
+
 def response_create(**fields: Any) -> dict[str, Any]:
     """`response.create`; keyword fields become the `response` overrides for this reply."""
     if fields:

@@ -7,6 +7,7 @@ timeout) are left out so the server keeps its own default.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from tui.constants import WIRE_RATE_HZ, TurnMode
@@ -17,8 +18,11 @@ if TYPE_CHECKING:  # typing only: the wire does not need config at runtime
 PCM_FORMAT: dict[str, Any] = {"type": "audio/pcm", "rate": WIRE_RATE_HZ}
 
 
-def session_config(settings: Settings) -> dict[str, Any]:
-    """The `session` object for `events.session_update`, from `settings.session`."""
+def session_config(
+    settings: Settings, tools: Sequence[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The `session` object for `events.session_update`, from `settings.session`, with the
+    `session.tools` entries if given (the tool box's `tools()`)."""
     session = settings.session
     config: dict[str, Any] = {
         "type": "realtime",
@@ -46,7 +50,20 @@ def session_config(settings: Settings) -> dict[str, Any]:
             "type": "retention_ratio",
             "retention_ratio": float(session.truncation_retention_ratio),
         }
+    if tools is not None:
+        config.update(tools_fields(tools))
     return config
+
+
+def tools_fields(tools: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """`tools` and `tool_choice` for a session.update: an empty list clears the tools (a
+    server went away), so the field is sent even then."""
+    return {"tools": [dict(tool) for tool in tools], "tool_choice": "auto"}
+
+
+def tools_update(tools: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """A `session` object that changes only the tools (GA: absent fields stay as they are)."""
+    return {"type": "realtime", **tools_fields(tools)}
 
 
 def noise_reduction(mode: str) -> dict[str, Any] | None:

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 from tui.changes import (
@@ -53,6 +54,7 @@ from tui.session.outage import Outage
 from tui.session.reconnect import describe_disconnect
 from tui.session.rooms import Rooms
 from tui.session.ticker import Ticker
+from tui.session.tools_link import ToolBoxLike, default_toolbox
 
 Listener = Callable[[Change], None]
 
@@ -74,6 +76,7 @@ class Controller:
         audio_factory: Callable[..., Any] | None = None,
         clock: Callable[[], float] = time.monotonic,
         backoff: Backoff | None = None,
+        toolbox_factory: Callable[[Settings], ToolBoxLike | None] | None = None,
     ) -> None:
         self.settings = settings
         self._api_key = api_key
@@ -90,6 +93,7 @@ class Controller:
             on_capture=self._on_capture,
             on_audio_status=self._on_audio_status,
             clock=clock,
+            toolbox=(toolbox_factory or partial(default_toolbox, api_key=api_key))(settings),
         )
         self.conversation = rooms.conversation
         self.stats = rooms.stats
@@ -124,6 +128,7 @@ class Controller:
         self._act(self._rooms.opening(self.settings, self._replay))
         self._start_audio()
         self._ticker.start(self._loop)
+        tools = self._start_tools()
         try:
             await self._connection_loop()
         except Exception as error:
@@ -133,6 +138,7 @@ class Controller:
             self._set_state(ConnectionChanged(ConnectionState.OFFLINE, self.stopped_by))
             raise
         finally:
+            await self._stop_tools(tools)
             self._ticker.stop()
             if self._handover_task:
                 self._handover_task.cancel()
@@ -167,6 +173,33 @@ class Controller:
         if self.state in (ConnectionState.RECONNECTING, ConnectionState.CONNECTING):
             self._hold_offline = True
             self._wake.set()
+
+    # ---- tools ---------------------------------------------------------------------
+
+    def _start_tools(self) -> asyncio.Task[None] | None:
+        """The tool box starts with the session (servers in the background: the first
+        frame does not wait) and its updates are carried out as they come."""
+        toolbox = self._rooms.tools.toolbox
+        if toolbox is None:
+            return None
+        toolbox.start()
+        return asyncio.create_task(self._pump_tools(toolbox), name="session-tools")
+
+    async def _pump_tools(self, toolbox: ToolBoxLike) -> None:
+        while True:
+            self._act(self._rooms.tools.on_update(await toolbox.next_update()))
+
+    async def _stop_tools(self, pump: asyncio.Task[None] | None) -> None:
+        """Open calls are cancelled; their outcomes still reach the log and the history."""
+        toolbox = self._rooms.tools.toolbox
+        if toolbox is None or pump is None:
+            return
+        try:
+            await toolbox.aclose()
+        finally:
+            pump.cancel()
+            for update in toolbox.pending_updates():
+                self._act(self._rooms.tools.on_update(update))
 
     # ---- connection loop -----------------------------------------------------------
 

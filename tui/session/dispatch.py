@@ -30,6 +30,7 @@ from tui.session.inspector import InspectorLog
 from tui.session.latency import LatencyMark
 from tui.session.ledger import Ledger
 from tui.session.throttle import BadFrameThrottle
+from tui.session.tools_link import ToolsLink
 from tui.session.turns import TurnTaking
 from tui.session.typed import TypedTurns
 from tui.session.voice import VoiceLock
@@ -50,6 +51,17 @@ class Step(StrEnum):
     RATE_LIMITS = "rate_limits"  # figures for the status line
     SERVER_ERROR = "server_error"  # a notice, unless benign
     TYPED_ECHO = "typed_echo"  # the server confirms a typed turn: no longer pending
+    # the tools link (tui.session.tools_link): function calls, remote MCP, approvals
+    TOOL_ITEM_ADDED = "tool_item_added"  # a function_call / mcp_call item: its log line
+    TOOL_ARGUMENTS_DELTA = "tool_arguments_delta"
+    TOOL_ARGUMENTS_DONE = "tool_arguments_done"  # the call is complete: the tool box runs it
+    TOOL_ITEM_DONE = "tool_item_done"  # the same from the item, if the .done was missed
+    TOOL_CONVERSATION_ITEM = "tool_conversation_item"  # mcp_approval_request, mcp_list_tools
+    TOOL_RESPONSE_DONE = "tool_response_done"  # calls in the output; the one follow-up reply
+    MCP_CALL = "mcp_call"  # response.mcp_call.in_progress / completed / failed
+    MCP_ARGUMENTS = "mcp_arguments"
+    MCP_LIST_TOOLS = "mcp_list_tools"
+    TOOLS_BARGE_IN = "tools_barge_in"  # running calls are cancelled, no follow-up
 
 
 ModelHandler = Callable[[Conversation, ServerEvent], list[Change]]
@@ -59,7 +71,7 @@ C, S = Conversation, Step
 ROUTES: dict[str, Route] = {
     "conversation.item.added": (S.TYPED_ECHO, C.on_item_added),
     "conversation.item.created": (S.TYPED_ECHO, C.on_item_added),
-    "conversation.item.done": (S.TYPED_ECHO, C.on_item_done),
+    "conversation.item.done": (S.TYPED_ECHO, C.on_item_done, S.TOOL_CONVERSATION_ITEM),
     "conversation.item.truncated": (C.on_truncated,),
     "conversation.item.input_audio_transcription.delta": (C.on_transcription_delta,),
     "conversation.item.input_audio_transcription.completed": (
@@ -67,16 +79,27 @@ ROUTES: dict[str, Route] = {
         S.TRANSCRIPTION_USAGE,
     ),
     "conversation.item.input_audio_transcription.failed": (C.on_transcription_failed,),
-    "input_audio_buffer.speech_started": (S.SPEECH_STARTED,),
+    "input_audio_buffer.speech_started": (S.SPEECH_STARTED, S.TOOLS_BARGE_IN),
     "input_audio_buffer.speech_stopped": (S.SPEECH_STOPPED,),
     "response.created": (S.RESPONSE_CREATED,),
-    "response.output_item.added": (C.on_output_item_added, S.TIMED_ITEM),
+    "response.output_item.added": (C.on_output_item_added, S.TIMED_ITEM, S.TOOL_ITEM_ADDED),
+    "response.output_item.done": (S.TOOL_ITEM_DONE,),
+    "response.function_call_arguments.delta": (S.TOOL_ARGUMENTS_DELTA,),
+    "response.function_call_arguments.done": (S.TOOL_ARGUMENTS_DONE,),
+    "response.mcp_call_arguments.delta": (S.MCP_ARGUMENTS,),
+    "response.mcp_call_arguments.done": (S.MCP_ARGUMENTS,),
+    "response.mcp_call.in_progress": (S.MCP_CALL,),
+    "response.mcp_call.completed": (S.MCP_CALL,),
+    "response.mcp_call.failed": (S.MCP_CALL,),
+    "mcp_list_tools.in_progress": (S.MCP_LIST_TOOLS,),
+    "mcp_list_tools.completed": (S.MCP_LIST_TOOLS,),
+    "mcp_list_tools.failed": (S.MCP_LIST_TOOLS,),
     "response.output_text.delta": (S.REPLY_TEXT, C.on_text_delta),
     "response.output_audio_transcript.delta": (S.REPLY_TEXT, C.on_text_delta),
     "response.output_text.done": (C.on_text_done,),
     "response.output_audio_transcript.done": (C.on_text_done,),
     "response.output_audio.delta": (S.REPLY_AUDIO, C.on_audio_delta, S.PLAY),
-    "response.done": (C.on_response_done, S.RESPONSE_DONE),
+    "response.done": (C.on_response_done, S.RESPONSE_DONE, S.TOOL_RESPONSE_DONE),
     "rate_limits.updated": (S.RATE_LIMITS,),
     "error": (S.SERVER_ERROR,),
 }
@@ -123,9 +146,11 @@ class EventRouter:
         typed: TypedTurns,
         settings: Callable[[], Settings],
         clock: Callable[[], float],
+        tools: ToolsLink,
     ) -> None:
         self._typed = typed
         self._conversation = conversation
+        self._tools = tools
         self._turns = turns
         self._ledger = ledger
         self._throttle = throttle
@@ -243,6 +268,36 @@ class EventRouter:
 
     def _typed_echo(self, event: ServerEvent) -> StepResult:
         return self._typed.confirmed(event)
+
+    def _tool_item_added(self, event: ServerEvent) -> StepResult:
+        return self._tools.on_output_item_added(event)
+
+    def _tool_arguments_delta(self, event: ServerEvent) -> StepResult:
+        return self._tools.on_arguments_delta(event)
+
+    def _tool_arguments_done(self, event: ServerEvent) -> StepResult:
+        return self._tools.on_arguments_done(event)
+
+    def _tool_item_done(self, event: ServerEvent) -> StepResult:
+        return self._tools.on_output_item_done(event)
+
+    def _tool_conversation_item(self, event: ServerEvent) -> StepResult:
+        return self._tools.on_item_done(event)
+
+    def _tool_response_done(self, event: ServerEvent) -> StepResult:
+        return self._tools.on_response_done(event)
+
+    def _mcp_call(self, event: ServerEvent) -> StepResult:
+        return self._tools.on_mcp_call_progress(event)
+
+    def _mcp_arguments(self, event: ServerEvent) -> StepResult:
+        return self._tools.on_mcp_arguments(event)
+
+    def _mcp_list_tools(self, event: ServerEvent) -> StepResult:
+        return self._tools.on_mcp_list_tools(event)
+
+    def _tools_barge_in(self, event: ServerEvent) -> StepResult:
+        return self._tools.barge_in()
 
     def _bad(self, bad: BadEvent) -> list[Effect]:
         return self._throttle.admit(bad, self._clock())

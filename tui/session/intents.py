@@ -7,7 +7,9 @@ hands the answer to the controller to carry out; each reading is a room's own fi
 
 from __future__ import annotations
 
-from tui.changes import ConnectionState
+from typing import Any
+
+from tui.changes import ConnectionState, Turn
 from tui.config import Settings
 from tui.constants import AudioMode
 from tui.session.controller import Controller
@@ -40,15 +42,30 @@ class Session(Controller):
     def capped(self) -> bool:
         return self._rooms.ledger.capped
 
+    def tool_servers(self) -> dict[str, Any]:
+        """The local MCP servers' states by name (tui.tools.updates.ServerState)."""
+        toolbox = self._rooms.tools.toolbox
+        return toolbox.server_states() if toolbox is not None else {}
+
+    def tools_running(self) -> list[Turn]:
+        """Tool calls running now (the status line's "working: ..." cue)."""
+        return self._rooms.tools.running()
+
     # ---- intents -----------------------------------------------------------------------
+
+    def answer_approval(self, ask_id: str, answer: str) -> bool:
+        """y / n / always for a tool call waiting for approval; False if no longer open."""
+        return self._rooms.tools.answer(ask_id, answer)
 
     def send_text(self, text: str) -> None:
         live = self._conn is not None and self.state is ConnectionState.LIVE
         self._act(self._rooms.turns.type_text(text, live=live, stopped=self.stopped_by))
 
     def interrupt(self) -> None:
-        """Stop the assistant now: silence, truncate at what was heard, cancel if running."""
+        """Stop the assistant now: silence, truncate at what was heard, cancel if running
+        (running tool calls too: each answers the model that it was cancelled)."""
         self._act(self._rooms.turns.barge_in(client_initiated=True))
+        self._act(self._rooms.tools.barge_in())
 
     def toggle_mute(self) -> None:
         self._act(self._rooms.turns.toggle_mute(self.muted))

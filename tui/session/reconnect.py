@@ -30,6 +30,27 @@ def describe_disconnect(error: Disconnected) -> str:
     return f"{what}{detail}{code}"
 
 
+def replay_events(turn: Turn) -> list[dict[str, Any]]:
+    """What a new connection is told of a past turn. A tool call is its `function_call` item
+    and, once answered, its `function_call_output` (the result it had: never run again);
+    a call still running gets its output later, on this new connection."""
+    tool = turn.tool
+    if tool is None:
+        return [replay_event(turn)]
+    call = {
+        "type": "function_call",
+        "call_id": tool.call_id,
+        "name": tool.name,
+        "arguments": tool.arguments or "{}",
+    }
+    replayed = [events.item_create(call)]
+    if tool.final:
+        output = tool.output or f"The call ended: {tool.state}."
+        answer = {"type": "function_call_output", "call_id": tool.call_id, "output": output}
+        replayed.append(events.item_create(answer))
+    return replayed
+
+
 def replay_event(turn: Turn) -> dict[str, Any]:
     """A past turn as a text item, under its old id so the echo is recognised and skipped."""
     text = turn.text

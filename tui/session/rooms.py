@@ -26,8 +26,9 @@ from tui.session.inspector import InspectorLog
 from tui.session.latency import LatencyMark
 from tui.session.ledger import Ledger
 from tui.session.mishaps import Mishaps
-from tui.session.reconnect import replay_event
+from tui.session.reconnect import replay_events
 from tui.session.throttle import BadFrameThrottle
+from tui.session.tools_link import ToolBoxLike, ToolsLink
 from tui.session.turns import TurnTaking
 from tui.session.typed import TypedTurns
 from tui.session.voice import VoiceLock
@@ -57,6 +58,7 @@ class Rooms:
     router: EventRouter
     mishaps: Mishaps
     typed: TypedTurns
+    tools: ToolsLink
 
     @classmethod
     def build(
@@ -69,6 +71,7 @@ class Rooms:
         on_capture: Callable[[bytes], None],
         on_audio_status: Callable[[Any], None],
         clock: Callable[[], float],
+        toolbox: ToolBoxLike | None = None,
     ) -> Rooms:
         """`settings` returns the settings in force (they change when the user edits them)."""
         first = settings()
@@ -85,7 +88,7 @@ class Rooms:
         latency, voice = LatencyMark(stats), VoiceLock(first.session.voice)
         # placeholder bearer tokens ("demo", "local") are no secrets: masking them would
         # rewrite every "demo" said in the event view
-        secrets = redactable([api_key])
+        secrets = redactable([api_key, *first.tools.secret_values()])
         inspector, mishaps = InspectorLog(secrets, clock), Mishaps(secrets, clock)
         typed = TypedTurns(conversation)
         turns = TurnTaking(
@@ -96,6 +99,12 @@ class Rooms:
             latency=latency,
             typed=typed,
             settings=settings,
+        )
+        tools = ToolsLink(
+            toolbox,
+            conversation=conversation,
+            active_response=lambda: turns.active_response,
+            clock=clock,
         )
         router = EventRouter(
             conversation=conversation,
@@ -109,6 +118,7 @@ class Rooms:
             typed=typed,
             settings=settings,
             clock=clock,
+            tools=tools,
         )
         return cls(
             conversation,
@@ -124,6 +134,7 @@ class Rooms:
             router,
             mishaps,
             typed,
+            tools,
         )
 
     def apply_settings(self, old: Settings, new: Settings, *, connected: bool) -> SettingsApplied:
@@ -155,6 +166,7 @@ class Rooms:
         """The connection dropped: every open turn is cut off, nobody speaks any more."""
         cut = self.conversation.cut_off_open_turns(f"cut off: {reason}")
         self.typed.connection_lost()
+        self.tools.connection_lost()
         return [*cut, *self.turns.connection_lost()]
 
     def closing(self) -> list[Effect]:
@@ -165,11 +177,12 @@ class Rooms:
     def restore(self, settings: Settings) -> list[Effect]:
         """What a new connection is sent: the session config, then the conversation so far
         (the latest `replay_turns` turns), then what was typed while offline."""
-        effects: list[Effect] = [Send(events.session_update(session_config(settings)))]
+        tools = self.tools.tools() if self.tools.enabled else None
+        effects: list[Effect] = [Send(events.session_update(session_config(settings, tools)))]
         self.voice.connection_configured(settings)  # a new connection takes any voice
         effects += self.voice.session_info(settings)
         for turn in self.conversation.replayable(settings.connection.replay_turns):
-            effects.append(Send(replay_event(turn)))
+            effects += [Send(event) for event in replay_events(turn)]
         return effects + self.turns.take_outbox()
 
     def tick(self) -> list[Effect]:

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from tui.tools.settings import Approval
+from tui.config.tools import Approval
 
 
 class Answer(StrEnum):

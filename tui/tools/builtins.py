@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from tui.config.tools import CLOCK_TOOL, SHELL_TOOL, BuiltinSettings
 from tui.tools.approvals import ToolFacts
 from tui.tools.registry import ToolSpec
 from tui.tools.results import ToolResult
-from tui.tools.settings import CLOCK_TOOL, SHELL_TOOL, BuiltinSettings
 from tui.tools.text import size_text
 
 CAPTURE_LIMIT = 1024 * 1024  # kept of a command's output; the model sees at most the limit

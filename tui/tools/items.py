@@ -18,7 +18,7 @@ import copy
 import uuid
 from typing import Any
 
-from tui.tools.settings import RemoteMcpSettings
+from tui.config.tools import RemoteMcpSettings
 
 MAX_DESCRIPTION = 1024
 MAX_ITEM_ID = 32  # client-chosen item ids are at most 32 characters

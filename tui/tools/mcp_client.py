@@ -23,8 +23,8 @@ from mcp.client.streamable_http import streamable_http_client
 
 from tui import __version__
 from tui.config import safe_url
+from tui.config.tools import McpServerSettings
 from tui.tools.results import ToolResult
-from tui.tools.settings import McpServerSettings
 from tui.tools.text import one_line, size_text
 
 MAX_PAGES = 20  # of tools/list: a server that pages forever cannot hang the start

@@ -18,13 +18,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
+from tui.config.tools import McpServerSettings
 from tui.tools.approvals import ToolFacts
 from tui.tools.arguments import ArgumentChecker, BadSchema
 from tui.tools.items import parameters_schema
 from tui.tools.names import function_name
 from tui.tools.registry import ToolSpec
 from tui.tools.results import ToolResult
-from tui.tools.settings import McpServerSettings
 from tui.tools.updates import Phase, ServerChanged, ServerState, Update
 
 STABLE_S = 30.0  # ready this long: the next failure starts the delays over

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from tui.tools._toml import looks_secret
+from tui.config.tools_toml import looks_secret
 
 MASK = "***"
 # C0 controls but tab and newline, DEL, C1 controls, and the bidi overrides that can make

@@ -28,6 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tui.config.tools import ToolsSettings
 from tui.tools.approvals import Action, Answer, Approvals, Ask, Settled, ToolFacts
 from tui.tools.arguments import BadSchema
 from tui.tools.asking import Questions
@@ -37,7 +38,6 @@ from tui.tools.names import SEPARATOR, legal
 from tui.tools.registry import ToolSpec
 from tui.tools.results import ToolResult, render
 from tui.tools.servers import Backoff, Delays, ServerRunner
-from tui.tools.settings import ToolsSettings
 from tui.tools.text import Redactor, one_line
 from tui.tools.updates import (
     CallFinished,
@@ -57,7 +57,7 @@ def default_log_dir() -> Path:
     """`$XDG_STATE_HOME/rt-tui/mcp` (or the platform's state folder): the servers' stderr."""
     import platformdirs
 
-    from tui.config import APP_NAME  # at call time: tui.config will import tui.tools.settings
+    from tui.config import APP_NAME  # at call time: tui.config will import tui.config.tools
 
     return platformdirs.user_state_path(APP_NAME) / "mcp"
 

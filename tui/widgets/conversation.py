@@ -19,6 +19,7 @@ from textual.widgets import Static
 
 from tui.changes import Role, Turn, TurnStatus
 from tui.printable import one_line, printable
+from tui.widgets.tool_line import ToolTurnView
 
 FLUSH_HZ = 12
 KEEP_TURNS = 200
@@ -232,9 +233,14 @@ class ConversationLog(VerticalScroll):
         self._count_hidden(0)
 
     def _make_view(self, turn: Turn) -> TurnView:
-        view = TurnView(turn, self.time_format)
+        view = self._view_class(turn)(turn, self.time_format)
         self._views[turn.item_id] = view
         return view
+
+    @staticmethod
+    def _view_class(turn: Turn) -> type[TurnView]:
+        """A tool call has its own line (tui.widgets.tool_line); it behaves as a TurnView."""
+        return ToolTurnView if turn.tool is not None else TurnView  # type: ignore[return-value]
 
     def _prune(self) -> None:
         excess = len(self._views) - self.keep

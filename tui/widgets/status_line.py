@@ -36,6 +36,7 @@ class StatusInputs:
     echo_erle_db: float | None = None  # echo removed by the canceller, when it runs
     history_off: str = ""  # why this session is not being saved (empty: saved, or not asked)
     free: bool = False  # --demo: the built-in server costs nothing, so no estimate is shown
+    working: str = ""  # a tool runs and nothing is spoken: "notes__add_note 3 s"
 
 
 def format_duration(seconds: float) -> str:
@@ -70,6 +71,8 @@ def lowest_limit_pct(limits: dict[str, Any]) -> float | None:
 def _urgent(inputs: StatusInputs) -> list[Content]:
     """What the user must act on or know now; it goes first so a narrow line never hides it."""
     pieces: list[Content] = []
+    if inputs.working:  # silence while a tool works: the assistant has not hung
+        pieces.append(Content.from_markup("[$accent b]working:[/] $v", v=one_line(inputs.working)))
     cap, spent = inputs.spend_cap_usd, inputs.stats.session_usage.cost_usd
     capped = cap is not None and cap > 0 and spent >= cap
     if capped:
@@ -195,6 +198,7 @@ class StatusLine(Widget):
         self.mute_reason = ""
         self.history_off = ""  # set once by the app when the transcript cannot be written
         self.free = False  # --demo: tokens are counted, no cost is estimated
+        self.working_source: Callable[[], str] | None = None  # the tool at work, if any
         # read once a second: how much echo the canceller removes (None when not cancelling)
         self.erle_source: Callable[[], float | None] | None = None
         self._pieces: list[Content] = []
@@ -215,6 +219,7 @@ class StatusLine(Widget):
                 history_off=self.history_off,
                 free=self.free,
                 echo_erle_db=self.erle_source() if self.erle_source else None,
+                working=self.working_source() if self.working_source else "",
             )
         )
         changed = [p.plain for p in pieces] != [p.plain for p in self._pieces]

@@ -34,7 +34,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-from tui.tools._toml import Table, config_error
+from tui.config.tools_toml import Table, config_error
 
 CLOCK_TOOL = "get_current_time"
 SHELL_TOOL = "run_shell_command"
@@ -320,7 +320,7 @@ def _server_name(table: Table) -> str:
 def _check_http_url(table: Table, url: str, *, has_headers: bool, remote: bool) -> None:
     # imported here: tui.config will import this module to read [tools], so a top-level
     # import would be circular
-    from tui.config import safe_url
+    from tui.config.urls import safe_url
 
     shown = repr(safe_url(url))
     example = "https://example.com/mcp" if remote else "http://127.0.0.1:8000/mcp"
