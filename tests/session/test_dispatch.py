@@ -43,7 +43,7 @@ BEFORE: dict[str, list[str]] = {
 
 # What issue 10 added: the tools link's steps (tui.session.tools_link).
 TOOLS: dict[str, list[str]] = {
-    "conversation.item.done": ["on_item_done", "tool_conversation_item"],
+    "conversation.item.done": ["typed_echo", "on_item_done", "tool_conversation_item"],
     "input_audio_buffer.speech_started": ["speech_started", "tools_barge_in"],
     "response.output_item.added": ["on_output_item_added", "timed_item", "tool_item_added"],
     "response.output_item.done": ["tool_item_done"],
