@@ -16,7 +16,7 @@ from tui.changes import Stats, StatsChanged, Turn
 from tui.config import Settings
 from tui.conversation import Conversation
 from tui.realtime import events
-from tui.realtime.payload import session_config
+from tui.realtime.payload import live_update, session_config
 from tui.secrets import redactable
 from tui.session.audio_link import AudioLink
 from tui.session.dispatch import EventRouter
@@ -147,7 +147,9 @@ class Rooms:
             applied.notes.append("Endpoint or model changed: reconnecting.")
         elif old.session != new.session and connected:
             config, notes = self.voice.session_config(old, new)
-            applied.effects.append(Send(events.session_update(config)))
+            undo, undo_notes = live_update(old.session, new.session)
+            applied.effects.append(Send(events.session_update({**config, **undo})))
+            notes += undo_notes
             applied.notes += [*notes, "Session settings sent."]
         applied.effects += self.voice.session_info(new)
         return applied
