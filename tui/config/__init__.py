@@ -14,6 +14,7 @@ This package is core: it must not import textual, websockets or sounddevice.
 
 from tui.config.apikey import api_key_source, resolve_api_key
 from tui.config.choices import (
+    AUTHS,
     EAGERNESS,
     ECHO_GUARDS,
     MODELS,
@@ -54,6 +55,7 @@ from tui.config.values import format_value, get_value, parse_value, with_value
 
 __all__ = [
     "APP_NAME",
+    "AUTHS",
     "EAGERNESS",
     "ECHO_GUARDS",
     "ENV_PREFIX",

@@ -82,6 +82,9 @@ THEMES: tuple[str, ...] = (
     "ansi-light",
 )
 
+# [connection] auth: how the key is sent (tui.realtime.auth)
+AUTH_AUTO, AUTH_BEARER, AUTH_API_KEY = "auto", "bearer", "api-key"
+AUTHS: tuple[str, ...] = (AUTH_AUTO, AUTH_BEARER, AUTH_API_KEY)
 OUTPUT_MODALITIES: tuple[str, ...] = ("audio", "text")
 NOISE_REDUCTIONS: tuple[str, ...] = ("off", "near_field", "far_field")
 # the SDK's RealtimeReasoningEffort, after "default": not sent, the server's default applies

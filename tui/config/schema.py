@@ -11,6 +11,10 @@ from dataclasses import field as dc_field
 from typing import ClassVar
 
 from tui.config.choices import (
+    AUTH_API_KEY,
+    AUTH_AUTO,
+    AUTH_BEARER,
+    AUTHS,
     EAGERNESS,
     ECHO_GUARDS,
     MODELS,
@@ -46,6 +50,16 @@ class ConnectionSettings:
     )
     model: str = setting(
         "gpt-realtime-2", "Realtime model name.", suggestions=MODELS, non_empty=True
+    )
+    auth: str = setting(
+        AUTH_AUTO,
+        "How the API key is sent to the endpoint.",
+        choices=AUTHS,
+        choice_help=(
+            (AUTH_AUTO, "api-key for Azure OpenAI hosts (*.openai.azure.com), else bearer"),
+            (AUTH_BEARER, "Authorization: Bearer (OpenAI; an Entra ID token on Azure)"),
+            (AUTH_API_KEY, "an api-key header (an Azure OpenAI key, e.g. behind a proxy)"),
+        ),
     )
     api_key_env: str = setting(
         "OPENAI_API_KEY", "Environment variable that holds the API key.", non_empty=True

@@ -210,6 +210,7 @@ class Controller:
             conn_settings.model,
             self._api_key,
             key_env=conn_settings.api_key_env,
+            auth=conn_settings.auth,
             on_send=self._on_client_event,
         )
 

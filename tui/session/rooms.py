@@ -142,7 +142,7 @@ class Rooms:
         `session.update` on the live connection, without a voice the server would refuse."""
         self.conversation.transcribing = bool(new.session.transcription_model)
         applied = SettingsApplied()
-        if (old.connection.url, old.connection.model) != (new.connection.url, new.connection.model):
+        if _endpoint(old) != _endpoint(new):
             applied.reconnect = True
             applied.notes.append("Endpoint or model changed: reconnecting.")
         elif old.session != new.session and connected:
@@ -201,3 +201,8 @@ class Rooms:
             or self.gate.waiting
             or self.turns.talking
         )
+
+
+def _endpoint(settings: Settings) -> tuple[str, str, str]:
+    """What a connection is opened with: a change needs a new one."""
+    return settings.connection.url, settings.connection.model, settings.connection.auth
