@@ -71,7 +71,7 @@ class ConnectionSettings:
     )
     max_session_min: int = setting(
         60,
-        "Hand over to a fresh connection before the server ends the session (minutes).",
+        "Hand over to a fresh connection before this (minutes), or the server's end if sooner.",
         minimum=1,
         maximum=240,
     )

@@ -21,6 +21,7 @@ from tui.secrets import redactable
 from tui.session.audio_link import AudioLink
 from tui.session.dispatch import EventRouter
 from tui.session.effects import Effect, Send, WriteHistory
+from tui.session.handover import SessionLimit
 from tui.session.history_gate import HistoryGate
 from tui.session.inspector import InspectorLog
 from tui.session.latency import LatencyMark
@@ -59,6 +60,7 @@ class Rooms:
     mishaps: Mishaps
     typed: TypedTurns
     tools: ToolsLink
+    limit: SessionLimit
 
     @classmethod
     def build(
@@ -91,6 +93,7 @@ class Rooms:
         secrets = redactable([api_key, *first.tools.secret_values()])
         inspector, mishaps = InspectorLog(secrets, clock), Mishaps(secrets, clock)
         typed = TypedTurns(conversation)
+        limit = SessionLimit(lambda: settings().connection.max_session_min * 60.0, clock)
         turns = TurnTaking(
             conversation=conversation,
             link=link,
@@ -119,6 +122,7 @@ class Rooms:
             settings=settings,
             clock=clock,
             tools=tools,
+            limit=limit,
         )
         return cls(
             conversation,
@@ -135,6 +139,7 @@ class Rooms:
             mishaps,
             typed,
             tools,
+            limit,
         )
 
     def apply_settings(self, old: Settings, new: Settings, *, connected: bool) -> SettingsApplied:
@@ -161,6 +166,7 @@ class Rooms:
         return effects + (self.conversation.add_replayed(replay) if replay else [])
 
     def connection_opened(self) -> None:
+        self.limit.opened()
         self.voice.connection_opened()
         self.turns.active_response = None
 
