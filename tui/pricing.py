@@ -147,13 +147,14 @@ def estimate_transcription_cost(model: str, usage: dict[str, Any]) -> float | No
         )
         return dollars / 1_000_000
     if isinstance(price, MinutePrice) and kind == "duration":
-        seconds = usage.get("seconds")
-        if _seconds(seconds):
+        seconds = _seconds(usage.get("seconds"))
+        if seconds is not None:
             return price.per_minute * seconds / 60
     return None
 
 
-def _seconds(value: Any) -> bool:
-    """A duration a cost can be computed from: a finite number of seconds, not negative."""
-    number = isinstance(value, int | float) and not isinstance(value, bool)
-    return number and math.isfinite(value) and value >= 0
+def _seconds(value: Any) -> float | None:
+    """A duration a cost can be computed from (finite, not negative), else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) and value >= 0 else None
