@@ -247,6 +247,43 @@ def test_optional_values_absent_or_empty_mean_none(tmp_path: Path) -> None:
     assert got.session.spend_cap_usd == 2.0
 
 
+def test_max_output_tokens_takes_a_number_or_the_apis_inf(tmp_path: Path) -> None:
+    path = write(tmp_path / "c.toml", '[session]\nmax_output_tokens = "inf"\n')
+    assert load_settings(path, env={}).session.max_output_tokens is None
+    env = {"RT_TUI_SESSION_MAX_OUTPUT_TOKENS": "512"}
+    assert load_settings(path, env=env).session.max_output_tokens == 512
+    assert parse_value("session.max_output_tokens", " inf ") is None
+    for bad in ("0", "4097", "lots"):
+        with pytest.raises(ConfigError, match=r'1 to 4096 \(empty or "inf" for the default\)'):
+            parse_value("session.max_output_tokens", bad)
+
+
+def test_transcription_languages_is_a_list_of_codes(tmp_path: Path) -> None:
+    assert parse_value("session.transcription_languages", "en, pt-BR") == "en, pt-BR"
+    assert parse_value("session.transcription_languages", "") == ""
+    with pytest.raises(ConfigError, match="comma list of ISO-639-1 codes"):
+        parse_value("session.transcription_languages", "en, English")
+    path = write(tmp_path / "c.toml", '[session]\ntranscription_languages = "de,xx yy"\n')
+    assert "session.transcription_languages" in error_of(path, env={})
+
+
+def test_reasoning_effort_is_a_closed_set_with_a_default_that_sends_nothing() -> None:
+    spec = field("session.reasoning_effort")
+    assert spec.default == "default"
+    assert spec.choices == ("default", "minimal", "low", "medium", "high", "xhigh")
+    assert [choice for choice, _ in spec.choice_help] == list(spec.choices)
+    with pytest.raises(ConfigError, match="one of default, minimal"):
+        parse_value("session.reasoning_effort", "maximal")
+
+
+def test_noise_reduction_strength_applies_only_while_noise_reduction_is_on() -> None:
+    spec = field("session.noise_reduction_strength")
+    assert not spec.applies(lambda _path: "off")
+    assert spec.applies(lambda _path: "near_field") and spec.applies(lambda _path: "far_field")
+    with pytest.raises(ConfigError):
+        parse_value("session.noise_reduction_strength", "-0.5")
+
+
 def test_int_is_accepted_for_a_float_setting(tmp_path: Path) -> None:
     path = write(tmp_path / "c.toml", "[session]\nspeed = 1\n")
     speed = load_settings(path, env={}).session.speed
@@ -675,6 +712,8 @@ def _value_strategy(spec: FieldSpec) -> st.SearchStrategy[object]:
         strategy = st.sampled_from(["wss://api.openai.com/v1/realtime", "ws://127.0.0.1:9/v1"])
     elif spec.kind == "language":
         strategy = st.sampled_from(["", "en", "de", "pt-BR"])
+    elif spec.kind == "languages":
+        strategy = st.sampled_from(["", "en", "en,de", "pt-BR, fr"])
     elif spec.non_empty:
         strategy = st.text(min_size=1).filter(str.strip)
     else:

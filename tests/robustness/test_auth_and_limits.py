@@ -124,3 +124,41 @@ async def test_own_handover_comes_before_the_server_limit() -> None:
         assert "first words before the handover" in texts
         session.send_text("and after it")
         await rec.wait_for(lambda: _replied(session, "and after it"), what="reply after")
+
+
+async def test_handover_comes_before_the_expiry_the_server_announces() -> None:
+    """session.created's expires_at ends the session long before max_session_min (60): the
+    handover comes before it, while the announced moment is still ahead."""
+    offset = [0.0]
+
+    def clock() -> float:
+        return time.monotonic() + offset[0]
+
+    lifetime_s = 400  # the server's session, announced as expires_at and enforced
+    async with (
+        LocalServer(faults=Faults(max_session_s=lifetime_s), realtime_factor=40) as server,
+        running(server, clock=clock) as (session, rec),
+    ):
+        await rec.wait_for(live(session), what="live")
+        created = server.sessions[0].sent[0]
+        assert created["type"] == "session.created"
+        expires_at = created["session"]["expires_at"]
+        assert lifetime_s - 2 <= expires_at - time.time() <= lifetime_s
+        session.send_text("words before the expiry")
+        await rec.wait_for(lambda: _replied(session, "words before"), what="reply")
+        # 300 s on: the expiry is 100 s away, inside the handover margin; the 60 min timer
+        # alone would wait almost an hour more
+        offset[0] = lifetime_s - 100.0
+        await rec.wait_for(lambda: server.sessions[0].closed.is_set(), what="old closed")
+        assert time.time() < expires_at, "handed over before the announced end"
+        assert server.sessions[0].ended_by == "", "the client closed it, not the server"
+        assert len(server.sessions) == 2
+        assert ConnectionState.RECONNECTING not in [c.state for c in rec.of(ConnectionChanged)]
+        # the fresh session counts down from its own expiry, a whole lifetime away
+        await rec.wait_for(
+            lambda: (left := session.stats.handover_in_s) is not None and left > 200,
+            what="the countdown of the fresh session",
+        )
+        session.send_text("and after it")
+        await rec.wait_for(lambda: _replied(session, "and after it"), what="reply after")
+        assert len(server.sessions) == 2, "no handover loop on the fresh connection"

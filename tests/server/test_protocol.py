@@ -397,11 +397,23 @@ async def test_truncate_cuts_audio_and_transcript_and_checks_its_input(client: R
     assert (await truncate(assistant, 301))["error"]["param"] == "audio_end_ms"
 
 
-async def test_manual_commit_parrots_the_audio_with_transcription(client: RawClient) -> None:
+@pytest.mark.parametrize(
+    ("model", "usage"),
+    [
+        # billed by duration (its model page): the seconds heard
+        ("whisper-1", {"type": "duration", "seconds": 1.2}),
+        ("gpt-transcribe", {"type": "duration", "seconds": 1.2}),
+        # billed by tokens: about one per 100 ms of audio
+        ("gpt-4o-transcribe", {"type": "tokens", "input_tokens": 12}),
+    ],
+)
+async def test_manual_commit_parrots_the_audio_with_transcription(
+    client: RawClient, model: str, usage: dict[str, object]
+) -> None:
     await manual_mode(client)
     transcription = {
         "type": "realtime",
-        "audio": {"input": {"transcription": {"model": "whisper-1"}}},
+        "audio": {"input": {"transcription": {"model": model}}},
     }
     await client.send({"type": "session.update", "session": transcription})
     await client.until("session.updated")
@@ -417,7 +429,7 @@ async def test_manual_commit_parrots_the_audio_with_transcription(client: RawCli
         "conversation.item.input_audio_transcription.completed",
     ]
     assert events[-1]["transcript"] == "(speech, 1.2 s)"
-    assert events[-1]["usage"]["input_tokens"] == 12
+    assert {key: events[-1]["usage"][key] for key in usage} == usage
     assert events[1]["item"]["content"] == [{"type": "input_audio", "transcript": None}]
     # commit alone does not answer; response.create does, with the user's own audio
     await client.send({"type": "response.create"})

@@ -153,6 +153,9 @@ def usage_sent(server: LocalServer) -> tuple[list[dict[str, Any]], list[dict[str
     return replies, transcriptions
 
 
+TOKEN_BILLED = "gpt-4o-mini-transcribe"  # reports its usage in tokens, like the replies
+
+
 @pytest.mark.parametrize("late", [False, True], ids=["transcription_first", "reply_first"])
 async def test_transcription_usage_adds_into_the_turn(late: bool) -> None:
     """The turn's usage is the reply plus the transcription of what the user said, whichever
@@ -161,7 +164,7 @@ async def test_transcription_usage_adds_into_the_turn(late: bool) -> None:
     audio: list[ScriptedAudio] = []
     async with (
         LocalServer(faults=Faults(late_transcription=late)) as server,
-        running(server, audio=audio) as (session, rec),
+        running(server, audio=audio, session__transcription_model=TOKEN_BILLED) as (session, rec),
     ):
         await rec.wait_for(live(session), what="live")
         for block in blocks(silence(200) + speech(800) + silence(900)):
@@ -179,7 +182,7 @@ async def test_transcription_usage_adds_into_the_turn(late: bool) -> None:
         turn = session.stats.turn_usage
         assert turn.output_tokens == reply["output_tokens"] + heard["output_tokens"]
         cost = estimate_cost("gpt-realtime-2", reply)
-        heard_cost = estimate_transcription_cost("gpt-4o-mini-transcribe", heard)
+        heard_cost = estimate_transcription_cost(TOKEN_BILLED, heard)
         assert cost and heard_cost
         assert turn.cost_usd == pytest.approx(cost + heard_cost)
         assert session.stats.session_usage == turn
@@ -196,11 +199,29 @@ async def test_transcription_usage_adds_into_the_turn(late: bool) -> None:
         assert session.stats.session_usage.input_tokens == total
 
 
+async def test_the_default_transcription_is_priced_by_the_seconds_it_heard() -> None:
+    audio: list[ScriptedAudio] = []
+    async with LocalServer() as server, running(server, audio=audio) as (session, rec):
+        assert session.settings.session.transcription_model == "gpt-transcribe"
+        await rec.wait_for(live(session), what="live")
+        for block in blocks(silence(200) + speech(800) + silence(900)):
+            audio[0].capture(block)
+        await rec.wait_for(lambda: all(usage_sent(server)), what="reply and transcription")
+        [reply], [heard] = usage_sent(server)
+        assert heard["type"] == "duration" and heard["seconds"] > 0.5
+        want = estimate_cost("gpt-realtime-2", reply) + heard["seconds"] / 60 * 0.0045
+        await rec.wait_for(
+            lambda: session.stats.turn_usage.cost_usd == pytest.approx(want), what="both costs"
+        )
+        assert session.stats.priced and session.stats.transcription_priced
+
+
 async def test_a_transcription_model_without_a_price_is_marked_not_priced() -> None:
     audio: list[ScriptedAudio] = []
+    unpriced = "gpt-4o-transcribe-diarize"
     async with (
         LocalServer() as server,
-        running(server, audio=audio, session__transcription_model="whisper-1") as (session, rec),
+        running(server, audio=audio, session__transcription_model=unpriced) as (session, rec),
     ):
         await rec.wait_for(live(session), what="live")
         for block in blocks(silence(200) + speech(800) + silence(900)):

@@ -83,6 +83,50 @@ async def test_change_save_writes_file_and_sends_session_update(
         await wait_until(update_sent, pilot, what="session.update with the new values")
 
 
+async def test_reasoning_limits_and_transcription_hints_are_edited_and_sent(
+    server: LocalServer, config_path: Path
+) -> None:
+    app = make_app(server, config_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_live(app, pilot)
+        screen = await open_settings(app, pilot)
+
+        def shown(path: str) -> bool:
+            return bool(screen.query_one(f"#row-{slug(path)}").display)
+
+        assert not shown("session.noise_reduction_strength"), "noise reduction is off"
+        field(screen, "session.noise_reduction").value = "near_field"
+        await pilot.pause()
+        assert shown("session.noise_reduction_strength")
+        field(screen, "session.noise_reduction_strength").value = "0.5"
+        field(screen, "session.reasoning_effort").value = "high"
+        field(screen, "session.max_output_tokens").value = "300"
+        field(screen, "session.transcription_keywords").value = "rt-tui, Textual"
+        field(screen, "session.transcription_languages").value = "en,de"
+        await pilot.press("ctrl+s")
+        await wait_until(lambda: not isinstance(app.screen, SettingsScreen), pilot, what="close")
+        saved = tomllib.loads(config_path.read_text())["session"]
+        assert saved["reasoning_effort"] == "high" and saved["max_output_tokens"] == 300
+
+        def update_sent() -> dict[str, object] | None:
+            updates = [e for e in server.sessions[-1].received if e["type"] == "session.update"]
+            return updates[-1]["session"] if len(updates) >= 2 else None
+
+        await wait_until(lambda: update_sent() is not None, pilot, what="session.update")
+        session = update_sent()
+        assert session is not None
+        assert session["reasoning"] == {"effort": "high"}
+        assert session["max_output_tokens"] == 300
+        audio_in = session["audio"]["input"]  # type: ignore[index]
+        assert audio_in["noise_reduction"] == {"type": "near_field", "strength": 0.5}
+        assert audio_in["transcription"] == {
+            "model": "gpt-transcribe",
+            "keywords": ["rt-tui", "Textual"],
+            "languages": ["en", "de"],
+        }
+        assert server.sessions[-1].config["max_output_tokens"] == 300, "the server took it"
+
+
 async def test_invalid_value_is_refused_and_file_unchanged(
     server: LocalServer, config_path: Path
 ) -> None:

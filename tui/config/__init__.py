@@ -14,11 +14,13 @@ This package is core: it must not import textual, websockets or sounddevice.
 
 from tui.config.apikey import api_key_source, resolve_api_key
 from tui.config.choices import (
+    AUTHS,
     EAGERNESS,
     ECHO_GUARDS,
     MODELS,
     NOISE_REDUCTIONS,
     OUTPUT_MODALITIES,
+    REASONING_EFFORTS,
     THEMES,
     TRANSCRIPTION_MODELS,
     TURN_DETECTION_MODES,
@@ -53,6 +55,7 @@ from tui.config.values import format_value, get_value, parse_value, with_value
 
 __all__ = [
     "APP_NAME",
+    "AUTHS",
     "EAGERNESS",
     "ECHO_GUARDS",
     "ENV_PREFIX",
@@ -61,6 +64,7 @@ __all__ = [
     "MODE_PATH",
     "NOISE_REDUCTIONS",
     "OUTPUT_MODALITIES",
+    "REASONING_EFFORTS",
     "SCHEMA",
     "SECTIONS",
     "TABLES",

@@ -41,14 +41,16 @@ MODELS: tuple[str, ...] = (
 )
 
 # Input transcription models (realtime-protocol.md 2.3); any string is accepted (Azure deployments).
+# The current ones first; the SDK announces a shutdown on 2027-02-26 for the gpt-4o ones and
+# whisper-1.
 TRANSCRIPTION_MODELS: tuple[str, ...] = (
+    "gpt-transcribe",
+    "gpt-live-transcribe",
+    "gpt-realtime-whisper",
     "gpt-4o-mini-transcribe",
     "gpt-4o-mini-transcribe-2025-12-15",
     "gpt-4o-transcribe",
     "gpt-4o-transcribe-diarize",
-    "gpt-transcribe",
-    "gpt-live-transcribe",
-    "gpt-realtime-whisper",
     "whisper-1",
 )
 
@@ -80,8 +82,13 @@ THEMES: tuple[str, ...] = (
     "ansi-light",
 )
 
+# [connection] auth: how the key is sent (tui.realtime.auth)
+AUTH_AUTO, AUTH_BEARER, AUTH_API_KEY = "auto", "bearer", "api-key"
+AUTHS: tuple[str, ...] = (AUTH_AUTO, AUTH_BEARER, AUTH_API_KEY)
 OUTPUT_MODALITIES: tuple[str, ...] = ("audio", "text")
 NOISE_REDUCTIONS: tuple[str, ...] = ("off", "near_field", "far_field")
+# the SDK's RealtimeReasoningEffort, after "default": not sent, the server's default applies
+REASONING_EFFORTS: tuple[str, ...] = ("default", "minimal", "low", "medium", "high", "xhigh")
 EAGERNESS: tuple[str, ...] = ("auto", "low", "medium", "high")
 # plain strings (not the members): TOML, tomlkit and the form's Select see ordinary text
 TURN_DETECTION_MODES: tuple[str, ...] = tuple(mode.value for mode in TurnMode)

@@ -27,6 +27,8 @@ KINDS = (
     "output_device",
     "path",
     "language",
+    "languages",
+    "words",
 )
 
 
@@ -36,7 +38,8 @@ class FieldSpec:
 
     `kind` tells a form how to edit a string: "text" (one line), "multiline", "url",
     "keys" (comma list of key names), "input_device" / "output_device" (name substring or
-    index), "path", "language".
+    index), "path", "language", "languages" (comma list of language codes), "words" (comma
+    list of words or phrases).
     """
 
     path: str  # dotted: "session.turn_detection.threshold"
@@ -57,6 +60,8 @@ class FieldSpec:
     # The form hides the field otherwise, e.g. threshold only matters for server_vad.
     applies_when: tuple[str, tuple[str, ...]] | None = None
     label: str = ""  # a short title (key actions: the footer's and the palette's label)
+    # an optional setting: a word that means unset as well as empty does (the API's "inf")
+    unset_word: str = ""
 
     @property
     def table(self) -> str:
@@ -116,6 +121,10 @@ class FieldSpec:
             text = "a ws:// or wss:// URL"
         elif self.kind == "language":
             text = "an ISO-639-1 code such as en, or empty"
+        elif self.kind == "languages":
+            text = "a comma list of ISO-639-1 codes such as en,de, or empty"
+        elif self.kind == "words":
+            text = "a comma list of words or phrases, or empty"
         elif self.suggestions:
             shown = ", ".join(self.suggestions[:10])
             extra = len(self.suggestions) - 10
@@ -125,7 +134,9 @@ class FieldSpec:
             text = "a non-empty string"
         else:
             text = "a string"
-        if self.optional:
+        if self.optional and self.unset_word:
+            text += f' (empty or "{self.unset_word}" for the default)'
+        elif self.optional:
             text += " (empty for the default)"
         return text
 

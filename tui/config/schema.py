@@ -11,11 +11,16 @@ from dataclasses import field as dc_field
 from typing import ClassVar
 
 from tui.config.choices import (
+    AUTH_API_KEY,
+    AUTH_AUTO,
+    AUTH_BEARER,
+    AUTHS,
     EAGERNESS,
     ECHO_GUARDS,
     MODELS,
     NOISE_REDUCTIONS,
     OUTPUT_MODALITIES,
+    REASONING_EFFORTS,
     THEMES,
     TRANSCRIPTION_MODELS,
     TURN_DETECTION_MODES,
@@ -46,6 +51,16 @@ class ConnectionSettings:
     model: str = setting(
         "gpt-realtime-2", "Realtime model name.", suggestions=MODELS, non_empty=True
     )
+    auth: str = setting(
+        AUTH_AUTO,
+        "How the API key is sent to the endpoint.",
+        choices=AUTHS,
+        choice_help=(
+            (AUTH_AUTO, "api-key for Azure OpenAI hosts (*.openai.azure.com), else bearer"),
+            (AUTH_BEARER, "Authorization: Bearer (OpenAI; an Entra ID token on Azure)"),
+            (AUTH_API_KEY, "an api-key header (an Azure OpenAI key, e.g. behind a proxy)"),
+        ),
+    )
     api_key_env: str = setting(
         "OPENAI_API_KEY", "Environment variable that holds the API key.", non_empty=True
     )
@@ -56,7 +71,7 @@ class ConnectionSettings:
     )
     max_session_min: int = setting(
         60,
-        "Hand over to a fresh connection before the server ends the session (minutes).",
+        "Hand over to a fresh connection before this (minutes), or the server's end if sooner.",
         minimum=1,
         maximum=240,
     )
@@ -144,17 +159,64 @@ class SessionSettings:
         choices=OUTPUT_MODALITIES,
     )
     speed: float = setting(1.0, "Speaking speed of the assistant.", minimum=0.25, maximum=1.5)
+    reasoning_effort: str = setting(
+        "default",
+        "How hard a reasoning model (gpt-realtime-2 and later) thinks before it answers.",
+        choices=REASONING_EFFORTS,
+        choice_help=(
+            ("default", "the server's default for the model (nothing is sent)"),
+            ("minimal", "answer at once: the lowest latency"),
+            ("low", "a little thought, still quick"),
+            ("medium", "more thought for harder questions"),
+            ("high", "careful answers, noticeably slower, more output tokens"),
+            ("xhigh", "the most thought: slowest and most output tokens"),
+        ),
+    )
+    max_output_tokens: int | None = setting(
+        None,
+        "Most tokens one reply may use, tool calls included (empty = no limit).",
+        minimum=1,
+        maximum=4096,
+        unset_word="inf",
+    )
     noise_reduction: str = setting(
         "off", "Server-side noise reduction of your microphone.", choices=NOISE_REDUCTIONS
     )
+    noise_reduction_strength: float | None = setting(
+        None,
+        "How strongly noise is suppressed: higher = more (empty = the server's; 1 at first).",
+        minimum=0.0,
+        applies_when=("session.noise_reduction", ("near_field", "far_field")),
+    )
+    # gpt-transcribe by default: its model page (developers.openai.com) is written for
+    # "committed turns in Realtime sessions over WebSocket", which is what input transcription
+    # transcribes here; it takes prompt, keywords and languages, and the SDK does not list it
+    # among the deprecated models (gpt-4o-mini-transcribe, the old default, shuts down on
+    # 2027-02-26). gpt-live-transcribe and gpt-realtime-whisper stream deltas from live audio
+    # (captions) at almost 4x the price per minute: nothing gained for a turn the server has
+    # already committed.
     transcription_model: str = setting(
-        "gpt-4o-mini-transcribe",
+        "gpt-transcribe",
         "Model that transcribes your speech.",
         suggestions=TRANSCRIPTION_MODELS,
         non_empty=True,
     )
     transcription_language: str = setting(
         "", "ISO-639-1 language of your speech, e.g. en (empty = detect).", kind="language"
+    )
+    transcription_languages: str = setting(
+        "",
+        "Languages you may speak, e.g. en,de (gpt-transcribe, gpt-live-transcribe only).",
+        kind="languages",
+    )
+    transcription_keywords: str = setting(
+        "",
+        "Names and terms to expect, comma list (gpt-transcribe, gpt-live-transcribe only).",
+        kind="words",
+    )
+    transcription_prompt: str = setting(
+        "",
+        "Text that guides the transcription, e.g. its topic (not gpt-realtime-whisper).",
     )
     truncation_retention_ratio: float | None = setting(
         None,

@@ -29,7 +29,7 @@ def shown(spec: FieldSpec, value: Any) -> str:
 
 def check(spec: FieldSpec, value: Any) -> Any:
     """Validate an already-typed value against its spec; returns it normalised (int->float)."""
-    if spec.optional and (value is None or value == ""):
+    if spec.optional and (value is None or value == "" or _is_unset_word(spec, value)):
         return None  # absent or "" means "use the server's default"
     if value is None:
         raise Invalid(f"expected {spec.allowed()}, got nothing")
@@ -67,7 +67,20 @@ def check(spec: FieldSpec, value: Any) -> Any:
         check_url(value)
     if spec.kind == "language" and value and not _LANGUAGE.match(value):
         raise Invalid(f"expected an ISO-639-1 code such as en (or empty), got {value!r}")
+    if spec.kind == "languages" and any(not _LANGUAGE.match(code) for code in split_list(value)):
+        raise Invalid(f"expected {spec.allowed()}, got {value!r}")
     return value
+
+
+def split_list(text: str) -> list[str]:
+    """'en, de,,' -> ['en', 'de']: the items of a comma-list setting ("languages", "words"),
+    which is kept as written and split when it is used."""
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _is_unset_word(spec: FieldSpec, value: Any) -> bool:
+    """`max_output_tokens = "inf"`: the word that means unset, in a file or a form."""
+    return bool(spec.unset_word) and isinstance(value, str) and value.strip() == spec.unset_word
 
 
 def _check_range(spec: FieldSpec, value: float) -> None:
@@ -84,7 +97,7 @@ def parse_text(spec: FieldSpec, text: str) -> Any:
         value = text if spec.kind == "multiline" else text.strip()
         return check(spec, value)
     stripped = text.strip()
-    if stripped == "" and spec.optional:
+    if spec.optional and (stripped == "" or _is_unset_word(spec, stripped)):
         return None
     if spec.type is bool:
         lowered = stripped.lower()

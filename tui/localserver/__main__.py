@@ -17,7 +17,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         prog="python -m tui.localserver",
         description="The rt-tui local Realtime server: the OpenAI Realtime GA protocol on "
         "ws://HOST:PORT/v1/realtime?model=..., no real key needed (any 'Authorization: Bearer "
-        "<anything>' header is accepted). Prints its URL, then serves until Ctrl-C.",
+        "<anything>' header is accepted; on Azure's path /openai/v1/realtime also an 'api-key' "
+        "header). Prints its URL, then serves until Ctrl-C.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8765, help="port (0 = any free port)")

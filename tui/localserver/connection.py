@@ -15,6 +15,7 @@ import contextlib
 import copy
 import json
 import logging
+import math
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -127,7 +128,7 @@ class Connection:
                 **copy.deepcopy(self.config),
                 "id": self.record.id,
                 "object": "realtime.session",
-                "expires_at": int(time.time()) + SESSION_SECONDS,
+                "expires_at": self._expires_at(),
             }
             if not self.faults.silent:
                 self.outlet.emit("session.created", session=session)
@@ -151,6 +152,13 @@ class Connection:
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(sender, timeout=2.0)
             self.record.closed.set()
+
+    def _expires_at(self) -> int:
+        """When the session ends, in unix seconds, as the real server announces it: the
+        `max_session_s` fault's end when it is set as the session starts, else an hour."""
+        limit = self.faults.max_session_s
+        lifetime = SESSION_SECONDS if limit is None else math.floor(limit)
+        return int(time.time()) + lifetime
 
     async def _watcher(self) -> None:
         """Faults that are not tied to a response: close now, session length limit."""

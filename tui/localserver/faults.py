@@ -95,7 +95,8 @@ class Faults:
     - `fail_after_deltas`: after this many deltas, end the response with status "failed"
       (`status_details.error` of type server_error); the connection stays open.
     - `max_session_s`: close with 1001 "maximum duration reached" this many seconds after
-      the connection opened, as the real server does at its session limit.
+      the connection opened, as the real server does at its session limit; set when the
+      connection opens, it is also the `expires_at` of its session.created (else an hour).
     - `late_transcription`: hold back the input transcription of committed audio (its delta
       and `completed` with usage) until the next `response.done`, as the real server may
       (transcription runs asynchronously, so it can arrive after the reply).

@@ -32,6 +32,11 @@ if TYPE_CHECKING:
     from tui.localserver.connection import Connection
 
 MIN_COMMIT_MS = 100  # the real server refuses to commit less
+# Transcription models priced by audio duration (their model pages): their usage is reported
+# as {"type": "duration", "seconds"}, the others' as tokens.
+DURATION_BILLED = frozenset(
+    {"whisper-1", "gpt-transcribe", "gpt-live-transcribe", "gpt-realtime-whisper"}
+)
 
 
 class InputAudio:
@@ -208,21 +213,29 @@ class InputAudio:
             _held(late) if self.conn.faults.late_transcription else self.conn.outlet.emit
         )
         emit("conversation.item.input_audio_transcription.delta", **ids, delta=text)
-        audio_tokens = len(pcm) // WIRE_BYTES_PER_MS // 100
-        usage = {
-            "type": "tokens",
-            "input_tokens": audio_tokens,
-            "output_tokens": text_tokens(text),
-            "total_tokens": audio_tokens + text_tokens(text),
-            "input_token_details": {"audio_tokens": audio_tokens, "text_tokens": 0},
-        }
+        model = self.conn.config["audio"]["input"]["transcription"].get("model")
         emit(
             "conversation.item.input_audio_transcription.completed",
             **ids,
             transcript=text,
-            usage=usage,
+            usage=transcription_usage(model, pcm, text),
         )
         self.conn.responder.held_events += late
+
+
+def transcription_usage(model: Any, pcm: bytes, text: str) -> dict[str, Any]:
+    """What transcribing `pcm` into `text` used: audio seconds for a model billed by duration,
+    else tokens (about one per 100 ms of audio, as the real server counts them)."""
+    if model in DURATION_BILLED:
+        return {"type": "duration", "seconds": len(pcm) / WIRE_BYTES_PER_MS / 1000}
+    audio_tokens = len(pcm) // WIRE_BYTES_PER_MS // 100
+    return {
+        "type": "tokens",
+        "input_tokens": audio_tokens,
+        "output_tokens": text_tokens(text),
+        "total_tokens": audio_tokens + text_tokens(text),
+        "input_token_details": {"audio_tokens": audio_tokens, "text_tokens": 0},
+    }
 
 
 def _held(into: list[tuple[str, dict[str, Any]]]) -> Callable[..., None]:

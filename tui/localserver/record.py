@@ -67,7 +67,8 @@ class SessionRecord:
     `sent` holds every event dict emitted (valid events only, in wire order); `received` every
     client event dict that parsed as a JSON object; `raw_sent` the deliberately bad frames
     (fault injection) as (kind, frame). `headers` are the handshake headers without
-    Authorization. `ended_by` says how the server ended it ("close 1001 ...", "abort"), or ""
+    Authorization and api-key; `auth` says which of the two carried the credential ("bearer",
+    "api-key"). `ended_by` says how the server ended it ("close 1001 ...", "abort"), or ""
     when the client closed or the server stopped. `calls` are the function calls issued (with
     the client's output once answered), `approvals` the MCP approval requests (with the
     client's answer), `mcp_calls` the calls the emulated remote MCP servers ran, in order.
@@ -86,6 +87,7 @@ class SessionRecord:
     calls: list[CallRecord] = field(default_factory=list)
     approvals: list[ApprovalRecord] = field(default_factory=list)
     mcp_calls: list[McpCallRecord] = field(default_factory=list)
+    auth: str = ""
 
     def sent_types(self) -> list[str]:
         return [event["type"] for event in self.sent]

@@ -36,11 +36,29 @@ from tui.localserver.items import new_id
 from tui.localserver.record import SessionRecord
 from tui.localserver.sessionconfig import default_session
 
-__all__ = ["PATH", "LocalServer", "SessionRecord"]
+__all__ = ["AZURE_PATH", "PATH", "LocalServer", "SessionRecord"]
 
 log = logging.getLogger("tui.localserver")
 
 PATH = "/v1/realtime"
+# Azure OpenAI's GA path: the deployment is the `model`, the key comes in an `api-key` header
+# (an Entra ID token as Bearer)
+AZURE_PATH = "/openai/v1/realtime"
+
+
+SECRET = frozenset({"authorization", "api-key"})  # handshake headers a record leaves out
+
+
+def credential(headers: Headers, path: str) -> tuple[str, str] | None:
+    """(scheme, credential) a handshake authenticates with, as each service takes it:
+    `Authorization: Bearer` on both paths, `api-key` on the Azure path only."""
+    bearer = headers.get("Authorization", "")
+    if bearer.startswith("Bearer ") and bearer[7:].strip():
+        return "bearer", bearer[7:].strip()
+    key = headers.get("api-key", "")
+    if path == AZURE_PATH and key.strip():
+        return "api-key", key.strip()
+    return None
 
 
 def _json_response(connection: ServerConnection, status: int, message: str, code: Any) -> Response:
@@ -77,6 +95,7 @@ class LocalServer:
         chunk_ms: int = 100,
         record_audio: bool = True,
         keep_audio_items: int | None = None,
+        api_key: str | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -85,6 +104,7 @@ class LocalServer:
         self.chunk_ms = chunk_ms
         self.record_audio = record_audio
         self.keep_audio_items = keep_audio_items
+        self.api_key = api_key  # None: any credential is taken; else only this one
         self.next_connection_faults: collections.deque[Faults] = collections.deque()
         self.sessions: list[SessionRecord] = []
         self.handshakes: list[int] = []  # HTTP status of every handshake on /v1/realtime
@@ -96,6 +116,11 @@ class LocalServer:
     @property
     def url(self) -> str:
         return f"ws://{self.host}:{self.port}{PATH}"
+
+    @property
+    def azure_url(self) -> str:
+        """The same server on Azure OpenAI's GA path, which also takes an `api-key` header."""
+        return f"ws://{self.host}:{self.port}{AZURE_PATH}"
 
     def break_next_connections(self, faults: Faults, count: int = 1) -> None:
         """Give the next `count` connections `faults` (one shared, live-editable value)."""
@@ -148,7 +173,8 @@ class LocalServer:
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         parts = urlsplit(request.path)
-        if parts.path.rstrip("/") != PATH:
+        path = parts.path.rstrip("/")
+        if path not in (PATH, AZURE_PATH):
             return _json_response(
                 connection, 404, f"Invalid URL (GET {parts.path}): use {PATH}", "not_found"
             )
@@ -165,16 +191,20 @@ class LocalServer:
             self.handshakes.append(status)
             reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
             return _json_response(connection, status, f"Refused by fault switch: {reason}", None)
-        auth = request.headers.get("Authorization", "")
-        if not auth.startswith("Bearer ") or not auth[7:].strip():
+        given = credential(request.headers, path)
+        if given is None:
             self.handshakes.append(401)
+            header = "api-key header" if path == AZURE_PATH else "Authorization header"
             return _json_response(
                 connection,
                 401,
-                "You didn't provide an API key. Send it in the Authorization header "
+                f"You didn't provide an API key. Send it in the {header} "
                 "(Authorization: Bearer YOUR_KEY).",
                 "missing_api_key",
             )
+        if self.api_key is not None and given[1] != self.api_key:
+            self.handshakes.append(401)  # the key is not repeated, as the real server does not
+            return _json_response(connection, 401, "Incorrect API key provided.", "invalid_api_key")
         if not parse_qs(parts.query).get("model") and not parse_qs(parts.query).get("call_id"):
             self.handshakes.append(400)
             return _json_response(
@@ -188,15 +218,18 @@ class LocalServer:
     async def _handle(self, ws: ServerConnection) -> None:
         request = ws.request
         assert request is not None
-        query = parse_qs(urlsplit(request.path).query)
+        parts = urlsplit(request.path)
+        query = parse_qs(parts.query)
         model = (query.get("model") or ["gpt-realtime"])[0]
+        given = credential(request.headers, parts.path.rstrip("/"))
         faults = self._faults_by_connection.pop(id(ws), None)
         record = SessionRecord(
             id=new_id("sess"),
             model=model,
-            headers={k: v for k, v in request.headers.raw_items() if k.lower() != "authorization"},
+            headers={k: v for k, v in request.headers.raw_items() if k.lower() not in SECRET},
             faults=faults if faults is not None else self.faults,
             config=default_session(model),
+            auth=given[0] if given else "",
         )
         connection = Connection(self, ws, record, own_faults=faults)
         async with self._session_added:

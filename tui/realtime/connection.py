@@ -32,6 +32,7 @@ from websockets.exceptions import (
 from websockets.protocol import State
 
 from tui.config import safe_url
+from tui.config.choices import AUTH_AUTO
 from tui.errors import (
     AuthError,
     ConnectError,
@@ -44,6 +45,7 @@ from tui.errors import (
 )
 from tui.printable import one_line
 from tui.realtime import events
+from tui.realtime.auth import auth_headers
 from tui.realtime.events import MAX_FRAME, BadEvent, ServerEvent
 from tui.realtime.redact import RedactingLogger
 
@@ -211,6 +213,7 @@ class RealtimeConnection:
         on_send: SendHook | None = None,
         on_receive: ReceiveHook | None = None,
         key_env: str = "OPENAI_API_KEY",
+        auth: str = AUTH_AUTO,
         open_timeout: float = OPEN_TIMEOUT,
         created_timeout: float = CREATED_TIMEOUT,
         ssl_context: ssl.SSLContext | None = None,
@@ -219,7 +222,7 @@ class RealtimeConnection:
         self.model = model
         self.on_send = on_send
         self.on_receive = on_receive
-        self.key_env = key_env
+        self.key_env, self.auth = key_env, auth
         self.open_timeout = open_timeout
         self.created_timeout = created_timeout
         self._api_key = api_key or None
@@ -288,7 +291,7 @@ class RealtimeConnection:
         return ws
 
     async def _handshake(self, url: str, shown: str) -> ClientConnection:
-        headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
+        headers = auth_headers(url, self._api_key, self.auth)  # Bearer, or Azure's api-key
         options: dict[str, Any] = {}
         if is_loopback(url):
             # An http(s)_proxy in the environment must not capture the local server.
@@ -314,9 +317,9 @@ class RealtimeConnection:
                 "If that address is right, set [connection] url to it"
             ) from None
         except InvalidStatus as error:
-            raise self._status_error(
-                error.response.status_code, bytes(error.response.body or b""), shown
-            ) from None
+            body = bytes(error.response.body or b"")
+            status = error.response.status_code
+            raise _status_error(status, body, shown, self.key_env, self._api_key) from None
         except InvalidURI as error:
             raise InvalidURLError(f"invalid endpoint URL {shown!r}: {error.msg}") from None
         except (ProxyError, InvalidProxy) as error:
@@ -389,21 +392,6 @@ class RealtimeConnection:
                 f"{shown} closed the connection before the session started: "
                 f"{_describe_close(closed)}" + (f"; it said: {said}" if said else "")
             ) from None
-
-    def _status_error(self, status: int, body: bytes, shown: str) -> ConnectError:
-        if status in (401, 403):
-            return AuthError(
-                f"{shown} answered HTTP {status}: the API key is missing or lacks Realtime "
-                f"access; set {self.key_env} to a key with Realtime access"
-            )
-        if status == 404:
-            return EndpointNotFoundError(
-                f"{shown} answered HTTP 404: wrong URL or model; check [connection] url and model"
-            )
-        detail = _error_detail(body, self._api_key)
-        return HandshakeError(
-            f"{shown} refused the websocket with HTTP {status}{detail}", status=status
-        )
 
     # ----------------------------------------------------------------- send
 
@@ -578,6 +566,26 @@ def _origin(url: str) -> tuple[str, str, int | None]:
         return scheme, (parts.hostname or "").lower(), parts.port or _DEFAULT_PORTS.get(scheme)
     except ValueError:  # unparseable: an origin of its own, equal to nothing
         return ("?", url, None)
+
+
+def _status_error(
+    status: int, body: bytes, shown: str, key_env: str, api_key: str | None
+) -> ConnectError:
+    """The error for an HTTP answer to the websocket upgrade, naming what to fix."""
+    if status in (401, 403):
+        return AuthError(
+            f"{shown} answered HTTP {status}: the API key is missing or lacks Realtime "
+            f"access; set {key_env} to a key with Realtime access (and [connection] auth "
+            "to how the endpoint takes it)"
+        )
+    if status == 404:
+        return EndpointNotFoundError(
+            f"{shown} answered HTTP 404: wrong URL or model; check [connection] url and model"
+        )
+    detail = _error_detail(body, api_key)
+    return HandshakeError(
+        f"{shown} refused the websocket with HTTP {status}{detail}", status=status
+    )
 
 
 def _refused_big_frame(closed: ConnectionClosed) -> bool:

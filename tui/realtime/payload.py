@@ -2,7 +2,8 @@
 
 Shape: docs/realtime-protocol.md section 2. Every setting maps to one field;
 values that mean "server default" (empty instructions, no truncation ratio, no idle
-timeout) are left out so the server keeps its own default.
+timeout, reasoning effort "default", no max_output_tokens, no noise reduction strength,
+empty transcription hints) are left out so the server keeps its own default.
 """
 
 from __future__ import annotations
@@ -10,12 +11,32 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from tui.config.values import split_list
 from tui.constants import WIRE_RATE_HZ, TurnMode
 
-if TYPE_CHECKING:  # typing only: the wire does not need config at runtime
-    from tui.config import Settings, TurnDetectionSettings
+if TYPE_CHECKING:
+    from tui.config import SessionSettings, Settings, TurnDetectionSettings
 
 PCM_FORMAT: dict[str, Any] = {"type": "audio/pcm", "rate": WIRE_RATE_HZ}
+DEFAULT_EFFORT = "default"  # [session] reasoning_effort: nothing sent, the server decides
+UNLIMITED = "inf"  # max_output_tokens: the model's maximum (the server's default)
+
+_PROMPT, _KEYWORDS, _LANGUAGES = "prompt", "keywords", "languages"
+# What each known transcription model takes besides `model` and `language`, after the SDK's
+# AudioTranscription docstrings (keywords and languages: gpt-transcribe and
+# gpt-live-transcribe; prompt: not gpt-realtime-whisper nor gpt-4o-transcribe-diarize) and
+# the two gpt-*transcribe model pages ("unstructured context" = prompt). A name not listed
+# (an Azure deployment) gets every field that is set: its owner knows what it runs.
+TRANSCRIPTION_FIELDS: dict[str, frozenset[str]] = {
+    "gpt-transcribe": frozenset({_PROMPT, _KEYWORDS, _LANGUAGES}),
+    "gpt-live-transcribe": frozenset({_PROMPT, _KEYWORDS, _LANGUAGES}),
+    "gpt-realtime-whisper": frozenset(),
+    "gpt-4o-mini-transcribe": frozenset({_PROMPT}),
+    "gpt-4o-mini-transcribe-2025-12-15": frozenset({_PROMPT}),
+    "gpt-4o-transcribe": frozenset({_PROMPT}),
+    "gpt-4o-transcribe-diarize": frozenset(),
+    "whisper-1": frozenset({_PROMPT}),
+}
 
 
 def session_config(
@@ -33,10 +54,10 @@ def session_config(
     config["audio"] = {
         "input": {
             "format": dict(PCM_FORMAT),
-            "noise_reduction": noise_reduction(session.noise_reduction),
-            "transcription": transcription(
-                session.transcription_model, session.transcription_language
+            "noise_reduction": noise_reduction(
+                session.noise_reduction, session.noise_reduction_strength
             ),
+            "transcription": transcription_of(session),
             "turn_detection": turn_detection(session.turn_detection),
         },
         "output": {
@@ -45,6 +66,10 @@ def session_config(
             "speed": float(session.speed),
         },
     }
+    if session.reasoning_effort != DEFAULT_EFFORT:
+        config["reasoning"] = {"effort": session.reasoning_effort}
+    if session.max_output_tokens is not None:
+        config["max_output_tokens"] = int(session.max_output_tokens)
     if session.truncation_retention_ratio is not None:
         config["truncation"] = {
             "type": "retention_ratio",
@@ -66,18 +91,59 @@ def tools_update(tools: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return {"type": "realtime", **tools_fields(tools)}
 
 
-def noise_reduction(mode: str) -> dict[str, Any] | None:
-    """`{"type": mode}`, or None ("off") which clears it on the server."""
-    return None if mode == "off" else {"type": mode}
+def live_update(old: SessionSettings, new: SessionSettings) -> tuple[dict[str, Any], list[str]]:
+    """What a `session.update` on a live connection must add to `session_config` when a
+    setting went back to its default: the server keeps a field the update leaves out. A token
+    limit taken away is sent as "inf"; a reasoning effort has no value meaning "the default",
+    so going back to it waits for the next connection (a note says so)."""
+    extra: dict[str, Any] = {}
+    notes: list[str] = []
+    if old.max_output_tokens is not None and new.max_output_tokens is None:
+        extra["max_output_tokens"] = UNLIMITED
+    if old.reasoning_effort != DEFAULT_EFFORT and new.reasoning_effort == DEFAULT_EFFORT:
+        notes.append(
+            f"Reasoning effort stays {old.reasoning_effort} until the next connection, which "
+            "starts with the server's default."
+        )
+    return extra, notes
 
 
-def transcription(model: str, language: str = "") -> dict[str, Any] | None:
-    """Input transcription; None (off) when no model is set."""
+def noise_reduction(mode: str, strength: float | None = None) -> dict[str, Any] | None:
+    """`{"type": mode}` (and its `strength` if set), or None ("off"), which clears it."""
+    if mode == "off":
+        return None
+    return {"type": mode} if strength is None else {"type": mode, "strength": float(strength)}
+
+
+def transcription_of(session: SessionSettings) -> dict[str, Any] | None:
+    """Input transcription from the [session] transcription_* settings."""
+    return transcription(
+        session.transcription_model,
+        session.transcription_language,
+        prompt=session.transcription_prompt,
+        keywords=split_list(session.transcription_keywords),
+        languages=split_list(session.transcription_languages),
+    )
+
+
+def transcription(
+    model: str,
+    language: str = "",
+    *,
+    prompt: str = "",
+    keywords: Sequence[str] = (),
+    languages: Sequence[str] = (),
+) -> dict[str, Any] | None:
+    """Input transcription; None (off) when no model is set. Each optional field is sent
+    when set and the model takes it (TRANSCRIPTION_FIELDS)."""
     if not model:
         return None
     config: dict[str, Any] = {"model": model}
     if language:
         config["language"] = language
+    takes = TRANSCRIPTION_FIELDS.get(model, frozenset({_PROMPT, _KEYWORDS, _LANGUAGES}))
+    wanted = {_PROMPT: prompt, _KEYWORDS: list(keywords), _LANGUAGES: list(languages)}
+    config.update({name: value for name, value in wanted.items() if value and name in takes})
     return config
 
 

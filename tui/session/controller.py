@@ -48,7 +48,6 @@ from tui.session.effects import (
     WakeTicker,
     WriteHistory,
 )
-from tui.session.handover import plan_handover
 from tui.session.mishaps import log
 from tui.session.outage import Outage
 from tui.session.reconnect import describe_disconnect
@@ -210,6 +209,7 @@ class Controller:
             conn_settings.model,
             self._api_key,
             key_env=conn_settings.api_key_env,
+            auth=conn_settings.auth,
             on_send=self._on_client_event,
         )
 
@@ -310,7 +310,7 @@ class Controller:
             await fresh.connect()
         except ConnectError as error:
             self._emit(Notice("warning", f"Session handover failed, will retry: {error}"))
-            self.stats.connected_since = self._clock() - self._max_session_s() + 60
+            self._rooms.limit.retry_later()
             return
         self._configure(fresh)
         old = self._conn
@@ -319,15 +319,14 @@ class Controller:
             await old.close()
         self._emit(Notice("information", "Handed over to a fresh session (time limit)."))
 
-    def _max_session_s(self) -> float:
-        return self.settings.connection.max_session_min * 60.0
-
     def _check_handover(self) -> None:
-        since = self.stats.connected_since
-        if since is None or self._conn is None or self.state is not ConnectionState.LIVE:
+        """Hand over before the session ends (`handover.SessionLimit`: the earlier of
+        max_session_min and the server's expires_at), and count down in the header."""
+        if self._conn is None or self.state is not ConnectionState.LIVE:
             return
-        left = self._max_session_s() - (self._clock() - since)
-        plan = plan_handover(left, quiet=self._rooms.turns.quiet)
+        plan = self._rooms.limit.plan(quiet=self._rooms.turns.quiet)
+        if plan is None:
+            return
         if plan.countdown_s != self.stats.handover_in_s:
             self.stats.handover_in_s = plan.countdown_s
             self._emit(StatsChanged(self.stats))

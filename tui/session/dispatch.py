@@ -26,6 +26,7 @@ from tui.errors import RtTuiError
 from tui.realtime.events import BadEvent, ServerEvent
 from tui.session.audio_link import AudioLink
 from tui.session.effects import Effect, Proven, WakeTicker
+from tui.session.handover import SessionLimit
 from tui.session.inspector import InspectorLog
 from tui.session.latency import LatencyMark
 from tui.session.ledger import Ledger
@@ -51,6 +52,7 @@ class Step(StrEnum):
     RATE_LIMITS = "rate_limits"  # figures for the status line
     SERVER_ERROR = "server_error"  # a notice, unless benign
     TYPED_ECHO = "typed_echo"  # the server confirms a typed turn: no longer pending
+    SESSION_CREATED = "session_created"  # its expires_at: when the handover is due
     # the tools link (tui.session.tools_link): function calls, remote MCP, approvals
     TOOL_ITEM_ADDED = "tool_item_added"  # a function_call / mcp_call item: its log line
     TOOL_ARGUMENTS_DELTA = "tool_arguments_delta"
@@ -69,6 +71,7 @@ Route = tuple[Step | ModelHandler, ...]
 
 C, S = Conversation, Step
 ROUTES: dict[str, Route] = {
+    "session.created": (S.SESSION_CREATED,),
     "conversation.item.added": (S.TYPED_ECHO, C.on_item_added),
     "conversation.item.created": (S.TYPED_ECHO, C.on_item_added),
     "conversation.item.done": (S.TYPED_ECHO, C.on_item_done, S.TOOL_CONVERSATION_ITEM),
@@ -147,6 +150,7 @@ class EventRouter:
         settings: Callable[[], Settings],
         clock: Callable[[], float],
         tools: ToolsLink,
+        limit: SessionLimit,
     ) -> None:
         self._typed = typed
         self._conversation = conversation
@@ -160,6 +164,7 @@ class EventRouter:
         self._inspector = inspector
         self._settings = settings
         self._clock = clock
+        self._limit = limit
         # each step is the method of its name (a missing one fails here, at construction)
         self._steps: dict[Step, Callable[[ServerEvent], StepResult]] = {
             step: getattr(self, f"_{step.value}") for step in Step
@@ -265,6 +270,10 @@ class EventRouter:
             return []
         message = error.get("message") or "unknown error"
         return [Notice("error", f"Server error: {message}" + (f" ({code})" if code else ""))]
+
+    def _session_created(self, event: ServerEvent) -> StepResult:
+        self._limit.announced(event.data["session"].get("expires_at"))
+        return []
 
     def _typed_echo(self, event: ServerEvent) -> StepResult:
         return self._typed.confirmed(event)

@@ -16,11 +16,12 @@ from tui.changes import Stats, StatsChanged, Turn
 from tui.config import Settings
 from tui.conversation import Conversation
 from tui.realtime import events
-from tui.realtime.payload import session_config
+from tui.realtime.payload import live_update, session_config
 from tui.secrets import redactable
 from tui.session.audio_link import AudioLink
 from tui.session.dispatch import EventRouter
 from tui.session.effects import Effect, Send, WriteHistory
+from tui.session.handover import SessionLimit
 from tui.session.history_gate import HistoryGate
 from tui.session.inspector import InspectorLog
 from tui.session.latency import LatencyMark
@@ -59,6 +60,7 @@ class Rooms:
     mishaps: Mishaps
     typed: TypedTurns
     tools: ToolsLink
+    limit: SessionLimit
 
     @classmethod
     def build(
@@ -91,6 +93,7 @@ class Rooms:
         secrets = redactable([api_key, *first.tools.secret_values()])
         inspector, mishaps = InspectorLog(secrets, clock), Mishaps(secrets, clock)
         typed = TypedTurns(conversation)
+        limit = SessionLimit(lambda: settings().connection.max_session_min * 60.0, clock)
         turns = TurnTaking(
             conversation=conversation,
             link=link,
@@ -119,6 +122,7 @@ class Rooms:
             settings=settings,
             clock=clock,
             tools=tools,
+            limit=limit,
         )
         return cls(
             conversation,
@@ -135,6 +139,7 @@ class Rooms:
             mishaps,
             typed,
             tools,
+            limit,
         )
 
     def apply_settings(self, old: Settings, new: Settings, *, connected: bool) -> SettingsApplied:
@@ -142,12 +147,14 @@ class Rooms:
         `session.update` on the live connection, without a voice the server would refuse."""
         self.conversation.transcribing = bool(new.session.transcription_model)
         applied = SettingsApplied()
-        if (old.connection.url, old.connection.model) != (new.connection.url, new.connection.model):
+        if _endpoint(old) != _endpoint(new):
             applied.reconnect = True
             applied.notes.append("Endpoint or model changed: reconnecting.")
         elif old.session != new.session and connected:
             config, notes = self.voice.session_config(old, new)
-            applied.effects.append(Send(events.session_update(config)))
+            undo, undo_notes = live_update(old.session, new.session)
+            applied.effects.append(Send(events.session_update({**config, **undo})))
+            notes += undo_notes
             applied.notes += [*notes, "Session settings sent."]
         applied.effects += self.voice.session_info(new)
         return applied
@@ -159,6 +166,7 @@ class Rooms:
         return effects + (self.conversation.add_replayed(replay) if replay else [])
 
     def connection_opened(self) -> None:
+        self.limit.opened()
         self.voice.connection_opened()
         self.turns.active_response = None
 
@@ -199,3 +207,8 @@ class Rooms:
             or self.gate.waiting
             or self.turns.talking
         )
+
+
+def _endpoint(settings: Settings) -> tuple[str, str, str]:
+    """What a connection is opened with: a change needs a new one."""
+    return settings.connection.url, settings.connection.model, settings.connection.auth
