@@ -23,8 +23,12 @@ API_KEY = "sk-test-ui-0123456789"
 
 
 def make_app(server: LocalServer, config_path: Path, **settings_changes: object) -> RtApp:
+    """`settings_changes`: dotted paths with "__" for "." (session__spend_cap_usd=1.0)."""
+    settings = live_settings(server.url)
+    for path, value in settings_changes.items():
+        settings = with_value(settings, path.replace("__", "."), value)
     return RtApp(
-        live_settings(server.url),
+        settings,
         config_path=config_path,
         api_key=API_KEY,
         audio_enabled=False,
@@ -264,3 +268,25 @@ async def test_hostile_server_text_reaches_the_screen_inert(
         await pilot.pause()
         assert "You said" in screen()
         assert_inert(app, ("hello", "sudo", "bad thing"))
+
+
+async def test_text_typed_at_the_spend_cap_stays_on_screen_marked_not_sent(
+    server: LocalServer, config_path: Path
+) -> None:
+    """The box is emptied as for any sent message: the words are in the log instead, with
+    why they went nowhere, never just a toast that fades."""
+    app = make_app(server, config_path, session__spend_cap_usd=0.000001)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_live(app, pilot)
+        await pilot.press(*"first", "enter")
+        await wait_until(lambda: app.session.capped, pilot, what="the cap reached")
+        await pilot.press(*"my last words", "enter")
+
+        def kept() -> bool:
+            shown = [str(view.render()) for view in app.conversation_log.query("TurnView")]
+            return any("my last words" in text and "not sent: spend cap" in text for text in shown)
+
+        await wait_until(kept, pilot, what="the typed words in the log, marked not sent")
+        assert app.query_one("#message").value == ""
+        said = [e for e in server.sessions[-1].received if e["type"] == "conversation.item.create"]
+        assert len(said) == 1, "nothing more is sent at the cap"
