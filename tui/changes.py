@@ -205,6 +205,15 @@ class EventLogged:
 
 
 @dataclass(frozen=True, slots=True)
+class HistoryFailing:
+    """Turns the transcript file did not take (a full disk): kept and written with the next
+    turn, in order. `unsaved` 0 (and no reason) once every one is written."""
+
+    unsaved: int
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class SessionInfo:
     url: str
     model: str
@@ -246,6 +255,7 @@ Change = (
     | MuteChanged
     | AudioModeChanged
     | Notice
+    | HistoryFailing
     | EventLogged
     | SessionInfo
     | ApprovalAsked

@@ -290,3 +290,33 @@ async def test_text_typed_at_the_spend_cap_stays_on_screen_marked_not_sent(
         assert app.query_one("#message").value == ""
         said = [e for e in server.sessions[-1].received if e["type"] == "conversation.item.create"]
         assert len(said) == 1, "nothing more is sent at the cap"
+
+
+async def test_a_full_disk_mid_session_stays_in_the_status_line(
+    server: LocalServer, config_path: Path
+) -> None:
+    """Not a toast that fades: the status line says how many turns are not saved and why
+    until the disk takes them, then says nothing more."""
+    from tests.session.test_transcript import FullDisk
+
+    disk = FullDisk()
+    app = RtApp(
+        with_value(live_settings(server.url), "history.enabled", True),
+        config_path=config_path,
+        api_key=API_KEY,
+        audio_enabled=False,
+        history=disk,
+    )
+    status = lambda: app.status_line.render().plain  # noqa: E731
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_live(app, pilot)
+        disk.full = True
+        await pilot.press(*"hello", "enter")
+        await wait_until(lambda: "not saved" in status(), pilot, what="the failure shown")
+        assert "No space left on device" in status()
+        assert status().startswith("history: "), "urgent: first on the line"
+        await wait_until(lambda: "2 turns not saved" in status(), pilot, what="both turns")
+        disk.full = False
+        await pilot.press(*"again", "enter")
+        await wait_until(lambda: "not saved" not in status(), pilot, what="saved again")
+    assert [t.text for t in disk.written][:2] == ["hello", "You said: hello"]

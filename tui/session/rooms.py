@@ -29,6 +29,7 @@ from tui.session.mishaps import Mishaps
 from tui.session.reconnect import replay_events
 from tui.session.throttle import BadFrameThrottle
 from tui.session.tools_link import ToolBoxLike, ToolsLink
+from tui.session.transcript import HistoryLike, Transcript
 from tui.session.turns import TurnTaking
 from tui.session.typed import TypedTurns
 from tui.session.voice import VoiceLock
@@ -59,6 +60,7 @@ class Rooms:
     mishaps: Mishaps
     typed: TypedTurns
     tools: ToolsLink
+    transcript: Transcript
 
     @classmethod
     def build(
@@ -72,6 +74,7 @@ class Rooms:
         on_audio_status: Callable[[Any], None],
         clock: Callable[[], float],
         toolbox: ToolBoxLike | None = None,
+        history: HistoryLike | None = None,
     ) -> Rooms:
         """`settings` returns the settings in force (they change when the user edits them)."""
         first = settings()
@@ -135,6 +138,7 @@ class Rooms:
             mishaps,
             typed,
             tools,
+            Transcript(history, lambda: settings().history.enabled),
         )
 
     def apply_settings(self, old: Settings, new: Settings, *, connected: bool) -> SettingsApplied:
