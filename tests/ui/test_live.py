@@ -6,6 +6,8 @@ import json
 import socket
 from pathlib import Path
 
+import pytest
+
 from tests.hostile import HOSTILE
 from tests.ui.conftest import live_settings, wait_until
 from tests.ui.terminal import assert_inert, drawn_texts
@@ -320,3 +322,33 @@ async def test_a_full_disk_mid_session_stays_in_the_status_line(
         await pilot.press(*"again", "enter")
         await wait_until(lambda: "not saved" not in status(), pilot, what="saved again")
     assert [t.text for t in disk.written][:2] == ["hello", "You said: hello"]
+
+
+async def test_a_bug_behind_the_interrupt_key_does_not_end_the_app(
+    server: LocalServer, config_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key press runs an intent on the app's loop: an exception there used to end the
+    app. It is one toast now, and the conversation goes on."""
+    from tui.session.turns import TurnTaking
+
+    def broken(*args: object, **kwargs: object) -> list[object]:
+        raise RuntimeError("a bug in barge-in")
+
+    monkeypatch.setattr(TurnTaking, "barge_in", broken)
+    app = make_app(server, config_path)
+    screen = lambda: "\n".join(drawn_texts(app))  # noqa: E731
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_live(app, pilot)
+        await pilot.press("escape", "escape")  # leave the box, then the interrupt key
+        await wait_until(lambda: "Internal error" in screen(), pilot, what="the toast")
+        monkeypatch.undo()
+        await pilot.press("slash", *"still there", "enter")
+        await wait_until(
+            lambda: any(
+                turn.role is Role.ASSISTANT and turn.final and "still there" in turn.text
+                for turn in app.session.conversation.turns  # type: ignore[union-attr]
+            ),
+            pilot,
+            what="the next reply",
+        )
+    assert app.return_code in (0, None)
