@@ -14,6 +14,7 @@ from tests.ui.conftest import scripted, wait_until
 from tests.ui.terminal import drawn_texts
 from tui.app import RtApp
 from tui.changes import (
+    Applied,
     AudioModeChanged,
     ConnectionChanged,
     ConnectionState,
@@ -690,6 +691,27 @@ async def test_the_header_drawn_never_shows_a_url_password(tmp_path: Path) -> No
         screen = "\n".join(drawn_texts(app))
         assert "realtime.example.com:8443" in screen
         assert "alice" not in screen and "hunter2" not in screen and "S3CRET" not in screen
+
+
+def test_connection_text_shows_what_the_server_applied() -> None:
+    live = ConnectionChanged(ConnectionState.LIVE)
+    url, pcm = "wss://api.openai.com/v1/realtime", "audio/pcm 24 kHz"
+    honest = Applied("cedar", pcm, pcm, "audio", "semantic_vad")
+    text = connection_text(live, SessionInfo(url, "m", "marin", applied=honest), None).plain
+    assert text.endswith("voice cedar · semantic_vad"), "the server's voice, not the setting's"
+    other = Applied(
+        "alloy",
+        "audio/pcmu",
+        "audio/pcmu",
+        "text",
+        "manual",
+        plays=False,
+        asked=(("voice", "marin"), ("input", pcm), ("modalities", "audio")),
+    )
+    text = connection_text(live, SessionInfo(url, "m", "marin", applied=other), None).plain
+    assert "voice alloy (asked marin) · manual · text only (asked audio)" in text
+    assert "audio/pcmu not played: text only" in text
+    assert text.endswith("mic audio/pcmu (asked audio/pcm 24 kHz)")
 
 
 def test_connection_text_names_a_voice_waiting_for_the_next_connection() -> None:

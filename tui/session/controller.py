@@ -377,6 +377,7 @@ class Controller:
             log.exception("could not report an internal error in %s", where)
 
     def _on_client_event(self, event: dict[str, Any]) -> None:
+        self._rooms.check.sent(event)  # what was asked, to hold session.updated against
         if self.inspect and (logged := self._rooms.inspector.outbound(event)) is not None:
             self._emit(logged)
 

@@ -24,6 +24,7 @@ from tui.config import Settings
 from tui.conversation import Conversation
 from tui.errors import RtTuiError
 from tui.realtime.events import BadEvent, ServerEvent
+from tui.session.applied import SessionCheck
 from tui.session.audio_link import AudioLink
 from tui.session.effects import Effect, Proven, WakeTicker
 from tui.session.inspector import InspectorLog
@@ -62,6 +63,10 @@ class Step(StrEnum):
     MCP_ARGUMENTS = "mcp_arguments"
     MCP_LIST_TOOLS = "mcp_list_tools"
     TOOLS_BARGE_IN = "tools_barge_in"  # running calls are cancelled, no follow-up
+    # what the server applied (tui.session.applied): shown, checked against what was asked
+    SESSION_CREATED = "session_created"  # its defaults: only whether its audio can be played
+    SESSION_UPDATED = "session_updated"  # the header, a notice per difference, the audio gate
+    SESSION_REFUSED = "session_refused"  # an error naming a session.update: no answer to it
 
 
 ModelHandler = Callable[[Conversation, ServerEvent], list[Change]]
@@ -101,7 +106,9 @@ ROUTES: dict[str, Route] = {
     "response.output_audio.delta": (S.REPLY_AUDIO, C.on_audio_delta, S.PLAY),
     "response.done": (C.on_response_done, S.RESPONSE_DONE, S.TOOL_RESPONSE_DONE),
     "rate_limits.updated": (S.RATE_LIMITS,),
-    "error": (S.SERVER_ERROR,),
+    "session.created": (S.SESSION_CREATED,),
+    "session.updated": (S.SESSION_UPDATED,),
+    "error": (S.SESSION_REFUSED, S.SERVER_ERROR),
 }
 del C, S
 
@@ -147,7 +154,9 @@ class EventRouter:
         settings: Callable[[], Settings],
         clock: Callable[[], float],
         tools: ToolsLink,
+        check: SessionCheck,
     ) -> None:
+        self._check = check
         self._typed = typed
         self._conversation = conversation
         self._tools = tools
@@ -204,7 +213,9 @@ class EventRouter:
 
     def _play(self, event: ServerEvent) -> StepResult:
         effects: list[Effect] = [WakeTicker()]
-        if self._link.plays:
+        # audio in a format the client did not ask for is never fed to the PCM16 playback:
+        # the reply is shown as text (the check's notice says why, once)
+        if self._link.plays and self._check.plays:
             try:
                 self._link.play(event.get("item_id", ""), event.audio or b"")
             except PlaybackFullError as error:  # once per overflow: a broken server's flood
@@ -298,6 +309,15 @@ class EventRouter:
 
     def _tools_barge_in(self, event: ServerEvent) -> StepResult:
         return self._tools.barge_in()
+
+    def _session_created(self, event: ServerEvent) -> StepResult:
+        return self._check.created(event)
+
+    def _session_updated(self, event: ServerEvent) -> StepResult:
+        return self._check.updated(event, self._settings())
+
+    def _session_refused(self, event: ServerEvent) -> StepResult:
+        return self._check.refused(event)
 
     def _bad(self, bad: BadEvent) -> list[Effect]:
         return self._throttle.admit(bad, self._clock())

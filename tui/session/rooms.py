@@ -18,6 +18,7 @@ from tui.conversation import Conversation
 from tui.realtime import events
 from tui.realtime.payload import session_config
 from tui.secrets import redactable
+from tui.session.applied import SessionCheck
 from tui.session.audio_link import AudioLink
 from tui.session.dispatch import EventRouter
 from tui.session.effects import Effect, Send, WriteHistory
@@ -61,6 +62,7 @@ class Rooms:
     typed: TypedTurns
     tools: ToolsLink
     transcript: Transcript
+    check: SessionCheck
 
     @classmethod
     def build(
@@ -89,6 +91,7 @@ class Rooms:
         )
         ledger, throttle, gate = Ledger(stats), BadFrameThrottle(), HistoryGate()
         latency, voice = LatencyMark(stats), VoiceLock(first.session.voice)
+        check = SessionCheck(voice)
         # placeholder bearer tokens ("demo", "local") are no secrets: masking them would
         # rewrite every "demo" said in the event view
         secrets = redactable([api_key, *first.tools.secret_values()])
@@ -122,6 +125,7 @@ class Rooms:
             settings=settings,
             clock=clock,
             tools=tools,
+            check=check,
         )
         return cls(
             conversation,
@@ -139,6 +143,7 @@ class Rooms:
             typed,
             tools,
             Transcript(history, lambda: settings().history.enabled),
+            check,
         )
 
     def apply_settings(self, old: Settings, new: Settings, *, connected: bool) -> SettingsApplied:
@@ -153,13 +158,13 @@ class Rooms:
             config, notes = self.voice.session_config(old, new)
             applied.effects.append(Send(events.session_update(config)))
             applied.notes += [*notes, "Session settings sent."]
-        applied.effects += self.voice.session_info(new)
+        applied.effects += self.check.session_info(new)
         return applied
 
     def opening(self, settings: Settings, replay: list[Turn]) -> list[Effect]:
         """The session starts: the header, the live Stats (so the session clock runs from the
         start rather than from the first usage), and the turns restored from history."""
-        effects: list[Effect] = [*self.voice.session_info(settings), StatsChanged(self.stats)]
+        effects: list[Effect] = [*self.check.session_info(settings), StatsChanged(self.stats)]
         return effects + (self.conversation.add_replayed(replay) if replay else [])
 
     def connection_opened(self) -> None:
@@ -184,7 +189,8 @@ class Rooms:
         tools = self.tools.tools() if self.tools.enabled else None
         effects: list[Effect] = [Send(events.session_update(session_config(settings, tools)))]
         self.voice.connection_configured(settings)  # a new connection takes any voice
-        effects += self.voice.session_info(settings)
+        self.check.connection_configured()  # and has applied nothing we know of yet
+        effects += self.check.session_info(settings)
         for turn in self.conversation.replayable(settings.connection.replay_turns):
             effects += [Send(event) for event in replay_events(turn)]
         return effects + self.turns.take_outbox()
