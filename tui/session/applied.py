@@ -162,7 +162,7 @@ def same(name: str, asked: Any, applied: Any) -> bool:
         return _format(asked) == _format(applied)
     if name == "turn_detection":
         if not isinstance(asked, dict) or not isinstance(applied, dict):
-            return asked == applied  # None (manual) on both sides, or one of them
+            return bool(asked == applied)  # None (manual) on both sides, or one of them
         return all(_equal(value, applied.get(key, MISSING)) for key, value in asked.items())
     return bool(asked == applied)
 
