@@ -113,6 +113,22 @@ def test_session_created_sets_the_audio_gate_and_says_nothing() -> None:
     created["audio"]["output"]["format"] = {"type": "audio/pcma"}
     assert desk.receive(server_event("session.created", session=created)) == []
     assert not desk.rooms.check.plays and desk.rooms.check.applied is None
+    desk.reply(ms=200)  # the server never answers the update: its audio comes as G.711
+    [why] = notices(desk.log)
+    assert why.startswith("The server sends reply audio as audio/pcma;")
+    desk.receive(audio_delta("item_A", 200))
+    assert notices(desk.log) == [why], "said once"
+    assert desk.speaker.received == {}
+
+
+def test_audio_held_back_after_the_difference_was_said_says_nothing_more() -> None:
+    desk = Desk()
+    asked(desk)
+    pcmu = applied_session(desk)
+    pcmu["audio"]["output"]["format"] = {"type": "audio/pcmu"}
+    [said] = notices(updated(desk, pcmu))
+    desk.reply(ms=200)
+    assert notices(desk.log) == [said]
 
 
 def test_each_answer_is_held_against_the_update_it_answers() -> None:

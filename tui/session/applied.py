@@ -13,7 +13,9 @@ update's `event_id`) gets no answer. Then:
 - reply audio in a format the client did not ask for (anything but PCM16 24 kHz, e.g.
   audio/pcmu or audio/pcma) is never fed to the PCM16 playback (`plays`): it would be loud
   noise. The reply is shown as text, and the notice says why. `session.created` (the
-  server's own defaults) sets `plays` too, and nothing else: nothing was asked yet.
+  server's own defaults) sets `plays` too, and says nothing: nothing was asked yet. If
+  audio is then held back before any `session.updated` explained it (a server that never
+  answers the update), `held_back` says why, once.
 
 Every value comes from the server: it is cut short and made printable before it is shown.
 """
@@ -57,10 +59,12 @@ class SessionCheck:
     def __init__(self, voice: VoiceLock) -> None:
         self._voice = voice
         self.plays = True  # reply audio may go to the speaker (PCM16 24 kHz, as asked)
+        self._format_seen: Any = None  # the reply audio format the server last named
         self.applied: Applied | None = None
         self._asked: dict[str, Any] = {}  # this connection's updates, merged
         self._answers: deque[tuple[Any, dict[str, Any]]] = deque()  # (event_id, asked then)
         self._told: set[tuple[str, str, str]] = set()  # differences noticed, once each
+        self._why_silent = False  # the user was told why reply audio is not played
 
     def connection_configured(self) -> None:
         """A new connection: nothing asked of it yet, nothing applied that we know of."""
@@ -86,6 +90,7 @@ class SessionCheck:
         """The server's defaults before any update: only whether its audio can be played."""
         session = event.get("session")
         if isinstance(session, dict) and "output" in (fields := read(session)):
+            self._format_seen = fields["output"]
             self.plays = playable(fields["output"])
         return []
 
@@ -96,6 +101,7 @@ class SessionCheck:
         asked = self._answers.popleft()[1] if self._answers else self._asked
         fields = read(session)
         if "output" in fields:
+            self._format_seen = fields["output"]
             self.plays = playable(fields["output"])
         differences = [
             (name, *contrast(name, asked[name], fields[name]))
@@ -107,6 +113,7 @@ class SessionCheck:
             if difference not in self._told:
                 self._told.add(difference)
                 effects.append(Notice("warning", self._say(*difference)))
+                self._why_silent |= difference[0] == "output" and not self.plays
         shown = {name: describe(name, fields[name]) for name in FIELDS if name in fields}
         self.applied = Applied(
             voice=shown.get("voice", ""),
@@ -118,6 +125,20 @@ class SessionCheck:
             asked=tuple((name, wanted) for name, wanted, _ in differences),
         )
         return [*effects, *self.session_info(settings)]
+
+    def held_back(self) -> list[Effect]:
+        """Reply audio was not played (`plays` is False): why, if nobody said it yet."""
+        if self._why_silent:
+            return []
+        self._why_silent = True
+        shown = describe("output", self._format_seen)
+        return [
+            Notice(
+                "warning",
+                f"The server sends reply audio as {shown}; rt-tui plays only PCM16 at 24 kHz: "
+                "replies are shown as text only.",
+            )
+        ]
 
     def session_info(self, settings: Settings) -> list[Change]:
         """The header's line: the voice lock's, with the server's word when there is one."""

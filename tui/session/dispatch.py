@@ -214,8 +214,10 @@ class EventRouter:
     def _play(self, event: ServerEvent) -> StepResult:
         effects: list[Effect] = [WakeTicker()]
         # audio in a format the client did not ask for is never fed to the PCM16 playback:
-        # the reply is shown as text (the check's notice says why, once)
-        if self._link.plays and self._check.plays:
+        # the reply is shown as text (the check says why, once)
+        if not self._check.plays:
+            return [*effects, *self._check.held_back()]
+        if self._link.plays:
             try:
                 self._link.play(event.get("item_id", ""), event.audio or b"")
             except PlaybackFullError as error:  # once per overflow: a broken server's flood
@@ -226,7 +228,7 @@ class EventRouter:
 
     def _speech_started(self, event: ServerEvent) -> StepResult:
         self._ledger.start_turn()
-        speaking = self._turns.set_user_speaking(True)
+        speaking: list[Effect] = [*self._turns.set_user_speaking(True)]
         if not self._settings().session.turn_detection.interrupt_response:
             return speaking  # asked not to: the reply plays on while the user speaks
         return [*speaking, *self._turns.barge_in(client_initiated=False)]
