@@ -712,6 +712,8 @@ def test_connection_text_shows_what_the_server_applied() -> None:
     assert "voice alloy (asked marin) · manual · text only (asked audio)" in text
     assert "audio/pcmu not played: text only" in text
     assert text.endswith("mic audio/pcmu (asked audio/pcm 24 kHz)")
+    silent = SessionInfo(url, "m", "marin", applied=Applied())  # a session.updated naming nothing
+    assert connection_text(live, silent, None).plain.endswith("voice marin")
 
 
 def test_connection_text_names_a_voice_waiting_for_the_next_connection() -> None:

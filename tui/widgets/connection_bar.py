@@ -67,8 +67,9 @@ def connection_text(
             )
         )
         # once the server has answered, its word: the voice it applied, not the one asked
-        parts.append(_field(applied.voice, applied.asked_for("voice")) if applied else None)
-        if applied is None:
+        if applied is not None and applied.voice:
+            parts.append(_field(applied.voice, applied.asked_for("voice")))
+        else:
             parts.append(Content(one_line(info.voice)))
         if info.pending_voice:
             # chosen after the first spoken reply: the server takes it on the next connection
