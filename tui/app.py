@@ -30,6 +30,7 @@ from tui.changes import (
     ConnectionChanged,
     ConnectionState,
     EventLogged,
+    HistoryFailing,
     MuteChanged,
     Notice,
     Role,
@@ -310,6 +311,10 @@ class RtApp(KeyboardControl, SettingsFlow, App[int], inherit_bindings=False):
                 self._update_meter_state()
             case Notice():
                 self.notify(change.text, severity=change.level, markup=False)
+            case HistoryFailing():
+                self._status.unsaved_turns = change.unsaved
+                self._status.unsaved_reason = change.reason
+                self._status.update_text()
             case EventLogged():
                 self._inspector.log_event(change.direction, change.event)
             case ApprovalAsked() | ApprovalClosed() | ToolServersChanged():

@@ -205,6 +205,34 @@ class EventLogged:
 
 
 @dataclass(frozen=True, slots=True)
+class HistoryFailing:
+    """Turns the transcript file did not take (a full disk): kept and written with the next
+    turn, in order. `unsaved` 0 (and no reason) once every one is written."""
+
+    unsaved: int
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What the server says it applied (its last `session.updated`), each as one short
+    printable text, and what it was asked for where that differs."""
+
+    voice: str = ""
+    output: str = ""  # the reply audio's format: "audio/pcm 24 kHz", "audio/pcmu"
+    input: str = ""  # the microphone audio's format, as the server reads it
+    modalities: str = ""  # "audio" or "text"
+    turn_detection: str = ""  # "server_vad", "semantic_vad", "manual"
+    plays: bool = True  # the reply audio is PCM16 24 kHz, the one format rt-tui plays
+    # (field, what was asked) for each of the fields above the server applied otherwise
+    asked: tuple[tuple[str, str], ...] = ()
+
+    def asked_for(self, field: str) -> str:
+        """What was asked for `field` when the server applied something else, else ""."""
+        return dict(self.asked).get(field, "")
+
+
+@dataclass(frozen=True, slots=True)
 class SessionInfo:
     url: str
     model: str
@@ -212,6 +240,7 @@ class SessionInfo:
     # another voice chosen in the settings after the first spoken reply, which the server
     # only takes on the next connection ("" when none is waiting)
     pending_voice: str = ""
+    applied: Applied | None = None  # the server's word on this connection (None: not yet)
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +275,7 @@ Change = (
     | MuteChanged
     | AudioModeChanged
     | Notice
+    | HistoryFailing
     | EventLogged
     | SessionInfo
     | ApprovalAsked

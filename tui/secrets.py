@@ -6,8 +6,8 @@ loopback server without a key gets "local", and redacting those turned every "de
 "local" a person said into "[redacted]" in the saved transcript (and `--resume` replayed
 the damage). So placeholders, and strings too short to be a credential, are left alone.
 
-Core module: stdlib only. Used by tui.history; the session's inspector redaction should use
-it too (`redactable([api_key])`).
+Core module: stdlib only. Used by tui.history, the session's inspector and mishaps
+(`redactable([api_key])`) and the tools' masker (tui.tools.text.Redactor).
 """
 
 from __future__ import annotations

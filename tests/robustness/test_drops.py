@@ -69,9 +69,8 @@ async def test_history_is_complete_after_twenty_forced_drops(tmp_path: Path) -> 
     writer = HistoryWriter(tmp_path / "history", "soak-drops", secrets=["sk-test-drops"])
     async with (
         LocalServer(realtime_factor=40) as server,
-        running(server, connection__replay_turns=REPLAY_TURNS) as (session, rec),
+        running(server, history=writer, connection__replay_turns=REPLAY_TURNS) as (session, rec),
     ):
-        session._history = writer  # running() builds it without one
         await rec.wait_for(live(session), what="live")
         for drop in range(DROPS):
             if drop % 4 == 0:  # a clean turn now and then, between the broken ones
@@ -147,8 +146,10 @@ async def test_each_turn_is_written_once_when_cut_off_or_interrupted(tmp_path: P
     a reply interrupted while it is still streaming."""
     audio: list[ScriptedAudio] = []
     writer = HistoryWriter(tmp_path / "history", "written-once")
-    async with LocalServer() as server, running(server, audio=audio) as (session, rec):
-        session._history = writer  # running() builds it without one
+    async with (
+        LocalServer() as server,
+        running(server, audio=audio, history=writer) as (session, rec),
+    ):
         await rec.wait_for(live(session), what="live")
         # 1: dropped mid-reply while its audio is still queued for the speaker
         server.faults.drop_after_deltas = 2

@@ -61,8 +61,15 @@ TOOLS: dict[str, list[str]] = {
 }
 
 
-# What issue 10's second pass added: the server's expires_at sets when the handover is due.
-EXPIRY: dict[str, list[str]] = {"session.created": ["session_created"]}
+# What issue 9 added: what the server applied (tui.session.applied). session.updated is read
+# (the header, a notice per difference, the audio gate), session.created only for the audio
+# gate, and an error naming a session.update means that update gets no session.updated.
+# And issue 10's second pass: session.created's expires_at sets when the handover is due.
+SESSION: dict[str, list[str]] = {
+    "session.created": ["session_expiry", "session_created"],
+    "session.updated": ["session_updated"],
+    "error": ["session_refused", "server_error"],
+}
 
 
 def names(route: tuple[object, ...]) -> list[str]:
@@ -70,7 +77,7 @@ def names(route: tuple[object, ...]) -> list[str]:
 
 
 def test_every_type_handled_before_is_routed_to_the_same_handling() -> None:
-    assert {kind: names(route) for kind, route in ROUTES.items()} == {**BEFORE, **TOOLS, **EXPIRY}
+    assert {kind: names(route) for kind, route in ROUTES.items()} == {**BEFORE, **TOOLS, **SESSION}
 
 
 def test_routes_name_real_event_types_and_every_step_is_used() -> None:
@@ -94,10 +101,13 @@ def text_delta(item_id: str, delta: str = "Hi", response_id: str = "resp_1") -> 
 
 def test_a_type_without_a_route_is_only_logged() -> None:
     desk = Desk()
-    updated = server_event("session.updated", session={"type": "realtime"})
-    assert desk.receive(updated) == []
-    [logged] = desk.receive(updated, inspect=True)
-    assert logged == EventLogged("in", updated.data)
+    committed = server_event(
+        "input_audio_buffer.committed", item_id="item_1", previous_item_id=None
+    )
+    assert "input_audio_buffer.committed" not in ROUTES
+    assert desk.receive(committed) == []
+    [logged] = desk.receive(committed, inspect=True)
+    assert logged == EventLogged("in", committed.data)
 
 
 def test_the_inspector_sees_an_event_before_its_steps_and_without_the_key() -> None:

@@ -15,6 +15,7 @@ import pytest
 from tests.oracle import check_client_event
 from tests.session.helpers import ChangeRecorder, ScriptedAudio
 from tui.changes import (
+    Applied,
     ConnectionChanged,
     ConnectionState,
     EventLogged,
@@ -632,7 +633,13 @@ async def test_header_shows_the_voice_in_use_and_the_one_waiting() -> None:
     speaks and names the chosen one as pending; the next connection takes it."""
     async with LocalServer() as server, running(server) as (session, rec):
         await rec.wait_for(live(session), what="live")
-        assert rec.of(SessionInfo)[-1] == SessionInfo(server.url, "gpt-realtime-2", "marin")
+        info = await rec.wait_for(
+            lambda: rec.of(SessionInfo)[-1].applied and rec.of(SessionInfo)[-1],
+            what="the server's session.updated in the header",
+        )
+        pcm = "audio/pcm 24 kHz"
+        applied = Applied("marin", pcm, pcm, "audio", "server_vad", plays=True, asked=())
+        assert info == SessionInfo(server.url, "gpt-realtime-2", "marin", applied=applied)
         session.send_text("speak first")
         await rec.wait_for(finished(rec, Role.ASSISTANT), what="reply")
         session.apply_settings(with_value(session.settings, "session.voice", "cedar"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.session.helpers import Desk, server_event
 from tui.changes import MuteChanged, Notice, SpeechChanged, TurnStarted, TurnStatus
-from tui.session.effects import Mute, Send
+from tui.session.effects import Mute, Send, WriteHistory
 
 
 def test_barge_in_silences_truncates_at_what_was_heard_then_cancels() -> None:
@@ -112,9 +112,13 @@ def test_at_the_cap_typed_text_talk_and_unmute_are_refused() -> None:
     desk = Desk(session__turn_detection__mode="manual")
     desk.rooms.ledger.capped = True
     turns = desk.rooms.turns
-    for effects in (turns.type_text("more", live=True), turns.toggle_mute(True)):
-        [notice] = effects
-        assert notice.level == "warning" and "Spend cap" in notice.text
+    started, write, notice = turns.type_text("more", live=True)
+    assert isinstance(started, TurnStarted) and started.turn.text == "more"
+    assert started.turn.reason.startswith("not sent: spend cap $")
+    assert write == WriteHistory(started.turn), "the words are kept, not sent"
+    assert isinstance(notice, Notice) and "Spend cap" in notice.text
+    [notice] = turns.toggle_mute(True)
+    assert notice.level == "warning" and "Spend cap" in notice.text
     turns.talk(connected=True, muted=False, now=0.0)
     turns.audio_sent(500.0)
     ended = turns.talk(connected=True, muted=False, now=1.0)

@@ -119,3 +119,27 @@ async def test_typed_while_offline_and_quit_is_saved_marked_not_sent(tmp_path: P
     [record] = saved(kept)
     assert record.text == "do not lose me" and "not sent" in record.flags["reason"]
     assert "not sent" in history.format_session(history.read_transcript(kept.path))
+
+
+async def test_typed_at_the_spend_cap_is_drawn_and_saved_marked_not_sent(tmp_path: Path) -> None:
+    """At the cap nothing more is sent; the words typed then used to vanish (a warning, an
+    emptied box). They are drawn, marked not sent and why, and saved."""
+    kept = writer(tmp_path)
+    tiny_cap = {"session__spend_cap_usd": 0.000001}  # the first reply reaches it
+    async with (
+        LocalServer() as server,
+        running(server, history=kept, **tiny_cap) as (session, rec),
+    ):
+        await rec.wait_for(live(session), what="live")
+        session.send_text("first")
+        await rec.wait_for(lambda: session.capped, what="the cap reached")
+        session.send_text("keep my words")
+        drawn = user_turns_started(rec)[-1]
+        assert drawn.text == "keep my words"
+        assert drawn.reason == "not sent: spend cap $1e-06 reached"
+        assert any("Spend cap" in n.text for n in rec.of(Notice))
+        items = [e["item"] for e in received(server, "conversation.item.create")]
+        assert [i["content"][0]["text"] for i in items] == ["first"], "nothing more is sent"
+    records = saved(kept)
+    assert [r.text for r in records] == ["first", "keep my words"]
+    assert records[1].flags["reason"] == "not sent: spend cap $1e-06 reached"

@@ -25,9 +25,12 @@ from tui.changes import (
     TurnStarted,
     TurnStatus,
 )
+from tui.config import with_value
 from tui.localserver import LocalServer
 from tui.session import Session, dispatch
 from tui.session.rooms import Rooms
+from tui.session.turns import TurnTaking
+from tui.session.typed import TypedTurns
 
 POISON = f"boom {TEST_KEY} \x1b]0;PWNED\x07\x1b[2J"
 
@@ -142,3 +145,55 @@ async def test_a_session_that_stops_anyway_says_so_and_keeps_what_is_typed(
         assert [t.text for t in history.written] == ["are you there?"], "saved at once"
         await session.stop()
         assert history.closed
+
+
+def poisoned(*args: Any, **kwargs: Any) -> Any:
+    raise RuntimeError(POISON)
+
+
+@pytest.mark.parametrize(
+    ("room", "method", "intent", "where"),
+    [
+        (TurnTaking, "barge_in", "interrupt", "the interrupt key"),
+        (TurnTaking, "talk", "talk", "the talk key"),
+        (TurnTaking, "toggle_mute", "toggle_mute", "the mute key"),
+    ],
+)
+async def test_a_bug_in_a_key_intent_is_reported_and_the_session_goes_on(
+    monkeypatch: pytest.MonkeyPatch, room: type, method: str, intent: str, where: str
+) -> None:
+    """The app calls these on a key press: raising there would end the app."""
+    async with LocalServer() as server, running(server) as (session, rec):
+        await rec.wait_for(live(session), what="live")
+        with monkeypatch.context() as patch:
+            patch.setattr(room, method, poisoned)
+            getattr(session, intent)()  # does not raise
+        assert_reported(rec, where)
+        session.send_text("still here")
+        [reply] = await rec.wait_for(finished(rec, Role.ASSISTANT), what="the next reply")
+        assert "still here" in reply.text and session.state is ConnectionState.LIVE
+
+
+async def test_typed_words_that_hit_a_bug_are_drawn_and_saved_not_sent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(TypedTurns, "typed", poisoned)
+    history = KeptHistory()
+    async with LocalServer() as server, running(server, history=history) as (session, rec):
+        await rec.wait_for(live(session), what="live")
+        session.send_text("my words")
+        assert_reported(rec, "typed text")
+        [drawn] = [c.turn for c in rec.of(TurnStarted) if c.turn.role is Role.USER]
+        assert drawn.text == "my words" and drawn.reason == "not sent: an internal error"
+    assert [t.text for t in history.written] == ["my words"]
+
+
+async def test_a_bug_in_applying_settings_is_reported_not_raised(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(Rooms, "apply_settings", poisoned)
+    async with LocalServer() as server, running(server) as (session, rec):
+        await rec.wait_for(live(session), what="live")
+        changed = with_value(session.settings, "session.voice", "cedar")
+        assert session.apply_settings(changed) == []
+        assert_reported(rec, "applying the settings")

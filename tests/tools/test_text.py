@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -58,6 +59,16 @@ def test_secret_named_keys_and_configured_values_are_masked() -> None:
     }
     assert "sk-live" not in redactor.pretty(value)
     assert redactor.value({"token": ""}) == {"token": ""}  # nothing to hide
+
+
+@pytest.mark.parametrize("placeholder", ["demo", "local", "DEMO", "key1234"])
+def test_placeholder_keys_and_short_strings_are_words_not_secrets(placeholder: str) -> None:
+    """--demo's bearer token "demo" and the loopback "local" are fed in as secrets: masking
+    them rewrote "demo server, local time" into "*** server, *** time" (tui.secrets' rule)."""
+    redactor = Redactor([placeholder, "sk-live-123456"])
+    said = f"the {placeholder} server, local time, demo notes; key sk-live-123456"
+    assert redactor.text(said) == f"the {placeholder} server, local time, demo notes; key ***"
+    assert redactor.value({"note": said})["note"].endswith("demo notes; key ***")
 
 
 def test_control_characters_are_escaped_not_passed_to_the_terminal() -> None:

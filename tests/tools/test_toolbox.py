@@ -48,6 +48,23 @@ async def test_an_ask_masks_secret_keys_and_secret_values(make_box, tmp_path) ->
     assert "sk-test" not in repr(finished)
 
 
+async def test_demo_placeholder_keys_do_not_mask_a_result(make_box, tmp_path) -> None:
+    """--demo hands the tool box its bearer token "demo" (and a loopback one "local") as
+    the API key: a tool's words "demo" and "local" reach the log and the model as said."""
+    box = make_box(
+        ToolsSettings(builtin=BuiltinSettings(clock=True)),
+        cwd=tmp_path,
+        secrets=["demo", "local", "sk-test-0123456789"],
+    )
+    box.start()
+    zone = "demo/local time sk-test-0123456789"
+    box.on_function_call("c1", "get_current_time", json.dumps({"timezone": zone}))
+    finished = await next_of(box, CallFinished)
+    assert "unknown time zone 'demo/local time ***'" in finished.rendered.output
+    assert "demo/local time ***" in finished.rendered.summary
+    assert "sk-test" not in repr(finished)
+
+
 async def test_a_never_setting_declines_without_asking(make_box, tmp_path) -> None:
     box = box_with(
         make_box, tmp_path, builtin=SHELL, approvals={"run_shell_command": Approval.NEVER}

@@ -15,6 +15,7 @@ from tests.ui.conftest import scripted, wait_until
 from tests.ui.terminal import assert_inert, drawn_texts
 from tui.app import RtApp
 from tui.changes import (
+    Applied,
     AudioModeChanged,
     Change,
     ConnectionChanged,
@@ -85,6 +86,13 @@ async def test_the_header_is_inert(tmp_path: Path) -> None:
             model="gpt\x1b]0;title\x07-realtime",
             voice="mar\x1b[2Jin",
             pending_voice="ced\u202ear",
+            applied=Applied(
+                voice="mar\x1b[2Jin",
+                output="audio/\x1b]0;x\x07pcmu",
+                turn_detection="server\x9b2J_vad",
+                plays=False,
+                asked=(("voice", "co\x1b[31mral"),),
+            ),
         ),
     ]
     app = _app(tmp_path, script)
@@ -94,6 +102,7 @@ async def test_the_header_is_inert(tmp_path: Path) -> None:
         header = drawn_texts(app)[0] + drawn_texts(app)[1]
         assert "closed:" in header and "api.example.com" in header
         assert_inert(app, ("gpt␛-realtime", "mar␛in", "cedar", "hello", "sudo"))
+        assert_inert(app, ("(asked co␛ral)", "server␛_vad", "audio/␛pcmu not played"))
 
 
 async def test_the_status_line_is_inert(tmp_path: Path) -> None:

@@ -6,6 +6,8 @@ import json
 import socket
 from pathlib import Path
 
+import pytest
+
 from tests.hostile import HOSTILE
 from tests.ui.conftest import live_settings, wait_until
 from tests.ui.terminal import assert_inert, drawn_texts
@@ -23,8 +25,12 @@ API_KEY = "sk-test-ui-0123456789"
 
 
 def make_app(server: LocalServer, config_path: Path, **settings_changes: object) -> RtApp:
+    """`settings_changes`: dotted paths with "__" for "." (session__spend_cap_usd=1.0)."""
+    settings = live_settings(server.url)
+    for path, value in settings_changes.items():
+        settings = with_value(settings, path.replace("__", "."), value)
     return RtApp(
-        live_settings(server.url),
+        settings,
         config_path=config_path,
         api_key=API_KEY,
         audio_enabled=False,
@@ -264,3 +270,85 @@ async def test_hostile_server_text_reaches_the_screen_inert(
         await pilot.pause()
         assert "You said" in screen()
         assert_inert(app, ("hello", "sudo", "bad thing"))
+
+
+async def test_text_typed_at_the_spend_cap_stays_on_screen_marked_not_sent(
+    server: LocalServer, config_path: Path
+) -> None:
+    """The box is emptied as for any sent message: the words are in the log instead, with
+    why they went nowhere, never just a toast that fades."""
+    app = make_app(server, config_path, session__spend_cap_usd=0.000001)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_live(app, pilot)
+        await pilot.press(*"first", "enter")
+        await wait_until(lambda: app.session.capped, pilot, what="the cap reached")
+        await pilot.press(*"my last words", "enter")
+
+        def kept() -> bool:
+            shown = [str(view.render()) for view in app.conversation_log.query("TurnView")]
+            return any("my last words" in text and "not sent: spend cap" in text for text in shown)
+
+        await wait_until(kept, pilot, what="the typed words in the log, marked not sent")
+        assert app.query_one("#message").value == ""
+        said = [e for e in server.sessions[-1].received if e["type"] == "conversation.item.create"]
+        assert len(said) == 1, "nothing more is sent at the cap"
+
+
+async def test_a_full_disk_mid_session_stays_in_the_status_line(
+    server: LocalServer, config_path: Path
+) -> None:
+    """Not a toast that fades: the status line says how many turns are not saved and why
+    until the disk takes them, then says nothing more."""
+    from tests.session.test_transcript import FullDisk
+
+    disk = FullDisk()
+    app = RtApp(
+        with_value(live_settings(server.url), "history.enabled", True),
+        config_path=config_path,
+        api_key=API_KEY,
+        audio_enabled=False,
+        history=disk,
+    )
+    status = lambda: app.status_line.render().plain  # noqa: E731
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_live(app, pilot)
+        disk.full = True
+        await pilot.press(*"hello", "enter")
+        await wait_until(lambda: "not saved" in status(), pilot, what="the failure shown")
+        assert "No space left on device" in status()
+        assert status().startswith("history: "), "urgent: first on the line"
+        await wait_until(lambda: "2 turns not saved" in status(), pilot, what="both turns")
+        disk.full = False
+        await pilot.press(*"again", "enter")
+        await wait_until(lambda: "not saved" not in status(), pilot, what="saved again")
+    assert [t.text for t in disk.written][:2] == ["hello", "You said: hello"]
+
+
+async def test_a_bug_behind_the_interrupt_key_does_not_end_the_app(
+    server: LocalServer, config_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key press runs an intent on the app's loop: an exception there used to end the
+    app. It is one toast now, and the conversation goes on."""
+    from tui.session.turns import TurnTaking
+
+    def broken(*args: object, **kwargs: object) -> list[object]:
+        raise RuntimeError("a bug in barge-in")
+
+    monkeypatch.setattr(TurnTaking, "barge_in", broken)
+    app = make_app(server, config_path)
+    screen = lambda: "\n".join(drawn_texts(app))  # noqa: E731
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_live(app, pilot)
+        await pilot.press("escape", "escape")  # leave the box, then the interrupt key
+        await wait_until(lambda: "Internal error" in screen(), pilot, what="the toast")
+        monkeypatch.undo()
+        await pilot.press("slash", *"still there", "enter")
+        await wait_until(
+            lambda: any(
+                turn.role is Role.ASSISTANT and turn.final and "still there" in turn.text
+                for turn in app.session.conversation.turns  # type: ignore[union-attr]
+            ),
+            pilot,
+            what="the next reply",
+        )
+    assert app.return_code in (0, None)

@@ -11,8 +11,10 @@ from textual.geometry import Region
 from textual.widgets import Input
 
 from tests.ui.conftest import scripted, wait_until
+from tests.ui.terminal import drawn_texts
 from tui.app import RtApp
 from tui.changes import (
+    Applied,
     AudioModeChanged,
     ConnectionChanged,
     ConnectionState,
@@ -666,6 +668,52 @@ async def test_stop_retry_has_an_f_key_that_works_while_typing(tmp_path: Path) -
             what="cancel_reconnect from f8",
         )
         assert app.query_one("#message", Input).value == "hi"  # f8 typed nothing
+
+
+PASSWORD_URL = "wss://alice:hunter2-pw@realtime.example.com:8443/v1/realtime?api-key=k-S3CRET"
+
+
+def test_connection_text_never_shows_a_user_or_password_of_the_url() -> None:
+    info = SessionInfo(PASSWORD_URL, "gpt-realtime-2", "marin")
+    text = connection_text(ConnectionChanged(ConnectionState.LIVE), info, None).plain
+    assert "realtime.example.com:8443 · gpt-realtime-2" in text
+    assert "alice" not in text and "hunter2" not in text and "S3CRET" not in text
+
+
+async def test_the_header_drawn_never_shows_a_url_password(tmp_path: Path) -> None:
+    """A URL with user:password in it (a proxy's basic auth) reaches the header as set in
+    the config; what Textual draws there is the host and port alone."""
+    script = [ConnectionChanged(ConnectionState.LIVE), SessionInfo(PASSWORD_URL, "m", "marin")]
+    app = RtApp(Settings(), config_path=tmp_path / "c.toml", session_factory=scripted(script))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(lambda: app.connection_bar.info is not None, pilot, what="the info")
+        await pilot.pause()
+        screen = "\n".join(drawn_texts(app))
+        assert "realtime.example.com:8443" in screen
+        assert "alice" not in screen and "hunter2" not in screen and "S3CRET" not in screen
+
+
+def test_connection_text_shows_what_the_server_applied() -> None:
+    live = ConnectionChanged(ConnectionState.LIVE)
+    url, pcm = "wss://api.openai.com/v1/realtime", "audio/pcm 24 kHz"
+    honest = Applied("cedar", pcm, pcm, "audio", "semantic_vad")
+    text = connection_text(live, SessionInfo(url, "m", "marin", applied=honest), None).plain
+    assert text.endswith("voice cedar · semantic_vad"), "the server's voice, not the setting's"
+    other = Applied(
+        "alloy",
+        "audio/pcmu",
+        "audio/pcmu",
+        "text",
+        "manual",
+        plays=False,
+        asked=(("voice", "marin"), ("input", pcm), ("modalities", "audio")),
+    )
+    text = connection_text(live, SessionInfo(url, "m", "marin", applied=other), None).plain
+    assert "voice alloy (asked marin) · manual · text only (asked audio)" in text
+    assert "audio/pcmu not played: text only" in text
+    assert text.endswith("mic audio/pcmu (asked audio/pcm 24 kHz)")
+    silent = SessionInfo(url, "m", "marin", applied=Applied())  # a session.updated naming nothing
+    assert connection_text(live, silent, None).plain.endswith("voice marin")
 
 
 def test_connection_text_names_a_voice_waiting_for_the_next_connection() -> None:

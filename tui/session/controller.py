@@ -93,6 +93,7 @@ class Controller:
             on_audio_status=self._on_audio_status,
             clock=clock,
             toolbox=(toolbox_factory or partial(default_toolbox, api_key=api_key))(settings),
+            history=history,
         )
         self.conversation = rooms.conversation
         self.stats = rooms.stats
@@ -149,15 +150,15 @@ class Controller:
                 self._frame_due.cancel()
             self._frame.flush()  # the last figures and text reach the UI
             self._rooms.link.close()
-            if self._history is not None and not self.stopped_by:
-                self._history.close()
+            if not self.stopped_by:
+                self._act(self._rooms.transcript.close())
 
     async def stop(self) -> None:
         self._stopping = True
         self._wake.set()
         await self._close_connection()
-        if self.stopped_by and self._history is not None:
-            self._history.close()  # kept open after a crash for what was typed since
+        if self.stopped_by:
+            self._act(self._rooms.transcript.close())  # kept open after a crash for typing
 
     def reconnect(self) -> None:
         """Connect again now (after an auth fix, or to skip the backoff wait)."""
@@ -345,7 +346,7 @@ class Controller:
                     if (target := conn or self._conn) is not None:
                         target.send(event)
                 case WriteHistory(turn):
-                    self._write_history(turn)
+                    self._act(self._rooms.transcript.write(turn))
                 case Mute(muted, reason):
                     self.muted = muted
                     self._rooms.link.set_muted(muted)
@@ -375,6 +376,7 @@ class Controller:
             log.exception("could not report an internal error in %s", where)
 
     def _on_client_event(self, event: dict[str, Any]) -> None:
+        self._rooms.check.sent(event)  # what was asked, to hold session.updated against
         if self.inspect and (logged := self._rooms.inspector.outbound(event)) is not None:
             self._emit(logged)
 
@@ -409,14 +411,6 @@ class Controller:
         del self._summaries[kind]
         self._act(self._rooms.throttle.summarise(kind, self._clock()))
 
-    def _write_history(self, turn: Turn) -> None:
-        if self._history is None or not self.settings.history.enabled:
-            return
-        try:
-            self._history.write_turn(turn)
-        except OSError as error:
-            self._emit(Notice("error", f"Could not write the transcript file: {error}"))
-
     def _set_state(self, change: ConnectionChanged) -> None:
         self.state = change.state
         if change.state is not ConnectionState.LIVE:
@@ -427,7 +421,7 @@ class Controller:
     def _emit(self, change: Change) -> None:
         if isinstance(change, TurnFinished):  # a reply still playing is written once played
             for turn in self._rooms.gate.finished(change.turn, self._rooms.link.engine):
-                self._write_history(turn)
+                self._act(self._rooms.transcript.write(turn))
         if self._frame.offer(change):  # status and text changes: at most one per UI frame
             if self._frame_due is None:
                 self._frame_due = asyncio.get_running_loop().call_later(FRAME_S, self._paint)

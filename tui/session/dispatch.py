@@ -24,6 +24,7 @@ from tui.config import Settings
 from tui.conversation import Conversation
 from tui.errors import RtTuiError
 from tui.realtime.events import BadEvent, ServerEvent
+from tui.session.applied import SessionCheck
 from tui.session.audio_link import AudioLink
 from tui.session.effects import Effect, Proven, WakeTicker
 from tui.session.handover import SessionLimit
@@ -52,7 +53,7 @@ class Step(StrEnum):
     RATE_LIMITS = "rate_limits"  # figures for the status line
     SERVER_ERROR = "server_error"  # a notice, unless benign
     TYPED_ECHO = "typed_echo"  # the server confirms a typed turn: no longer pending
-    SESSION_CREATED = "session_created"  # its expires_at: when the handover is due
+    SESSION_EXPIRY = "session_expiry"  # session.created's expires_at: when to hand over
     # the tools link (tui.session.tools_link): function calls, remote MCP, approvals
     TOOL_ITEM_ADDED = "tool_item_added"  # a function_call / mcp_call item: its log line
     TOOL_ARGUMENTS_DELTA = "tool_arguments_delta"
@@ -64,6 +65,10 @@ class Step(StrEnum):
     MCP_ARGUMENTS = "mcp_arguments"
     MCP_LIST_TOOLS = "mcp_list_tools"
     TOOLS_BARGE_IN = "tools_barge_in"  # running calls are cancelled, no follow-up
+    # what the server applied (tui.session.applied): shown, checked against what was asked
+    SESSION_CREATED = "session_created"  # its defaults: only whether its audio can be played
+    SESSION_UPDATED = "session_updated"  # the header, a notice per difference, the audio gate
+    SESSION_REFUSED = "session_refused"  # an error naming a session.update: no answer to it
 
 
 ModelHandler = Callable[[Conversation, ServerEvent], list[Change]]
@@ -71,7 +76,6 @@ Route = tuple[Step | ModelHandler, ...]
 
 C, S = Conversation, Step
 ROUTES: dict[str, Route] = {
-    "session.created": (S.SESSION_CREATED,),
     "conversation.item.added": (S.TYPED_ECHO, C.on_item_added),
     "conversation.item.created": (S.TYPED_ECHO, C.on_item_added),
     "conversation.item.done": (S.TYPED_ECHO, C.on_item_done, S.TOOL_CONVERSATION_ITEM),
@@ -104,7 +108,9 @@ ROUTES: dict[str, Route] = {
     "response.output_audio.delta": (S.REPLY_AUDIO, C.on_audio_delta, S.PLAY),
     "response.done": (C.on_response_done, S.RESPONSE_DONE, S.TOOL_RESPONSE_DONE),
     "rate_limits.updated": (S.RATE_LIMITS,),
-    "error": (S.SERVER_ERROR,),
+    "session.created": (S.SESSION_EXPIRY, S.SESSION_CREATED),
+    "session.updated": (S.SESSION_UPDATED,),
+    "error": (S.SESSION_REFUSED, S.SERVER_ERROR),
 }
 del C, S
 
@@ -151,7 +157,9 @@ class EventRouter:
         clock: Callable[[], float],
         tools: ToolsLink,
         limit: SessionLimit,
+        check: SessionCheck,
     ) -> None:
+        self._check = check
         self._typed = typed
         self._conversation = conversation
         self._tools = tools
@@ -209,6 +217,10 @@ class EventRouter:
 
     def _play(self, event: ServerEvent) -> StepResult:
         effects: list[Effect] = [WakeTicker()]
+        # audio in a format the client did not ask for is never fed to the PCM16 playback:
+        # the reply is shown as text (the check says why, once)
+        if not self._check.plays:
+            return [*effects, *self._check.held_back()]
         if self._link.plays:
             try:
                 self._link.play(event.get("item_id", ""), event.audio or b"")
@@ -220,7 +232,7 @@ class EventRouter:
 
     def _speech_started(self, event: ServerEvent) -> StepResult:
         self._ledger.start_turn()
-        speaking = self._turns.set_user_speaking(True)
+        speaking: list[Effect] = [*self._turns.set_user_speaking(True)]
         if not self._settings().session.turn_detection.interrupt_response:
             return speaking  # asked not to: the reply plays on while the user speaks
         return [*speaking, *self._turns.barge_in(client_initiated=False)]
@@ -271,7 +283,7 @@ class EventRouter:
         message = error.get("message") or "unknown error"
         return [Notice("error", f"Server error: {message}" + (f" ({code})" if code else ""))]
 
-    def _session_created(self, event: ServerEvent) -> StepResult:
+    def _session_expiry(self, event: ServerEvent) -> StepResult:
         self._limit.announced(event.data["session"].get("expires_at"))
         return []
 
@@ -307,6 +319,15 @@ class EventRouter:
 
     def _tools_barge_in(self, event: ServerEvent) -> StepResult:
         return self._tools.barge_in()
+
+    def _session_created(self, event: ServerEvent) -> StepResult:
+        return self._check.created(event)
+
+    def _session_updated(self, event: ServerEvent) -> StepResult:
+        return self._check.updated(event, self._settings())
+
+    def _session_refused(self, event: ServerEvent) -> StepResult:
+        return self._check.refused(event)
 
     def _bad(self, bad: BadEvent) -> list[Effect]:
         return self._throttle.admit(bad, self._clock())

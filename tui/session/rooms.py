@@ -18,6 +18,7 @@ from tui.conversation import Conversation
 from tui.realtime import events
 from tui.realtime.payload import live_update, session_config
 from tui.secrets import redactable
+from tui.session.applied import SessionCheck
 from tui.session.audio_link import AudioLink
 from tui.session.dispatch import EventRouter
 from tui.session.effects import Effect, Send, WriteHistory
@@ -30,6 +31,7 @@ from tui.session.mishaps import Mishaps
 from tui.session.reconnect import replay_events
 from tui.session.throttle import BadFrameThrottle
 from tui.session.tools_link import ToolBoxLike, ToolsLink
+from tui.session.transcript import HistoryLike, Transcript
 from tui.session.turns import TurnTaking
 from tui.session.typed import TypedTurns
 from tui.session.voice import VoiceLock
@@ -61,6 +63,8 @@ class Rooms:
     typed: TypedTurns
     tools: ToolsLink
     limit: SessionLimit
+    transcript: Transcript
+    check: SessionCheck
 
     @classmethod
     def build(
@@ -74,6 +78,7 @@ class Rooms:
         on_audio_status: Callable[[Any], None],
         clock: Callable[[], float],
         toolbox: ToolBoxLike | None = None,
+        history: HistoryLike | None = None,
     ) -> Rooms:
         """`settings` returns the settings in force (they change when the user edits them)."""
         first = settings()
@@ -88,6 +93,7 @@ class Rooms:
         )
         ledger, throttle, gate = Ledger(stats), BadFrameThrottle(), HistoryGate()
         latency, voice = LatencyMark(stats), VoiceLock(first.session.voice)
+        check = SessionCheck(voice)
         # placeholder bearer tokens ("demo", "local") are no secrets: masking them would
         # rewrite every "demo" said in the event view
         secrets = redactable([api_key, *first.tools.secret_values()])
@@ -123,6 +129,7 @@ class Rooms:
             clock=clock,
             tools=tools,
             limit=limit,
+            check=check,
         )
         return cls(
             conversation,
@@ -140,6 +147,8 @@ class Rooms:
             typed,
             tools,
             limit,
+            Transcript(history, lambda: settings().history.enabled),
+            check,
         )
 
     def apply_settings(self, old: Settings, new: Settings, *, connected: bool) -> SettingsApplied:
@@ -156,13 +165,13 @@ class Rooms:
             applied.effects.append(Send(events.session_update({**config, **undo})))
             notes += undo_notes
             applied.notes += [*notes, "Session settings sent."]
-        applied.effects += self.voice.session_info(new)
+        applied.effects += self.check.session_info(new)
         return applied
 
     def opening(self, settings: Settings, replay: list[Turn]) -> list[Effect]:
         """The session starts: the header, the live Stats (so the session clock runs from the
         start rather than from the first usage), and the turns restored from history."""
-        effects: list[Effect] = [*self.voice.session_info(settings), StatsChanged(self.stats)]
+        effects: list[Effect] = [*self.check.session_info(settings), StatsChanged(self.stats)]
         return effects + (self.conversation.add_replayed(replay) if replay else [])
 
     def connection_opened(self) -> None:
@@ -188,7 +197,8 @@ class Rooms:
         tools = self.tools.tools() if self.tools.enabled else None
         effects: list[Effect] = [Send(events.session_update(session_config(settings, tools)))]
         self.voice.connection_configured(settings)  # a new connection takes any voice
-        effects += self.voice.session_info(settings)
+        self.check.connection_configured()  # and has applied nothing we know of yet
+        effects += self.check.session_info(settings)
         for turn in self.conversation.replayable(settings.connection.replay_turns):
             effects += [Send(event) for event in replay_events(turn)]
         return effects + self.turns.take_outbox()

@@ -123,7 +123,10 @@ class TurnTaking:
         if stopped:
             return self._typed.stranded(text, stopped)
         if self._ledger.capped:
-            return [Notice("warning", self.cap_message())]
+            # the user's words stay on screen and in the history, saying why they went nowhere
+            cap = self._settings().session.spend_cap_usd or 0.0
+            why = f"spend cap ${cap:g} reached"  # as the status line says it
+            return [*self._typed.not_sent(text, why), Notice("warning", self.cap_message())]
         if not live:
             return self._typed.typed(text, live=False)
         self._ledger.start_turn()

@@ -77,13 +77,18 @@ class TypedTurns:
 
     def stranded(self, text: str, why: str) -> list[Effect]:
         """Typed after the session stopped: drawn and saved at once, marked not sent."""
+        return self.not_sent(text, f"the session had stopped ({why})")
+
+    def not_sent(self, text: str, why: str) -> list[Effect]:
+        """Typed and not to be sent (`why`: the session stopped, the spend cap): the words
+        are drawn and saved at once, marked "not sent: <why>", never sent later."""
         turn = Turn(
             new_item_id(),
             Role.USER,
             text,
             TurnStatus.IN_PROGRESS,
             started_at=self._clock(),
-            reason=f"not sent: the session had stopped ({why})",
+            reason=f"not sent: {why}",
         )
         return [TurnStarted(turn), WriteHistory(turn)]
 

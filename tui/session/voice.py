@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui.changes import Change, SessionInfo
+from tui.changes import Applied, Change, SessionInfo
 from tui.config import Settings
 from tui.realtime.payload import session_config
 
@@ -44,12 +44,13 @@ class VoiceLock:
             self.in_use = new.session.voice
         return config, notes
 
-    def session_info(self, settings: Settings) -> list[Change]:
-        """The header's endpoint, model and voice (the voice in use, not the one asked for),
-        when it differs from what the listener was last told."""
+    def session_info(self, settings: Settings, applied: Applied | None = None) -> list[Change]:
+        """The header's endpoint, model and voice (the voice in use, not the one asked for)
+        and what the server says it applied (tui.session.applied), when it differs from
+        what the listener was last told."""
         conn, wanted = settings.connection, settings.session.voice
         pending = wanted if wanted != self.in_use else ""
-        info = SessionInfo(conn.url, conn.model, self.in_use, pending)
+        info = SessionInfo(conn.url, conn.model, self.in_use, pending, applied)
         if info == self._shown:
             return []
         self._shown = info

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from tui.config.tools_toml import looks_secret
+from tui.secrets import redactable
 
 MASK = "***"
 # C0 controls but tab and newline, DEL, C1 controls, and the bidi overrides that can make
@@ -42,11 +43,17 @@ def size_text(count: int) -> str:
 
 
 class Redactor:
-    """Masks secrets in text and in JSON values. `secrets` are exact values to hide."""
+    """Masks secrets in text and in JSON values. `secrets` are exact values to hide.
+
+    Which of them are secrets is `tui.secrets.redactable`'s rule, the one the history and
+    the inspector follow: `--demo`'s bearer token "demo", the loopback placeholder "local"
+    and short strings are words, not credentials, and masking them rewrote a tool's result
+    ("demo server, local time" became "*** server, *** time").
+    """
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         # longest first, so that a secret containing another is masked whole
-        self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+        self.secrets = list(redactable(secrets))
 
     def text(self, text: str) -> str:
         for secret in self.secrets:

@@ -1,5 +1,8 @@
 """The header: connection state (reason, attempt, retry countdown), endpoint, model, voice
-(and a voice waiting for the next connection).
+(and a voice waiting for the next connection), and once the server has answered a
+session.update, what it applied: its voice, the turn detection, text only, reply audio it
+sends in a format rt-tui cannot play; each in warning colour with what was asked where the
+server applied something else.
 
 The endpoint, model and voice come from the config or the server, the reason from the
 server (a close reason, an error message): each is drawn through tui.printable, on one line.
@@ -14,7 +17,7 @@ from urllib.parse import urlsplit
 from textual.content import Content
 from textual.widget import Widget
 
-from tui.changes import ConnectionChanged, ConnectionState, SessionInfo
+from tui.changes import Applied, ConnectionChanged, ConnectionState, SessionInfo
 from tui.config import safe_url
 from tui.printable import one_line
 
@@ -46,7 +49,7 @@ def connection_text(
     if retry_left_s is not None:
         details.append(f"retry in {max(0.0, retry_left_s):.0f} s")
     suffix = f" ({', '.join(details)})" if details else ""
-    parts = [
+    parts: list[Content | None] = [
         Content.from_markup(
             f"[{style} b]$mark $state[/][$text-muted]$suffix[/]",
             mark=mark,
@@ -55,14 +58,19 @@ def connection_text(
         )
     ]
     if info is not None:
+        applied = info.applied
         parts.append(
             Content.from_markup(
-                "  [$text-muted]│[/] $host [$text-muted]·[/] $model [$text-muted]· voice[/] $voice",
+                "  [$text-muted]│[/] $host [$text-muted]·[/] $model [$text-muted]· voice[/] ",
                 host=one_line(endpoint_host(info.url)),
                 model=one_line(info.model),
-                voice=one_line(info.voice),
             )
         )
+        # once the server has answered, its word: the voice it applied, not the one asked
+        if applied is not None and applied.voice:
+            parts.append(_field(applied.voice, applied.asked_for("voice")))
+        else:
+            parts.append(Content(one_line(info.voice)))
         if info.pending_voice:
             # chosen after the first spoken reply: the server takes it on the next connection
             parts.append(
@@ -71,10 +79,44 @@ def connection_text(
                     voice=one_line(info.pending_voice),
                 )
             )
+    if info is not None and info.applied is not None:
+        parts += _applied(info.applied)
     if change.reason:
         reason = one_line(change.reason)
         parts.append(Content.from_markup("  [$text-muted]│ $reason[/]", reason=reason))
-    return Content("").join(parts)
+    return Content("").join(part for part in parts if part is not None)
+
+
+def _field(value: str, asked: str) -> Content:
+    """A value the server applied; in warning colour with what was asked when it differs."""
+    if not asked:
+        return Content(one_line(value))
+    return Content.from_markup(
+        "[$warning]$value (asked $asked)[/]", value=one_line(value), asked=one_line(asked)
+    )
+
+
+def _applied(applied: Applied) -> list[Content | None]:
+    """What else the server applied that the user should see: the turn detection always,
+    the output when it is text only or audio rt-tui cannot play, the microphone's format
+    only when it is not what was asked."""
+    dot = Content.from_markup(" [$text-muted]·[/] ")
+    parts: list[Content | None] = []
+    if applied.turn_detection:
+        parts += [dot, _field(applied.turn_detection, applied.asked_for("turn_detection"))]
+    if applied.modalities == "text" or applied.asked_for("modalities"):
+        shown = "text only" if applied.modalities == "text" else applied.modalities
+        parts += [dot, _field(shown, applied.asked_for("modalities"))]
+    if not applied.plays:
+        parts += [
+            dot,
+            Content.from_markup(
+                "[$warning]$format not played: text only[/]", format=one_line(applied.output)
+            ),
+        ]
+    if applied.asked_for("input"):
+        parts += [dot, _field(f"mic {applied.input}", applied.asked_for("input"))]
+    return parts
 
 
 class ConnectionBar(Widget):

@@ -35,6 +35,8 @@ class StatusInputs:
     mute_reason: str = ""
     echo_erle_db: float | None = None  # echo removed by the canceller, when it runs
     history_off: str = ""  # why this session is not being saved (empty: saved, or not asked)
+    unsaved_turns: int = 0  # turns the transcript file did not take yet (a full disk)
+    unsaved_reason: str = ""  # why the last write failed
     free: bool = False  # --demo: the built-in server costs nothing, so no estimate is shown
     working: str = ""  # a tool runs and nothing is spoken: "notes__add_note 3 s"
 
@@ -84,6 +86,15 @@ def _urgent(inputs: StatusInputs) -> list[Content]:
     if inputs.history_off:  # for the whole session: the user must not believe it is saved
         pieces.append(
             Content.from_markup("[$warning b]history off:[/] $v", v=one_line(inputs.history_off))
+        )
+    if inputs.unsaved_turns:  # mid-session: until they are written, the user must know
+        turns = f"{inputs.unsaved_turns} turn{'s' if inputs.unsaved_turns != 1 else ''}"
+        pieces.append(
+            Content.from_markup(
+                "[$error b]history: $n not saved[/] $v",
+                n=turns,
+                v=f"({one_line(inputs.unsaved_reason)})" if inputs.unsaved_reason else "",
+            )
         )
     if inputs.audio_message:
         pieces.append(Content.from_markup("[$warning]$v[/]", v=one_line(inputs.audio_message)))
@@ -197,6 +208,7 @@ class StatusLine(Widget):
         self.audio_message = ""
         self.mute_reason = ""
         self.history_off = ""  # set once by the app when the transcript cannot be written
+        self.unsaved_turns, self.unsaved_reason = 0, ""  # a write failed mid-session
         self.free = False  # --demo: tokens are counted, no cost is estimated
         self.working_source: Callable[[], str] | None = None  # the tool at work, if any
         # read once a second: how much echo the canceller removes (None when not cancelling)
@@ -217,6 +229,8 @@ class StatusLine(Widget):
                 audio_message=self.audio_message,
                 mute_reason=self.mute_reason,
                 history_off=self.history_off,
+                unsaved_turns=self.unsaved_turns,
+                unsaved_reason=self.unsaved_reason,
                 free=self.free,
                 echo_erle_db=self.erle_source() if self.erle_source else None,
                 working=self.working_source() if self.working_source else "",
