@@ -61,7 +61,7 @@ class Step(StrEnum):
     MCP_CALL = "mcp_call"  # response.mcp_call.in_progress / completed / failed
     MCP_ARGUMENTS = "mcp_arguments"
     MCP_LIST_TOOLS = "mcp_list_tools"
-    TOOLS_BARGE_IN = "tools_barge_in"  # running calls are cancelled, no follow-up
+    TOOLS_BARGE_IN = "tools_barge_in"  # running calls cancelled, no follow-up (if it interrupts)
 
 
 ModelHandler = Callable[[Conversation, ServerEvent], list[Change]]
@@ -216,7 +216,7 @@ class EventRouter:
     def _speech_started(self, event: ServerEvent) -> StepResult:
         self._ledger.start_turn()
         speaking = self._turns.set_user_speaking(True)
-        if not self._settings().session.turn_detection.interrupt_response:
+        if not self._speech_interrupts():
             return speaking  # asked not to: the reply plays on while the user speaks
         return [*speaking, *self._turns.barge_in(client_initiated=False)]
 
@@ -297,7 +297,13 @@ class EventRouter:
         return self._tools.on_mcp_list_tools(event)
 
     def _tools_barge_in(self, event: ServerEvent) -> StepResult:
+        if not self._speech_interrupts():
+            return []  # as for the reply: speaking is no barge-in, the calls run on
         return self._tools.barge_in()
+
+    def _speech_interrupts(self) -> bool:
+        """`interrupt_response`: does the user's speech take the floor (both barge-in steps)."""
+        return self._settings().session.turn_detection.interrupt_response
 
     def _bad(self, bad: BadEvent) -> list[Effect]:
         return self._throttle.admit(bad, self._clock())
