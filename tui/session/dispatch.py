@@ -288,13 +288,13 @@ class EventRouter:
         return self._tools.on_response_done(event)
 
     def _mcp_call(self, event: ServerEvent) -> StepResult:
-        return self._tools.on_mcp_call_progress(event)
+        return self._tools.remote.on_call_progress(event)
 
     def _mcp_arguments(self, event: ServerEvent) -> StepResult:
-        return self._tools.on_mcp_arguments(event)
+        return self._tools.remote.on_arguments(event)
 
     def _mcp_list_tools(self, event: ServerEvent) -> StepResult:
-        return self._tools.on_mcp_list_tools(event)
+        return self._tools.remote.on_list_tools(event)
 
     def _tools_barge_in(self, event: ServerEvent) -> StepResult:
         if not self._speech_interrupts():
