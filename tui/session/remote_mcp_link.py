@@ -78,6 +78,7 @@ class RemoteMcpLink:
         self._asked.add(item_id)
         self._follow_ups.expect(item_id, response_id or NO_RESPONSE)
         tool = self._tool(item_id, item)
+        tool.approval = True
         effects = self._turns.open(item_id, f"{item_id}-approval", tool)
         toolbox = self._toolbox()
         if toolbox is not None:
@@ -145,4 +146,5 @@ class RemoteMcpLink:
             origin=f"remote MCP server {label}",
             shown_arguments=one_line(arguments, 200),
             remote=True,
+            server_label=label,
         )
