@@ -18,6 +18,7 @@ from tui.tools.updates import Update
 
 FIXTURE_SERVER = Path(__file__).with_name("mcp_fixture_server.py")
 U = TypeVar("U")
+NEXT_OF_TIMEOUT_S = 30.0  # the longest a test waits for one update
 
 
 def stdio_server(name: str = "fx", mode: str = "normal", **extra: Any) -> McpServerSettings:
@@ -65,7 +66,7 @@ async def next_of(
     kind: type[U],
     where: Callable[[U], bool] = lambda _: True,
     *,
-    timeout: float = 30.0,
+    timeout: float = NEXT_OF_TIMEOUT_S,
     seen: list[Update] | None = None,
 ) -> U:
     """The next update of `kind` matching `where`; others are kept in `seen`."""
