@@ -614,8 +614,12 @@ def _tool_from_record(record: TurnRecord) -> ToolCall | None:
         state = ToolState.CANCELLED
     label = data.get("server_label")
     return ToolCall(
-        **values,
+        values["call_id"],
+        values["name"],
+        arguments=values["arguments"],
         state=state,
+        origin=values["origin"],
+        summary=values["summary"],
         shown_arguments=one_line(values["arguments"], 200),
         output=record.text,
         full_text=printable(record.text),

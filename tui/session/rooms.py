@@ -28,6 +28,7 @@ from tui.session.ledger import Ledger
 from tui.session.mishaps import Mishaps
 from tui.session.reconnect import replay_events
 from tui.session.throttle import BadFrameThrottle
+from tui.session.tool_tick import ToolTickCue
 from tui.session.tools_link import ToolBoxLike, ToolsLink
 from tui.session.turns import TurnTaking
 from tui.session.typed import TypedTurns
@@ -59,6 +60,7 @@ class Rooms:
     mishaps: Mishaps
     typed: TypedTurns
     tools: ToolsLink
+    tool_tick: ToolTickCue
 
     @classmethod
     def build(
@@ -135,6 +137,7 @@ class Rooms:
             mishaps,
             typed,
             tools,
+            ToolTickCue(settings, tools=tools, link=link, turns=turns),
         )
 
     def apply_settings(self, old: Settings, new: Settings, *, connected: bool) -> SettingsApplied:
