@@ -132,6 +132,25 @@ async def test_a_server_that_never_answers_initialize_blocks_nothing(make_box) -
     assert {"get_current_time", "good__echo"} <= names and not any("stuck" in n for n in names)
 
 
+async def test_closing_ends_a_hung_start_at_once(make_box, monkeypatch) -> None:
+    """Quitting while a server hangs in its start: the start is ended then, not waited out
+    to its timeout nor cut by aclose's last-resort bound (made endless here, so only the
+    runner's own stop can let aclose return within next_of's bound)."""
+    from tui.tools import toolbox
+
+    monkeypatch.setattr(toolbox, "STOP_BOUND_S", 3600.0)
+    settings = ToolsSettings(
+        mcp=[stdio_server("stuck", mode="hang_initialize")],
+        start_timeout_s=2 * NEXT_OF_TIMEOUT_S,
+    )
+    box = make_box(settings)
+    box.start()
+    await next_of(box, ServerChanged, phase("stuck", Phase.STARTING))
+    async with asyncio.timeout(NEXT_OF_TIMEOUT_S):
+        await box.aclose()
+    assert box.server_states()["stuck"].phase is Phase.STOPPED
+
+
 async def test_a_call_that_never_answers_times_out_and_the_server_still_works(
     make_box,
 ) -> None:
