@@ -54,7 +54,15 @@ class ToolCall:
     output: str = ""  # what the model was sent (cut to the limit); replayed on resume
     full_text: str = ""  # the whole result, masked and printable (expanded in the log)
     started_at: float | None = None  # monotonic: when it started running (elapsed time)
-    remote: bool = False  # an MCP call the API made itself (nothing to replay as ours)
+    remote: bool = False  # an MCP call the API made itself (replayed as an mcp_call item)
+    server_label: str = ""  # remote: the MCP server's label (`name` is `label__tool`)
+    approval: bool = False  # remote: the approval request, not the call (never replayed)
+
+    @property
+    def tool_name(self) -> str:
+        """The tool's own name: a remote call's without its `label__` prefix."""
+        prefix = f"{self.server_label}__"
+        return self.name.removeprefix(prefix) if self.server_label else self.name
 
     @property
     def final(self) -> bool:

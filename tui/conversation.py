@@ -68,7 +68,7 @@ class Conversation:
             turn
             for turn in self.turns
             if (turn.role in (Role.USER, Role.ASSISTANT) and turn.text.strip())
-            or (turn.tool is not None and not turn.tool.remote)
+            or (turn.tool is not None and not turn.tool.approval)
         ]
         return usable[-limit:] if limit > 0 else []
 

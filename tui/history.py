@@ -46,6 +46,8 @@ from tui.secrets import redactable
 FORMAT_VERSION = 1
 ROLES = ("user", "assistant", "system", "tool")
 TOOL_FIELDS = ("call_id", "name", "arguments", "state", "origin", "summary")
+# a remote MCP turn also keeps these (absent for a local call; older files lack them)
+REMOTE_TOOL_FIELDS = ("remote", "server_label", "approval")
 SUFFIX = ".jsonl"
 REDACTED = "[redacted]"
 _NAME_TIME = "%Y-%m-%dT%H-%M-%S"
@@ -136,6 +138,8 @@ class TurnRecord:
         tool = getattr(turn, "tool", None)
         if tool is not None:
             flags["tool"] = {name: str(getattr(tool, name)) for name in TOOL_FIELDS}
+            if getattr(tool, "remote", False):
+                flags["tool"].update({name: getattr(tool, name) for name in REMOTE_TOOL_FIELDS})
             text = tool.output
         return cls(role=role, text=text, item_id=turn.item_id, time=_iso(when), flags=flags)
 
@@ -608,12 +612,20 @@ def _tool_from_record(record: TurnRecord) -> ToolCall | None:
         state = ToolState.CANCELLED
     if state not in (ToolState.DONE, ToolState.FAILED, ToolState.DECLINED):
         state = ToolState.CANCELLED
+    label = data.get("server_label")
     return ToolCall(
-        **values,
+        values["call_id"],
+        values["name"],
+        arguments=values["arguments"],
         state=state,
+        origin=values["origin"],
+        summary=values["summary"],
         shown_arguments=one_line(values["arguments"], 200),
         output=record.text,
         full_text=printable(record.text),
+        remote=data.get("remote") is True,
+        server_label=label if isinstance(label, str) else "",
+        approval=data.get("approval") is True,
     )
 
 

@@ -7,6 +7,7 @@ with a separate sounddevice stream.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -181,6 +182,38 @@ async def test_interrupt_silences_and_reports_what_was_heard(
     # Late deltas of the interrupted item are dropped, not played.
     engine.play("item_b", tone(600, 0.5).tobytes())
     assert not engine.audible
+
+
+async def test_the_tool_tick_clicks_once_a_second_and_stops_at_once(
+    make_engine: EngineFactory,
+) -> None:
+    """The optional tool tick (tui.audio.cue) through PortAudio: a soft 2 kHz click a second
+    into the speaker's silence, none once disarmed, and never assistant audio."""
+    engine = make_engine(enable_input=False)
+    engine.start()
+    with MonitorRecorder() as monitor:
+        assert await wait_for(lambda: len(monitor.blocks) > 5, 2.0)
+        armed_at = monitor.total_frames
+        engine.set_tick(True)
+        assert await wait_for(lambda: engine.tick.clicks == 3, 5.0)
+        assert not engine.audible  # it is no assistant audio for the session
+        engine.set_tick(False)
+        disarmed_at = monitor.total_frames
+        settle = disarmed_at + int((monitor.latency + 1.5) * monitor.rate)
+        assert await wait_for(lambda: monitor.total_frames >= settle, 4.0)
+        assert monitor.overflows == 0, "the monitor recording lost input; cannot measure"
+        heard = monitor.samples()
+    clicks = heard[armed_at:disarmed_at]
+    loud = np.flatnonzero(np.abs(clicks.astype(np.int32)) > 100)
+    starts = [loud[0], *(b for a, b in itertools.pairwise(loud) if b - a > RATE // 2)]
+    gaps = np.diff(starts) / RATE
+    print(f"\ntool tick onsets apart: {[f'{gap:.3f}' for gap in gaps]} s")
+    assert len(starts) >= 2 and all(abs(gap - 1.0) < 0.05 for gap in gaps)
+    assert peak_hz(clicks, threshold=0.005) == pytest.approx(2000, abs=60)
+    late = heard[disarmed_at + int((monitor.latency + 0.05) * monitor.rate) :]
+    assert np.abs(late.astype(np.int32)).max() <= 100  # silent once disarmed
+    assert engine.playback_counters is not None
+    assert engine.playback_counters.samples_played == 0
 
 
 async def test_mute_sends_no_blocks(make_engine: EngineFactory, virtual_audio: Path) -> None:

@@ -85,6 +85,7 @@ class ScriptedAudio:
     echo_guard: str = "off"
     interrupts: int = 0
     stopped: bool = False
+    tick_armed: bool = False  # the tool tick (tui.audio.cue), as the session last set it
     input_level: Level = field(default_factory=Level)
     output_level: Level = field(default_factory=Level)
 
@@ -114,6 +115,9 @@ class ScriptedAudio:
         self.played.setdefault(item_id, 0.0)
         if item_id not in self.queue:
             self.queue.append(item_id)
+
+    def set_tick(self, on: bool) -> None:
+        self.tick_armed = on
 
     def advance(self, ms: float) -> None:
         while ms > 0 and self.queue:
@@ -207,6 +211,7 @@ class Desk:
                 self.written.append(effect.turn)
             elif isinstance(effect, TurnFinished):
                 self.written += self.rooms.gate.finished(effect.turn, self.rooms.link.engine)
+        self.rooms.tool_tick.follow()  # as the controller does after each batch
 
     def receive(self, event: ServerEvent | BadEvent, *, inspect: bool = False) -> list[Any]:
         """Route one event; returns the effects it had."""

@@ -336,3 +336,18 @@ def test_a_dropped_connection_does_not_cut_off_a_running_local_call() -> None:
     assert not turn.final
     update(desk, finished("call_1"))  # answered on the next connection (restore replays)
     assert desk.sent() == ["conversation.item.create"]
+
+
+def test_without_interrupt_response_speech_leaves_running_calls_alone() -> None:
+    """`interrupt_response = false`: the user speaking is no barge-in, for the reply (the
+    speech step) and for the tools alike: the call runs on and its answer gets its reply."""
+    desk, box = Desk(session__turn_detection__interrupt_response=False), FakeBox()
+    desk.rooms.tools.toolbox = box
+    model_calls(desk, "call_1")
+    response_done(desk, "call_1")
+    update(desk, CallStarted("call_1", "get_current_time", "{}", "read-only"))
+    desk.receive(server_event("input_audio_buffer.speech_started", audio_start_ms=0, item_id="u1"))
+    assert box.cancelled == 0
+    assert [t.tool.call_id for t in desk.rooms.tools.running() if t.tool] == ["call_1"]
+    update(desk, finished("call_1"))
+    assert desk.sent() == ["conversation.item.create", "response.create"]

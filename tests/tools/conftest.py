@@ -18,6 +18,7 @@ from tui.tools.updates import Update
 
 FIXTURE_SERVER = Path(__file__).with_name("mcp_fixture_server.py")
 U = TypeVar("U")
+NEXT_OF_TIMEOUT_S = 30.0  # the longest a test waits for one update
 
 
 def stdio_server(name: str = "fx", mode: str = "normal", **extra: Any) -> McpServerSettings:
@@ -26,23 +27,56 @@ def stdio_server(name: str = "fx", mode: str = "normal", **extra: Any) -> McpSer
     )
 
 
-@pytest.fixture
-def http_url() -> Iterator[str]:
-    """The fixture server over streamable HTTP, as a subprocess on a free loopback port."""
-    process = subprocess.Popen(
-        [sys.executable, str(FIXTURE_SERVER), "--http"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
+class HttpFixture:
+    """The fixture server over streamable HTTP, as a subprocess on a loopback port: `url`;
+    `kill()` ends it at once (SIGKILL: no goodbye), `restart()` starts it again on the same
+    port."""
+
+    def __init__(self) -> None:
+        self.port = 0
+        self.process = self._start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/mcp"
+
+    def _start(self) -> subprocess.Popen[str]:
+        process = subprocess.Popen(
+            [sys.executable, str(FIXTURE_SERVER), "--http", "--port", str(self.port)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         assert process.stdout is not None
         line = process.stdout.readline()  # blocks until the server listens (or dies: "")
         assert line.startswith("PORT "), f"the HTTP fixture server did not start: {line!r}"
-        yield f"http://127.0.0.1:{int(line.split()[1])}/mcp"
+        self.port = int(line.split()[1])
+        return process
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+    def restart(self) -> None:
+        self.process = self._start()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def http_fixture() -> Iterator[HttpFixture]:
+    server = HttpFixture()
+    try:
+        yield server
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        server.stop()
+
+
+@pytest.fixture
+def http_url(http_fixture: HttpFixture) -> str:
+    return http_fixture.url
 
 
 @pytest.fixture
@@ -65,7 +99,7 @@ async def next_of(
     kind: type[U],
     where: Callable[[U], bool] = lambda _: True,
     *,
-    timeout: float = 30.0,
+    timeout: float = NEXT_OF_TIMEOUT_S,
     seen: list[Update] | None = None,
 ) -> U:
     """The next update of `kind` matching `where`; others are kept in `seen`."""

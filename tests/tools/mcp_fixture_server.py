@@ -1,9 +1,9 @@
 """Real MCP servers for the tests, written with the official SDK's MCPServer.
 
     python tests/tools/mcp_fixture_server.py [--mode normal|hang_initialize|crash_at_start]
-                                             [--http]   # streamable HTTP on a free port
+                                             [--http [--port N]]  # streamable HTTP
 
-Over HTTP it prints `PORT <n>` on stdout once it listens. Tools:
+Over HTTP (on a free port, or port N) it prints `PORT <n>` on stdout once it listens. Tools:
 - echo(text): read-only, returns text
 - add_item(text): writes (no read-only hint)
 - fail(): raises, so the result is an error
@@ -81,11 +81,11 @@ def build(mode: str) -> MCPServer:
     return server
 
 
-async def serve_http(server: MCPServer) -> None:
+async def serve_http(server: MCPServer, port: int = 0) -> None:
     import uvicorn
 
     config = uvicorn.Config(
-        server.streamable_http_app(), host="127.0.0.1", port=0, log_level="warning"
+        server.streamable_http_app(), host="127.0.0.1", port=port, log_level="warning"
     )
     web = uvicorn.Server(config)
     task = asyncio.create_task(web.serve())
@@ -102,13 +102,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mode", default="normal")
     parser.add_argument("--http", action="store_true")
+    parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
     print(STDERR_MARKER, file=sys.stderr, flush=True)
     if args.mode == "crash_at_start":
         sys.exit(7)
     server = build(args.mode)
     if args.http:
-        asyncio.run(serve_http(server))
+        asyncio.run(serve_http(server, args.port))
     else:
         server.run()
 

@@ -95,6 +95,14 @@ def test_to_toml_round_trips_through_a_file() -> None:
     assert "start_timeout_s" not in saved  # defaults are not written
 
 
+def test_the_tool_tick_is_off_unless_asked_for_and_round_trips() -> None:
+    assert read("").tick is False
+    settings = read("[tools]\ntick = true\n")
+    assert settings.tick is True
+    assert settings.to_toml() == {"tick": True}
+    assert read(tomli_w.dumps({"tools": settings.to_toml()})) == settings
+
+
 def test_the_secrets_are_the_env_and_header_values() -> None:
     assert sorted(read(EXAMPLE).secret_values()) == ["Bearer abc123", "s3cret-token"]
 
@@ -182,6 +190,8 @@ def test_secrets_stay_out_of_the_repr() -> None:
         ({"result_limit_kib": 0}, "tools.result_limit_kib", "from 1 to 1024, got 0"),
         ({"approval_timeout_s": float("nan")}, "tools.approval_timeout_s", "from 5 to 3600"),
         ({"enabled": 1}, "tools.enabled", "expected true or false"),
+        ({"tick": "on"}, "tools.tick", "expected true or false, got 'on'"),
+        ({"tik": True}, "tools.tik", "did you mean 'tick'"),
     ],
 )
 def test_bad_settings_name_the_file_the_key_and_the_fix(table: dict, key: str, words: str) -> None:

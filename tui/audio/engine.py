@@ -23,6 +23,7 @@ import numpy as np
 
 from tui.audio import backend
 from tui.audio.capture import CaptureCounters, CaptureProcessor, EchoPath
+from tui.audio.cue import ToolTick
 from tui.audio.meter import SILENT, Level
 from tui.audio.playback import (
     PlaybackBuffer,
@@ -74,6 +75,7 @@ class AudioEngine:
         self.watchdog_interval_s = watchdog_interval_s
         self.devices: dict[Kind, str] = {"input": input_device, "output": output_device}
         self.buffer = PlaybackBuffer()
+        self.tick = ToolTick()  # the optional click while a tool works (tui.audio.cue)
         self._streams = DeviceStreams(
             build=self._build,
             block_ms=block_ms,
@@ -174,6 +176,10 @@ class AudioEngine:
     def audible(self) -> bool:
         """Assistant audio is queued or still playing out of the device."""
         return self.buffer.audible(time.monotonic(), self._output_latency_s())
+
+    def set_tick(self, on: bool) -> None:
+        """The tool tick on (a click each second into the speaker's silence) or off now."""
+        self.tick.arm(on)
 
     # -- microphone ---------------------------------------------------------------------------
     @property
@@ -276,6 +282,7 @@ class AudioEngine:
             device_rate=rate,
             echo=self.echo if self._echo_guard == EchoGuard.AEC else None,
             recorder=self.recorder,
+            tick=self.tick,
         )
 
         def output_callback(outdata: np.ndarray, frames: int, _t: Any, status: Any) -> None:
@@ -311,7 +318,12 @@ class AudioEngine:
         self.on_capture(pcm)
 
     def _assistant_audible(self, now: float) -> bool:
-        return self.buffer.audible(now, self._output_latency_s() + HALF_DUPLEX_HANG_S)
+        """Half duplex drops the mic while this holds: the assistant's audio (and the room's
+        tail of it), or the tool tick, which the mic must not send either."""
+        latency = self._output_latency_s()
+        return self.buffer.audible(now, latency + HALF_DUPLEX_HANG_S) or self.tick.sounding(
+            now, latency
+        )
 
     def _output_latency_s(self) -> float:
         return self._streams.out_latency_s if self._sides["output"].stream is not None else 0.0

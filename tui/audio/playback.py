@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tui.audio.cue import ToolTick
 from tui.audio.meter import Level, LevelTap
 from tui.audio.resample import StreamResampler
 from tui.constants import WIRE_RATE_HZ
@@ -252,10 +253,12 @@ class PlaybackCounters:
 
 
 class PlaybackRenderer:
-    """What runs in the output callback: buffer -> echo tap -> resample -> device block.
+    """What runs in the output callback: buffer -> tool tick -> echo tap -> resample -> device.
 
-    The echo tap sees exactly what is handed to the device, in the 24 kHz domain before
-    output resampling, silence included. At other device rates the buffer is pulled in 10 ms
+    The tool tick (tui.audio.cue), when armed, is mixed into 24 kHz steps that hold no
+    assistant audio; it is never recorded nor counted as played. The echo tap sees exactly
+    what is handed to the device, in the 24 kHz domain before output resampling, silence
+    (and the tick) included. At other device rates the buffer is pulled in 10 ms
     steps until the resampler has produced enough, and the remainder waits for the next
     callback, so exact `frames` are delivered while the look-ahead stays under ~10 ms.
     """
@@ -270,11 +273,13 @@ class PlaybackRenderer:
         echo: object | None = None,
         recorder: object | None = None,
         clock: Callable[[], float] = time.monotonic,
+        tick: ToolTick | None = None,
     ) -> None:
         self.buffer = buffer
         self.device_rate = device_rate
         self.echo = echo
         self.recorder = recorder
+        self.tick = tick
         self.clock = clock
         self._level = LevelTap()
         self.counters = PlaybackCounters()
@@ -314,11 +319,13 @@ class PlaybackRenderer:
             self._rest_len = 0
         if self._resampler.identity:
             real = self.buffer.read_into(out, now)
+            self._mix_tick(out, real, now)
             self._tap(out, real)
-            silent = real == 0  # read_into zero-filled the whole block
+            silent = real == 0  # read_into zero-filled the block (the tick is no assistant)
         else:
-            real = self._render_resampled(out, now)
-            silent = real == 0 and not out.any()  # the converter may still drain a tail
+            real, ticked = self._render_resampled(out, now)
+            # the converter may still drain a tail; a tick is no assistant audio
+            silent = real == 0 and (ticked or not out.any())
         counters.samples_played += real
         if silent:
             self._level.hold_silence()
@@ -332,15 +339,25 @@ class PlaybackRenderer:
         """RMS and peak of the latest block handed to the device (measured when read)."""
         return self._level.level
 
+    def _mix_tick(self, block: np.ndarray, real: int, now: float) -> bool:
+        """The tool tick into a step of silence; a step with assistant audio has none."""
+        if self.tick is None:
+            return False
+        if real:
+            self.tick.silence_for_sound(now)
+            return False
+        return self.tick.mix(block, now)
+
     def _tap(self, block: np.ndarray, real: int) -> None:
         if self.echo is not None:
             self.echo.on_output(block.copy())  # type: ignore[attr-defined]
         if self.recorder is not None and real:
             self.recorder.write_assistant(block[:real].tobytes())  # type: ignore[attr-defined]
 
-    def _render_resampled(self, out: np.ndarray, now: float) -> int:
+    def _render_resampled(self, out: np.ndarray, now: float) -> tuple[int, bool]:
         frames = len(out)
         real_total = 0
+        ticked = False
         # Enough 10 ms steps for this block plus the converter's warm-up after a reset.
         max_steps = frames * WIRE_RATE_HZ // (self.device_rate * self.STEP) + 12
         steps = 0
@@ -348,6 +365,7 @@ class PlaybackRenderer:
             steps += 1
             real = self.buffer.read_into(self._step, now)
             real_total += real
+            ticked |= self._mix_tick(self._step, real, now)
             self._tap(self._step, real)
             converted = self._resampler.process(self._step)
             end = self._rest_len + len(converted)
@@ -363,4 +381,4 @@ class PlaybackRenderer:
         remaining = self._rest_len - give
         self._rest[:remaining] = self._rest[give : self._rest_len]
         self._rest_len = remaining
-        return real_total
+        return real_total, ticked

@@ -63,6 +63,8 @@ def tools_example() -> list[str]:
         f"# start_timeout_s = {toml_value(d.start_timeout_s)}",
         "## an approval not answered in time is a no (s)",
         f"# approval_timeout_s = {toml_value(d.approval_timeout_s)}",
+        "## a soft click once a second while a local tool works and nothing plays",
+        f"# tick = {toml_value(d.tick)}",
         "",
         f"## Built-in tools, each off unless enabled: {CLOCK_TOOL} (read-only) and",
         f"## {SHELL_TOOL} (asks before every command, shown in full).",

@@ -108,6 +108,7 @@ class ToolsSettings:
     call_timeout_s: float = 60.0
     start_timeout_s: float = 30.0  # a server's start, initialize and tool list
     approval_timeout_s: float = 120.0  # no answer in time is a no
+    tick: bool = False  # a soft click each second while a local tool works in silence
 
     def secret_values(self) -> list[str]:
         """Values that must never be shown: server env and header values."""
@@ -163,6 +164,7 @@ _TOP_KEYS = (
     "call_timeout_s",
     "start_timeout_s",
     "approval_timeout_s",
+    "tick",
 )
 
 
@@ -175,6 +177,7 @@ def from_toml(table: Any, file: str) -> ToolsSettings:
         call_timeout_s=top.number("call_timeout_s", 60.0, minimum=1, maximum=3600),
         start_timeout_s=top.number("start_timeout_s", 30.0, minimum=1, maximum=600),
         approval_timeout_s=top.number("approval_timeout_s", 120.0, minimum=5, maximum=3600),
+        tick=top.boolean("tick", False),
     )
     if top.has("builtin"):
         builtin = Table(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tui.constants import WIRE_BYTES_PER_MS
-from tui.localserver.validation import Any_, ClientError, Enum, check
+from tui.localserver.validation import Any_, ClientError, Enum, Obj, Tagged, check
 
 
 def new_id(prefix: str) -> str:
@@ -135,13 +135,48 @@ def _approval_response(raw: dict[str, Any], item_id: str) -> dict[str, Any]:
     return data
 
 
+MCP_CALL_ERROR = Tagged(
+    "type",
+    {
+        "protocol_error": Obj(
+            {"type": str, "code": int, "message": str}, ("type", "code", "message")
+        ),
+        "tool_execution_error": Obj({"type": str, "message": str}, ("type", "message")),
+        "http_error": Obj({"type": str, "code": int, "message": str}, ("type", "code", "message")),
+    },
+)
+
+
+def _mcp_call(raw: dict[str, Any], item_id: str) -> dict[str, Any]:
+    """An mcp_call a client replays (a remote MCP call of an earlier connection), as stored:
+    the SDK's model has no object or status field and requires the item's own id."""
+    if "id" not in raw:
+        raise ClientError(
+            "Missing required parameter: 'item.id'.",
+            code="missing_required_parameter",
+            param="item.id",
+        )
+    data: dict[str, Any] = {"id": item_id, "type": "mcp_call"}
+    for key in ("server_label", "name", "arguments"):
+        data[key] = field_of(raw, key, str, "item")
+    for key, spec in (
+        ("approval_request_id", str),
+        ("output", str),
+        ("error", MCP_CALL_ERROR),
+    ):
+        value = field_of(raw, key, Any_(spec, None), "item", default=None)
+        if value is not None:
+            data[key] = copy.deepcopy(value)
+    return data
+
+
 def normalize_item(raw: dict[str, Any], exists: Callable[[str], bool] | None = None) -> Item:
     """A client item as the server stores and reports it: known fields only, audio split off.
 
     `exists` tells whether an item id is taken already (None: no duplicate check)."""
     kind = raw.get("type")
-    # an approval answer names itself: the SDK's model requires its id
-    id_spec = str if kind == "mcp_approval_response" else Any_(str, None)
+    # an approval answer and an MCP call name themselves: the SDK's models require their id
+    id_spec = str if kind in ("mcp_approval_response", "mcp_call") else Any_(str, None)
     item_id = field_of(raw, "id", id_spec, "item", default=None) or new_id("item")
     if exists is not None and exists(item_id):
         raise ClientError(
@@ -158,10 +193,12 @@ def normalize_item(raw: dict[str, Any], exists: Callable[[str], bool] | None = N
         return Item({**head, "call_id": call_id, "output": field_of(raw, "output", str, "item")})
     if kind == "mcp_approval_response":
         return Item(_approval_response(raw, item_id))
+    if kind == "mcp_call":
+        return Item(_mcp_call(raw, item_id))
     if kind != "message":
         raise ClientError(
             f"Invalid item type {kind!r}: the local server takes 'message', 'function_call', "
-            "'function_call_output' and 'mcp_approval_response'.",
+            "'function_call_output', 'mcp_approval_response' and 'mcp_call'.",
             code="invalid_value",
             param="item.type",
         )

@@ -84,7 +84,12 @@ class RemoteMcp:
 
     def _list(self, label: str, config: dict[str, Any]) -> None:
         store, emit = self.conn.store, self.conn.outlet.emit
-        item = {"id": new_id("mcpl"), "type": "mcp_list_tools", "server_label": label, "tools": []}
+        item: dict[str, Any] = {
+            "id": new_id("mcpl"),
+            "type": "mcp_list_tools",
+            "server_label": label,
+            "tools": [],
+        }
         previous = store.last_id()
         stored = Item(copy.deepcopy(item))
         store.items.append(stored)

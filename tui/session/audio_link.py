@@ -163,6 +163,11 @@ class AudioLink:
         if self.engine is not None:
             self.engine.muted = muted
 
+    def set_tick(self, on: bool) -> None:
+        """The tool tick (tui.audio.cue) on or off; an engine without one plays none."""
+        if self.engine is not None and hasattr(self.engine, "set_tick"):
+            self.engine.set_tick(on)
+
     def play(self, item_id: str, pcm: bytes) -> None:
         """To the speaker; raises ValueError or RtTuiError for audio it cannot play."""
         self.engine.play(item_id, pcm)

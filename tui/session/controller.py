@@ -361,6 +361,7 @@ class Controller:
                     self._summaries.pop(kind).cancel()
                 case _:
                     self._emit(effect)
+        self._rooms.tool_tick.follow()  # the tool tick follows what these effects changed
 
     def _on_server_event(self, event: ServerEvent | BadEvent) -> None:
         try:

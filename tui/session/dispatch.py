@@ -64,7 +64,7 @@ class Step(StrEnum):
     MCP_CALL = "mcp_call"  # response.mcp_call.in_progress / completed / failed
     MCP_ARGUMENTS = "mcp_arguments"
     MCP_LIST_TOOLS = "mcp_list_tools"
-    TOOLS_BARGE_IN = "tools_barge_in"  # running calls are cancelled, no follow-up
+    TOOLS_BARGE_IN = "tools_barge_in"  # running calls cancelled, no follow-up (if it interrupts)
     # what the server applied (tui.session.applied): shown, checked against what was asked
     SESSION_CREATED = "session_created"  # its defaults: only whether its audio can be played
     SESSION_UPDATED = "session_updated"  # the header, a notice per difference, the audio gate
@@ -232,8 +232,8 @@ class EventRouter:
 
     def _speech_started(self, event: ServerEvent) -> StepResult:
         self._ledger.start_turn()
-        speaking: list[Effect] = [*self._turns.set_user_speaking(True)]
-        if not self._settings().session.turn_detection.interrupt_response:
+        speaking = self._turns.set_user_speaking(True)
+        if not self._speech_interrupts():
             return speaking  # asked not to: the reply plays on while the user speaks
         return [*speaking, *self._turns.barge_in(client_initiated=False)]
 
@@ -309,15 +309,17 @@ class EventRouter:
         return self._tools.on_response_done(event)
 
     def _mcp_call(self, event: ServerEvent) -> StepResult:
-        return self._tools.on_mcp_call_progress(event)
+        return self._tools.remote.on_call_progress(event)
 
     def _mcp_arguments(self, event: ServerEvent) -> StepResult:
-        return self._tools.on_mcp_arguments(event)
+        return self._tools.remote.on_arguments(event)
 
     def _mcp_list_tools(self, event: ServerEvent) -> StepResult:
-        return self._tools.on_mcp_list_tools(event)
+        return self._tools.remote.on_list_tools(event)
 
     def _tools_barge_in(self, event: ServerEvent) -> StepResult:
+        if not self._speech_interrupts():
+            return []  # as for the reply: speaking is no barge-in, the calls run on
         return self._tools.barge_in()
 
     def _session_created(self, event: ServerEvent) -> StepResult:
@@ -328,6 +330,10 @@ class EventRouter:
 
     def _session_refused(self, event: ServerEvent) -> StepResult:
         return self._check.refused(event)
+
+    def _speech_interrupts(self) -> bool:
+        """`interrupt_response`: does the user's speech take the floor (both barge-in steps)."""
+        return self._settings().session.turn_detection.interrupt_response
 
     def _bad(self, bad: BadEvent) -> list[Effect]:
         return self._throttle.admit(bad, self._clock())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui.changes import Role, Turn, TurnStatus
+from tui.changes import Role, ToolState, Turn, TurnStatus
 from tui.errors import Disconnected
 from tui.realtime import events
 
@@ -33,10 +33,13 @@ def describe_disconnect(error: Disconnected) -> str:
 def replay_events(turn: Turn) -> list[dict[str, Any]]:
     """What a new connection is told of a past turn. A tool call is its `function_call` item
     and, once answered, its `function_call_output` (the result it had: never run again);
-    a call still running gets its output later, on this new connection."""
+    a call still running gets its output later, on this new connection. A remote MCP call
+    is the `mcp_call` item it was (see `remote_call_event`); its approval is not replayed."""
     tool = turn.tool
     if tool is None:
         return [replay_event(turn)]
+    if tool.remote:
+        return [] if tool.approval else [remote_call_event(turn)]
     call = {
         "type": "function_call",
         "call_id": tool.call_id,
@@ -49,6 +52,32 @@ def replay_events(turn: Turn) -> list[dict[str, Any]]:
         answer = {"type": "function_call_output", "call_id": tool.call_id, "output": output}
         replayed.append(events.item_create(answer))
     return replayed
+
+
+def remote_call_event(turn: Turn) -> dict[str, Any]:
+    """A remote MCP call as the `mcp_call` item the API made, with its output or its error.
+
+    The SDK's conversation items (`ConversationItemParam`) include `mcp_call`, so a client may
+    create one: the model keeps the result as the same kind of item, and a local
+    `function_call` named `label__tool` (no such function in `session.tools`) is never
+    invented. Its approval turn is left out: an `mcp_approval_response` that approves could
+    let the server run the call again, and a replayed call never runs again.
+    """
+    tool = turn.tool
+    assert tool is not None
+    item: dict[str, Any] = {
+        "type": "mcp_call",
+        "id": tool.call_id,
+        "server_label": tool.server_label,
+        "name": tool.tool_name,
+        "arguments": tool.arguments or "{}",
+    }
+    if tool.state is ToolState.DONE:
+        item["output"] = tool.output
+    else:
+        why = tool.summary or turn.reason or f"The call ended: {tool.state}."
+        item["error"] = {"type": "tool_execution_error", "message": why}
+    return events.item_create(item)
 
 
 def replay_event(turn: Turn) -> dict[str, Any]:

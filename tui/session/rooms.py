@@ -30,6 +30,7 @@ from tui.session.ledger import Ledger
 from tui.session.mishaps import Mishaps
 from tui.session.reconnect import replay_events
 from tui.session.throttle import BadFrameThrottle
+from tui.session.tool_tick import ToolTickCue
 from tui.session.tools_link import ToolBoxLike, ToolsLink
 from tui.session.transcript import HistoryLike, Transcript
 from tui.session.turns import TurnTaking
@@ -65,6 +66,7 @@ class Rooms:
     limit: SessionLimit
     transcript: Transcript
     check: SessionCheck
+    tool_tick: ToolTickCue
 
     @classmethod
     def build(
@@ -149,6 +151,7 @@ class Rooms:
             limit,
             Transcript(history, lambda: settings().history.enabled),
             check,
+            ToolTickCue(settings, tools=tools, link=link, turns=turns),
         )
 
     def apply_settings(self, old: Settings, new: Settings, *, connected: bool) -> SettingsApplied:

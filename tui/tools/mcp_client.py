@@ -28,6 +28,11 @@ from tui.tools.results import ToolResult
 from tui.tools.text import one_line, size_text
 
 MAX_PAGES = 20  # of tools/list: a server that pages forever cannot hang the start
+# one message over HTTP (the SDK's default, 1 MiB, fails a 1 MB result: the JSON-RPC answer
+# holds the text twice, as content and as structured content); a result is cut for the model
+# to `result_limit_kib` anyway, this only bounds what a server can make the client hold
+MAX_HTTP_MESSAGE_BYTES = 16 * 1024 * 1024
+PROBE_TIMEOUT_S = 5.0  # a ping after a call's connection broke: no answer = the server is gone
 CLIENT_INFO = mcp_types.Implementation(name="rt-tui", version=__version__)
 
 
@@ -89,7 +94,9 @@ async def open_connection(server: McpServerSettings, errlog: TextIO) -> AsyncIte
                 headers=dict(server.headers), timeout=httpx2.Timeout(30.0, read=300.0)
             )
             await stack.enter_async_context(http)
-            transport = streamable_http_client(server.url, http_client=http)
+            transport = streamable_http_client(
+                server.url, http_client=http, max_sse_event_size=MAX_HTTP_MESSAGE_BYTES
+            )
         else:
             params = StdioServerParameters(
                 command=server.command,
@@ -127,6 +134,10 @@ async def call_tool(live: Live, name: str, arguments: dict[str, Any]) -> ToolRes
         result = await live.session.call_tool(name, arguments)
     except MCPError as error:
         if error.code == mcp_types.CONNECTION_CLOSED:
+            await probe(live)
+            if error.message.startswith(UNREADABLE):
+                why = one_line(error.message.removeprefix(UNREADABLE), 120)
+                return ToolResult.failed(f"the MCP server's answer could not be read ({why})")
             return ToolResult.failed("the MCP server closed the connection during the call")
         return ToolResult.failed(
             f"the MCP server answered with error {error.code}: {error.message}"
@@ -135,6 +146,24 @@ async def call_tool(live: Live, name: str, arguments: dict[str, Any]) -> ToolRes
         return ToolResult.failed("the MCP server asked for more input, which rt-tui cannot give")
     text = result_text(result)
     return ToolResult.error(text) if result.is_error else ToolResult.ok(text)
+
+
+UNREADABLE = "SSE stream failed: "  # the SDK's words for an HTTP answer it could not parse
+
+
+async def probe(live: Live) -> None:
+    """A call's connection broke: is the server still there? Over stdio a server that exits
+    closes the stream and `closed` is set already; over HTTP nothing closes (each request is
+    its own connection), so a dead server would be shown ready until the next call fails. A
+    ping settles it: no answer within PROBE_TIMEOUT_S and the server counts as gone (its
+    runner then shows it failed and starts over)."""
+    if live.closed.is_set():
+        return
+    try:
+        with anyio.fail_after(PROBE_TIMEOUT_S):
+            await live.session.send_ping()
+    except Exception:  # any failure to answer: timeout, MCPError, a transport error
+        live.closed.set()
 
 
 def result_text(result: mcp_types.CallToolResult) -> str:

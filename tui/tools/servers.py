@@ -55,6 +55,12 @@ class Delays:
         self._count = 0
 
 
+def _retrieved(task: asyncio.Future[Any]) -> None:
+    """Read a finished task's outcome so that one nobody awaits logs no 'never retrieved'."""
+    if not task.cancelled():
+        task.exception()
+
+
 class ServerRunner:
     def __init__(
         self,
@@ -121,7 +127,13 @@ class ServerRunner:
         log = self._open_log()
         try:
             async with client.open_connection(self.settings, log) as live:
-                listed = await client.handshake(live, self.start_timeout_s)
+                # a stop (quitting) ends a start that hangs now, not at its timeout
+                handshake = asyncio.ensure_future(client.handshake(live, self.start_timeout_s))
+                handshake.add_done_callback(_retrieved)  # a stop leaves it unawaited
+                await self._until_stop_or(handshake)
+                if self._stop.is_set():
+                    return ready_since, "stopped"
+                listed = handshake.result()
                 self.tools, skipped = self._specs(listed)
                 self._live = live
                 ready_since = self._clock()

@@ -5,8 +5,9 @@
       Added note 1: hi
 
 Enter or a click on the line shows the whole result (and the arguments in full); again hides
-it. A running call shows its elapsed seconds, refreshed once a second while it runs. Every
-string here came from the model or a tool server: substituted as text, made printable.
+it. A running call shows its elapsed seconds, refreshed by a 1 s timer that runs only while
+the call does (a log of 2,000 finished calls holds no timer). Every string here came from
+the model or a tool server: substituted as text, made printable.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Callable
 
 from textual import events
 from textual.content import Content
+from textual.timer import Timer
 from textual.widgets import Static
 
 from tui.changes import ToolState, Turn, TurnStatus
@@ -36,6 +38,17 @@ _STATE = {
 }
 
 
+def shows_elapsed(turn: Turn) -> bool:
+    """Whether the line counts seconds (and so needs refreshing every second)."""
+    tool = turn.tool
+    return (
+        tool is not None
+        and tool.state is ToolState.RUNNING
+        and tool.started_at is not None
+        and turn.status is not TurnStatus.CUT_OFF
+    )
+
+
 def state_text(turn: Turn, now: float) -> tuple[str, str]:
     """(style, words) for the call's state; a running call says for how long."""
     tool = turn.tool
@@ -43,7 +56,7 @@ def state_text(turn: Turn, now: float) -> tuple[str, str]:
     if turn.status is TurnStatus.CUT_OFF:
         return "$warning", "⚡ cut off"
     style, words = _STATE.get(tool.state, ("$text-muted", str(tool.state)))
-    if tool.state is ToolState.RUNNING and tool.started_at is not None:
+    if shows_elapsed(turn) and tool.started_at is not None:
         words += f" {max(0, now - tool.started_at):.0f} s"
     return style, words
 
@@ -101,21 +114,38 @@ class ToolTurnView(Static):
         self.turn = turn
         self.expanded = False
         self._time_format = time_format
+        self._ticker: Timer | None = None  # only while the line counts seconds
+        self._live = False  # between mount and unmount: a timer may run
         super().__init__(render_tool_turn(turn, time_format), markup=False)
         self.add_class("-tool")
 
     def on_mount(self) -> None:
-        self.set_interval(1.0, self._tick)
+        self._live = True
+        self._follow_state()
 
-    def _tick(self) -> None:
-        if self.turn.tool is not None and self.turn.tool.state is ToolState.RUNNING:
-            self.refresh_turn()
+    def on_unmount(self) -> None:
+        self._live = False
+        self._keep_ticking(False)
 
     def refresh_turn(self) -> None:
+        self.update(render_tool_turn(self.turn, self._time_format, expanded=self.expanded))
+        self._follow_state()
+
+    def _follow_state(self) -> None:
+        """The state's class (a failed call's red edge, from the start for a replayed one),
+        and the elapsed-time timer while it runs."""
         tool = self.turn.tool
         for state in ToolState:
             self.set_class(tool is not None and tool.state is state, f"-{state}")
-        self.update(render_tool_turn(self.turn, self._time_format, expanded=self.expanded))
+        self._keep_ticking(shows_elapsed(self.turn))
+
+    def _keep_ticking(self, wanted: bool) -> None:
+        """A 1 s timer while the call runs; stopped (and dropped) once it has finished."""
+        if wanted and self._ticker is None and self._live:
+            self._ticker = self.set_interval(1.0, self.refresh_turn, name="tool-line-elapsed")
+        elif not wanted and self._ticker is not None:
+            self._ticker.stop()
+            self._ticker = None
 
     def toggle(self) -> None:
         self.expanded = not self.expanded
