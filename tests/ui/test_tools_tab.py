@@ -24,6 +24,7 @@ from tui.localserver import LocalServer
 from tui.screens.approval import ApprovalScreen
 from tui.screens.settings import SettingsScreen
 from tui.screens.tools_tab import ToolsTab
+from tui.tools.demo_tools import demo_tools
 from tui.tools.updates import Phase, ServerState
 from tui.widgets.tool_line import ToolTurnView
 
@@ -181,3 +182,26 @@ async def test_tool_rows_arrive_live_and_a_retry_counts_down(config_path: Path) 
         await wait_until(row_shown, pilot, what="the new row on screen")
         await pilot.press("escape")
         await wait_until(lambda: not isinstance(app.screen, SettingsScreen), pilot, what="closed")
+
+
+async def test_demo_tool_edits_apply_but_never_replace_the_files_tools(config_path: Path) -> None:
+    """--demo runs its own tools in place of the file's: saving them would overwrite the
+    user's [tools]. An edit applies to the session; the file keeps its own table."""
+    config_path.parent.mkdir(parents=True)
+    config_path.write_text("[tools.builtin]\nshell = true  # mine\n")
+    before = config_path.read_bytes()
+    settings = with_value(load_settings(config_path, env={}), "tools", demo_tools())
+    app = RtApp(settings, config_path=config_path, session_factory=scripted(), demo=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_settings(app, pilot)
+        screen.query_one("TabbedContent").active = "tab-Tools"
+        clock = screen.query_one(ToolsTab).approval_select("get_current_time")
+        assert clock is not None
+        clock.value = "never"
+        await pilot.press("ctrl+s")
+        await wait_until(lambda: not isinstance(app.screen, SettingsScreen), pilot, what="saved")
+        assert app.settings.tools.approvals == {"get_current_time": "never"}
+        assert app.settings.tools.mcp[0].name == "notes"
+        applied = [value for call, value in app.session.calls if call == "apply_settings"]  # type: ignore[union-attr]
+        assert applied and applied[-1].tools.approvals == {"get_current_time": "never"}
+    assert config_path.read_bytes() == before

@@ -66,6 +66,9 @@ from tui.screens.tools_tab import ServerStates, ToolsTab
 
 __all__ = ["SettingsScreen", "field_help", "slug", "suggest_width"]
 TOOLS = "tools"  # the whole [tools] table, edited in its own tab
+TOOLS_NOT_SAVED = (
+    "Demo: the tool changes apply to this session only; your config file's [tools] is kept."
+)
 
 
 class SettingsScreen(ModalScreen[Settings | None]):
@@ -88,6 +91,7 @@ class SettingsScreen(ModalScreen[Settings | None]):
         tool_states: ServerStates = dict,
         tools_changed: Signal[Any] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        save_tools: bool = True,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -97,6 +101,7 @@ class SettingsScreen(ModalScreen[Settings | None]):
         self._tool_states = tool_states
         self._tools_changed = tools_changed
         self._monotonic = monotonic
+        self._save_tools = save_tools  # False: --demo's tools, which are not the file's
         self.errors: dict[str, str] = {}
         self._shown: dict[str, str] = {}  # path -> the text its field showed (see _read)
         self._marked: Widget | None = None  # the row marked as holding the focus
@@ -346,8 +351,10 @@ class SettingsScreen(ModalScreen[Settings | None]):
             self._reveal(first)
             return
         changes = {path: get_value(new, path) for path in changed_paths(self.settings, new)}
-        if new.tools != self.settings.tools:
+        if new.tools != self.settings.tools and self._save_tools:
             changes[TOOLS] = new.tools  # written whole; the rest of the file keeps its comments
+        elif new.tools != self.settings.tools:
+            self.notify(TOOLS_NOT_SAVED, markup=False, timeout=8)
         try:
             await asyncio.to_thread(save_changes, self.config_path, changes)
         except (ConfigError, OSError) as error:

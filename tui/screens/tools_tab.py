@@ -18,7 +18,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
@@ -274,12 +273,6 @@ class ToolsTab(Vertical):
 
     # ---- reading -------------------------------------------------------------------
 
-    @on(Select.Changed)
-    def _approval_changed(self, event: Select.Changed) -> None:
-        tool = self._approval_ids.get(event.select.id or "")
-        if tool is not None and isinstance(event.value, str):
-            self._approvals[tool] = event.value
-
     def value(self) -> ToolsSettings:
         """The form's [tools] (not checked yet: the screen does, through with_value)."""
         tools = copy.deepcopy(self.tools)
@@ -293,6 +286,8 @@ class ToolsTab(Vertical):
             remote.enabled = self._switch(f"t-remote-{index}")
             asks = self.query_one(f"#t-remote-{index}-approval", Select).value
             remote.require_approval = str(asks)
+        for select_id, name in self._approval_ids.items():  # read now: no event can lag
+            self._approvals[name] = str(self.query_one(f"#{select_id}", Select).value)
         tools.approvals = {
             name: Approval(value) for name, value in self._approvals.items() if value != DEFAULT
         }

@@ -38,6 +38,7 @@ class SettingsFlow(_AppBase):
     _previewing_theme: bool
     _startup_problems: list[str]
     _monotonic: Callable[[], float]
+    _demo: bool
     tools_ui: ToolsPresenter
 
     if TYPE_CHECKING:
@@ -65,6 +66,8 @@ class SettingsFlow(_AppBase):
             tool_states=self.tools_ui.seen,  # live: the Tools tab hears servers_changed
             tools_changed=self.tools_ui.servers_changed,
             monotonic=self._monotonic,
+            # --demo runs its own tools instead of the file's: saving them would replace them
+            save_tools=not self._demo,
             **devices,  # none: the panel asks tui.audio.devices itself
         )
         self.push_screen(screen, self._settings_closed)
