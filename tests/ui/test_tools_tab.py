@@ -75,8 +75,12 @@ async def test_tools_tab_shows_live_servers_and_saves_and_applies_edits(
         tab = screen.query_one(ToolsTab)
         await wait_until(lambda: "ready, 3 tools" in state_line(app, 0), pilot, timeout=30)
         await wait_until(lambda: "ready, 8 tools" in state_line(app, 1), pilot, timeout=30)
-        lines = "\n".join(screen_lines(app))
-        assert "notes__add_note" in lines and "stdio:" in lines
+
+        def rows_shown() -> bool:  # the tool rows are mounted as the server lists its tools
+            lines = "\n".join(screen_lines(app))
+            return "notes__add_note" in lines and "stdio:" in lines
+
+        await wait_until(rows_shown, pilot, what="the notes server's tools on screen")
 
         approval = tab.approval_select("notes__add_note")
         assert approval is not None and approval.value == "default"

@@ -11,6 +11,8 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Static
 
+from tui.printable import one_line
+
 FOCUS_MARK = "▶ "
 NO_MARK = "  "  # the same width: the name does not move when focus arrives
 
@@ -22,7 +24,9 @@ class FieldLabel(Static):
     """
 
     def __init__(self, name: str, *, id: str | None = None) -> None:
-        self.field_name = name  # schema names and tool names: checked, but drawn as text
+        # schema keys, and server and tool names the config and the servers checked: still
+        # drawn inert, so no name can ever drive the terminal
+        self.field_name = one_line(name)
         super().__init__(self._text(False), id=id, markup=False)
 
     def set_focused(self, focused: bool) -> None:

@@ -104,6 +104,7 @@ class SettingsScreen(ModalScreen[Settings | None]):
         self._save_tools = save_tools  # False: --demo's tools, which are not the file's
         self.errors: dict[str, str] = {}
         self._shown: dict[str, str] = {}  # path -> the text its field showed (see _read)
+        self._altered: set[str] = set()  # fields whose file value held control characters
         self._marked: Widget | None = None  # the row marked as holding the focus
 
     # ---- building the form ---------------------------------------------------------
@@ -162,12 +163,15 @@ class SettingsScreen(ModalScreen[Settings | None]):
         return "  ".join(notes)
 
     def _has_controls(self, spec: FieldSpec) -> bool:
-        value = get_value(self.settings, spec.path)
-        return isinstance(value, str) and not spec.secret and printable(value) != value
+        """Whether the field shows the file's value altered to be inert (see _show)."""
+        return spec.path in self._altered
 
     def _show(self, spec: FieldSpec, text: str, *, multiline: bool = False) -> str:
-        """The inert text a field shows; remembered, so an untouched field keeps the value."""
+        """The inert text a field shows; remembered, so an untouched field keeps the value.
+        (Called while the row is built, before its help line asks _has_controls.)"""
         self._shown[spec.path] = shown = shown_text(text, multiline=multiline)
+        if shown != text:
+            self._altered.add(spec.path)
         return shown
 
     def _choice_help(self, spec: FieldSpec) -> Iterator[Widget]:

@@ -117,9 +117,9 @@ def changed_paths(old: Settings, new: Settings) -> list[str]:
 
 
 # ␀ to ␡: how tui.printable shows a control character (␛ for ESC, ␇ for BEL)
-CONTROL_PICTURES = re.compile("[\u2400-\u2421]")
+CONTROL_PICTURES = re.compile("[\u2400-\u2421\u21b5]")  # and ↵ for a line break
 CONTROL_NOTE = (
-    "This value holds control characters, shown as ␛ or ␇ (they never reach the terminal): "
+    "This value holds control characters, shown as ␛, ␇ or ↵ (they never reach the terminal): "
     "it is kept as it is unless you edit this field."
 )
 
@@ -138,7 +138,7 @@ def check_typed(path: str, typed: str, *, had_controls: bool) -> None:
         )
     if had_controls and CONTROL_PICTURES.search(typed):
         raise config_error(
-            "still holds ␛ or ␇, which stand for the file's control characters: delete them, "
+            "still holds ␛, ␇ or ↵, which stand for the file's control characters: delete them, "
             "or undo your edit to keep the file's value",
             key=path,
         )
