@@ -217,6 +217,7 @@ class RtApp(KeyboardControl, SettingsFlow, App[int], inherit_bindings=False):
         self._status.erle_source = getattr(self.session, "echo_erle_db", None)
         self.tools_ui = self._tools_presenter(self.session)
         self._status.working_source = self.tools_ui.working
+        self._status.server_note_source = self.tools_ui.server_note
         self._session_worker = self.run_worker(
             self._run_session(), name="session", group="session", exit_on_error=False
         )
@@ -317,8 +318,11 @@ class RtApp(KeyboardControl, SettingsFlow, App[int], inherit_bindings=False):
                 self._status.update_text()
             case EventLogged():
                 self._inspector.log_event(change.direction, change.event)
-            case ApprovalAsked() | ApprovalClosed() | ToolServersChanged():
+            case ApprovalAsked() | ApprovalClosed():
                 self.tools_ui.on_change(change)
+            case ToolServersChanged():
+                self.tools_ui.on_change(change)
+                self._status.update_text()  # the change shows at once, not at the next second
 
     def _tools_presenter(self, session: Any) -> ToolsPresenter:
         """Approvals, the "working" cue and the servers' states (tui.ui.tools_presenter);

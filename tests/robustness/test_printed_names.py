@@ -13,7 +13,7 @@ from tests.hostile import HOSTILE, READABLE, forbidden_in
 from tui.audio import devices
 from tui.audio.devices import DeviceInfo
 from tui.cli import main
-from tui.screens.settings import _device_options
+from tui.screens.settings_parts import device_options
 
 HOSTILE_MIC = DeviceInfo(
     3, f"Mic {HOSTILE} [b]bold[/b]", f"ALSA{HOSTILE}", 2, 0, 48000.0, True, False
@@ -39,7 +39,7 @@ def test_cli_error_quoting_a_hostile_path_is_one_inert_line(
 
 
 def test_settings_device_dropdown_labels_are_inert_and_take_no_markup() -> None:
-    [_default, (label, value)] = _device_options([HOSTILE_MIC], "input")
+    [_default, (label, value)] = device_options([HOSTILE_MIC], "input")
     assert value == HOSTILE_MIC.name, "the setting keeps the real name"
     assert isinstance(label, Content), "a plain str prompt would be parsed as markup"
     assert forbidden_in(label.plain) == []

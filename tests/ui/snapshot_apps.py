@@ -24,12 +24,21 @@ from tui.changes import (
     SpeechChanged,
     Stats,
     StatsChanged,
+    ToolServersChanged,
     Turn,
     TurnStarted,
     TurnStatus,
     Usage,
 )
 from tui.config import Settings
+from tui.config.tools import (
+    Approval,
+    BuiltinSettings,
+    McpServerSettings,
+    RemoteMcpSettings,
+    ToolsSettings,
+)
+from tui.tools.updates import Phase, ServerState
 
 CONFIG_PATH = "/home/ada/.config/rt-tui/config.toml"
 T0 = 1_760_000_000.0  # a fixed epoch for time stamps
@@ -103,11 +112,43 @@ def _warnings() -> list[Change]:
     return [*changes, stats, speech, AudioModeChanged("output_only", message)]
 
 
+# The Tools tab's picture: a server ready, one waiting to retry, one off, a remote one.
+SNAPSHOT_TOOLS = ToolsSettings(
+    mcp=[
+        McpServerSettings("notes", command="python", args=["-m", "tui.tools.demo_server"]),
+        McpServerSettings("search", url="http://127.0.0.1:8000/mcp"),
+        McpServerSettings("files", command="mcp-files", args=["--root", "~/notes"], enabled=False),
+    ],
+    remote=[
+        RemoteMcpSettings("deepwiki", "https://mcp.deepwiki.com/mcp", require_approval="never")
+    ],
+    builtin=BuiltinSettings(clock=True),
+    approvals={"notes__add_note": Approval.ALWAYS, "search__*": Approval.ASK},
+)
+LOG_DIR = "/home/ada/.local/state/rt-tui/mcp"
+
+
+def _tools() -> list[Change]:
+    names = ("notes__current_time", "notes__list_notes", "notes__add_note")
+    servers = {
+        "notes": ServerState("notes", Phase.READY, tools=3, tool_names=names),
+        "search": ServerState(
+            "search",
+            Phase.RETRYING,
+            reason="connection refused",
+            retry_in_s=4.0,
+            log_path=f"{LOG_DIR}/search.log",
+        ),
+    }
+    return [ToolServersChanged(servers)]
+
+
 STATES: dict[str, list[Change]] = {
     "empty": [*_info(), ConnectionChanged(ConnectionState.LIVE)],
     "conversation": [*_info(), *_conversation()],
     "muted": [*_info(), *_conversation()[:-1], MuteChanged(True)],
     "warnings": [*_info(), *_warnings()],
+    "tools": [*_info(), ConnectionChanged(ConnectionState.LIVE), *_tools()],
     "reconnecting": [
         *_info(),
         ConnectionChanged(
@@ -120,6 +161,8 @@ STATES: dict[str, list[Change]] = {
 def snapshot_app(state: str, *, theme: str = "textual-dark", **kwargs: Any) -> SnapshotApp:
     settings = Settings()
     settings.ui.theme = theme
+    if state == "tools":
+        settings.tools = SNAPSHOT_TOOLS
     level = None if state in ("reconnecting", "warnings") else (-27.0, -18.0)
     return SnapshotApp(
         settings,

@@ -62,6 +62,26 @@ def test_settings_turn_detection_tab(snap_compare) -> None:  # type: ignore[no-u
     assert snap_compare(snapshot_app("empty"), terminal_size=SIZE, run_before=run_before)
 
 
+def test_settings_tools_tab(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    """Issue 10: servers with their live states and tool approvals, the focus marked ▶."""
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _settle(pilot)
+        await pilot.press("f5")
+        await pilot.pause(0.1)
+        pilot.app.screen.query_one("TabbedContent").active = "tab-Tools"
+        await pilot.pause()
+        screen = pilot.app.screen
+        screen.query_one("#t-mcp-1").focus(scroll_visible=False)
+        heading = screen.query_one("#tools-tab .server")
+        screen.query_one("#tab-Tools VerticalScroll").scroll_to_widget(
+            heading, animate=False, top=True
+        )
+        await pilot.pause()
+
+    assert snap_compare(snapshot_app("tools"), terminal_size=(100, 40), run_before=run_before)
+
+
 def test_help_screen(snap_compare) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(snapshot_app("empty"), terminal_size=SIZE, press=["f1", "_"])
 

@@ -1,16 +1,19 @@
 """The settings panel, generated from tui.config.SCHEMA so no field is wired twice.
 
-One tab per schema section. Values are parsed with `tui.config.parse_value` as they are typed
-(errors show under the field) and again on ctrl+s; only a fully valid form is saved and
-returned to the app, which applies it to the running session. Saving (off the UI loop) writes
-only the keys changed here over what the file holds now (`tui.config.save_changes`). What a
-field shows and when it applies come from its FieldSpec (`applies_when`, `device`, `kind`).
+One tab per schema section, and a Tools tab for the whole [tools] table (tui.screens.
+tools_tab, with the servers' live states). Values are parsed with `tui.config.parse_value` as
+they are typed (errors show under the field) and again on ctrl+s; only a fully valid form is
+saved and returned to the app, which applies it to the running session. Saving (off the UI
+loop) writes only the keys changed here over what the file holds now
+(`tui.config.save_changes`). What a field shows and when it applies come from its FieldSpec
+(`applies_when`, `device`, `kind`). Values from the file are drawn inert (settings_parts); the
+field with focus is marked `▶` (tui.screens.field_label), which a plain capture shows too.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -21,8 +24,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
+from textual.signal import Signal
 from textual.widget import Widget
-from textual.widgets import Input, Label, Select, Static, Switch, TabbedContent, TabPane, TextArea
+from textual.widgets import Input, Select, Static, Switch, TabbedContent, TabPane, TextArea
 
 from tui.config import (
     SCHEMA,
@@ -38,75 +42,33 @@ from tui.config import (
     save_changes,
     with_value,
 )
-from tui.errors import AudioError, ConfigError
-from tui.printable import one_line
+from tui.errors import ConfigError
+from tui.printable import one_line, printable
+from tui.screens.field_label import FieldLabel, mark_focused_row
+from tui.screens.settings_parts import (
+    CONTROL_NOTE,
+    THEME_PATH,
+    URL_MASKED_NOTE,
+    DeviceLister,
+    changed_paths,
+    check_typed,
+    choice_lines,
+    default_devices,
+    device_options,
+    field_help,
+    shown_text,
+    slug,
+    suggest_select,
+    suggest_width,
+    theme_options,
+)
+from tui.screens.tools_tab import ServerStates, ToolsTab
 
-DeviceLister = Callable[[], Sequence[Any]]
-
-# A compact Select draws its label plus about three cells of arrow and padding.
-SELECT_CHROME = 4
-SUGGEST_MIN_WIDTH = 14
-SUGGEST_MAX_WIDTH = 44  # the free-text input beside it keeps the rest of the row
-
-THEME_PATH = "ui.theme"
-URL_MASKED_NOTE = "Parts that may be secret show as ***: editing replaces the whole URL."
-
-
-def slug(path: str) -> str:
-    return re.sub(r"[^a-zA-Z0-9_-]", "-", path)
-
-
-def _default_devices() -> Sequence[Any]:
-    try:
-        from tui.audio.devices import list_devices
-
-        return list_devices()
-    except (AudioError, OSError, ImportError):
-        return []  # no PortAudio or no devices: the field stays free text
-
-
-def _device_options(devices: Sequence[Any], kind: str) -> list[tuple[str | Content, str]]:
-    options: list[tuple[str | Content, str]] = [("system default", "")]
-    for device in devices:
-        channels = getattr(device, f"max_{kind}_channels", 0)
-        name = getattr(device, "name", "")
-        if channels and name:
-            # a device name is outside text: drawn inert (controls shown, no markup)
-            options.append((Content(one_line(name)), name))
-    return options
-
-
-def suggest_width(labels: Sequence[str | Content]) -> int:
-    """Cells for a suggestion Select: its longest option whole, within limits."""
-    longest = max((len(label) for label in labels), default=0)
-    return max(SUGGEST_MIN_WIDTH, min(SUGGEST_MAX_WIDTH, longest + SELECT_CHROME))
-
-
-def field_help(spec: FieldSpec) -> str:
-    """The line under a field: its help, and for a number the range it accepts."""
-    if spec.type not in (int, float) or spec.choices:
-        return spec.help
-    allowed = spec.range_text()
-    return f"{spec.help}  Range {allowed}." if allowed else spec.help
-
-
-def choice_lines(spec: FieldSpec, selected: object) -> Content:
-    """One line per choice on when to use it, the selected one marked."""
-    pad = max(len(choice) for choice, _ in spec.choice_help) + 2
-    rows = []
-    for choice, text in spec.choice_help:
-        if choice == selected:
-            markup = "[$accent b]▸ $choice[/]$pad$text"
-        else:
-            markup = "[$text-muted]  $choice$pad$text[/]"
-        rows.append(
-            Content.from_markup(markup, choice=choice, pad=" " * (pad - len(choice)), text=text)
-        )
-    return Content("\n").join(rows)
-
-
-def changed_paths(old: Settings, new: Settings) -> list[str]:
-    return [spec.path for spec in SCHEMA if get_value(old, spec.path) != get_value(new, spec.path)]
+__all__ = ["SettingsScreen", "field_help", "slug", "suggest_width"]
+TOOLS = "tools"  # the whole [tools] table, edited in its own tab
+TOOLS_NOT_SAVED = (
+    "Demo: the tool changes apply to this session only; your config file's [tools] is kept."
+)
 
 
 class SettingsScreen(ModalScreen[Settings | None]):
@@ -124,15 +86,26 @@ class SettingsScreen(ModalScreen[Settings | None]):
         settings: Settings,
         *,
         config_path: Path | str,
-        list_devices: DeviceLister = _default_devices,
+        list_devices: DeviceLister = default_devices,
         theme_names: Sequence[str] | None = None,
+        tool_states: ServerStates = dict,
+        tools_changed: Signal[Any] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        save_tools: bool = True,
     ) -> None:
         super().__init__()
         self.settings = settings
         self.config_path = Path(config_path)
         self._list_devices = list_devices
         self._theme_names = theme_names
+        self._tool_states = tool_states
+        self._tools_changed = tools_changed
+        self._monotonic = monotonic
+        self._save_tools = save_tools  # False: --demo's tools, which are not the file's
         self.errors: dict[str, str] = {}
+        self._shown: dict[str, str] = {}  # path -> the text its field showed (see _read)
+        self._altered: set[str] = set()  # fields whose file value held control characters
+        self._marked: Widget | None = None  # the row marked as holding the focus
 
     # ---- building the form ---------------------------------------------------------
 
@@ -141,15 +114,24 @@ class SettingsScreen(ModalScreen[Settings | None]):
         with Vertical(id="settings-dialog"):
             yield Static(
                 Content.from_markup(
-                    "[b]Settings[/]  [$text-muted]$path[/]", path=str(self.config_path)
+                    "[b]Settings[/]  [$text-muted]$path[/]", path=one_line(str(self.config_path))
                 ),
                 id="settings-title",
             )
+            # the scroll containers take no Tab stop: Tab from the strip goes to the first field
             with TabbedContent(id="settings-tabs"):
                 for title, specs in SECTIONS:
-                    with TabPane(title, id=f"tab-{slug(title)}"), VerticalScroll():
+                    with TabPane(title, id=f"tab-{slug(title)}"), VerticalScroll(can_focus=False):
                         for spec in specs:
                             yield self._row(spec, devices)
+                with TabPane("Tools", id="tab-Tools"), VerticalScroll(can_focus=False):
+                    yield ToolsTab(
+                        self.settings.tools,
+                        states=self._tool_states,
+                        changed=self._tools_changed,
+                        monotonic=self._monotonic,
+                        id="tools-tab",
+                    )
             yield Static(
                 Content.from_markup(
                     "[$accent b]ctrl+s[/] save and apply   [$accent b]escape[/] close without "
@@ -160,7 +142,7 @@ class SettingsScreen(ModalScreen[Settings | None]):
 
     def _row(self, spec: FieldSpec, devices: Sequence[Any]) -> Widget:
         row = Vertical(
-            Label(Content.from_markup("[b]$name[/]", name=spec.key.replace("_", " "))),
+            FieldLabel(spec.key.replace("_", " ")),
             *self._editors(spec, devices),
             Static(self._help(spec), classes="field-help", markup=False),
             *self._choice_help(spec),
@@ -173,9 +155,24 @@ class SettingsScreen(ModalScreen[Settings | None]):
 
     def _help(self, spec: FieldSpec) -> str:
         value = get_value(self.settings, spec.path)
+        notes = [field_help(spec)]
         if spec.kind == "url" and safe_url(value) != value:
-            return f"{field_help(spec)}  {URL_MASKED_NOTE}"
-        return field_help(spec)
+            notes.append(URL_MASKED_NOTE)
+        if self._has_controls(spec):
+            notes.append(CONTROL_NOTE)
+        return "  ".join(notes)
+
+    def _has_controls(self, spec: FieldSpec) -> bool:
+        """Whether the field shows the file's value altered to be inert (see _show)."""
+        return spec.path in self._altered
+
+    def _show(self, spec: FieldSpec, text: str, *, multiline: bool = False) -> str:
+        """The inert text a field shows; remembered, so an untouched field keeps the value.
+        (Called while the row is built, before its help line asks _has_controls.)"""
+        self._shown[spec.path] = shown = shown_text(text, multiline=multiline)
+        if shown != text:
+            self._altered.add(spec.path)
+        return shown
 
     def _choice_help(self, spec: FieldSpec) -> Iterator[Widget]:
         if spec.choice_help:
@@ -203,39 +200,31 @@ class SettingsScreen(ModalScreen[Settings | None]):
                 [(c, c) for c in spec.choices], value=value, allow_blank=False, compact=True, id=wid
             )
         elif spec.path == THEME_PATH:
-            names = sorted(self._theme_names or self.app.available_themes)
-            if value not in names:
-                names.insert(0, value)
+            names = self._theme_names or list(self.app.available_themes)
             yield Select(
-                [(n, n) for n in names], value=value, allow_blank=False, compact=True, id=wid
+                theme_options(names, value), value=value, allow_blank=False, compact=True, id=wid
             )
         elif spec.kind == "multiline":
-            yield TextArea(str(value), id=wid, soft_wrap=True, show_line_numbers=False)
+            text = self._show(spec, str(value), multiline=True)
+            yield TextArea(text, id=wid, soft_wrap=True, show_line_numbers=False)
         elif spec.suggestions or spec.device:
             if spec.device:
-                options = _device_options(devices, spec.device)
+                options = device_options(devices, spec.device)
             else:
                 options = [(s, s) for s in spec.suggestions]
-            known = {v for _, v in options}
-            select: Select[str] = Select(
-                options,
-                value=value if value in known else Select.NULL,
-                allow_blank=True,
-                prompt="choose…",
-                compact=True,
-                id=f"s-{slug(spec.path)}",
-                classes="suggest",
-            )
-            # wide enough for its longest option (a fixed 24 cut model names mid-word)
-            select.styles.width = suggest_width([label for label, _ in options])
             yield Horizontal(
-                select,
-                Input(format_value(spec.path, value), id=wid, classes="free", compact=True),
+                suggest_select(spec.path, options, value),
+                Input(
+                    self._show(spec, format_value(spec.path, value)),
+                    id=wid,
+                    classes="free",
+                    compact=True,
+                ),
                 classes="suggest-row",
             )
         elif spec.type in (int, float):
             yield Input(
-                format_value(spec.path, value),
+                self._show(spec, format_value(spec.path, value)),
                 type="integer" if spec.type is int else "number",
                 placeholder="empty = server default" if spec.optional else "",
                 compact=True,
@@ -244,9 +233,15 @@ class SettingsScreen(ModalScreen[Settings | None]):
         elif spec.kind == "url":
             # a key in the query or user:password@ is not put on screen (issue 9): the field
             # shows safe_url, and reading it back unchanged keeps the real URL
-            yield Input(safe_url(value), compact=True, id=wid)
+            yield Input(self._show(spec, safe_url(value)), compact=True, id=wid)
         else:
-            yield Input(format_value(spec.path, value), compact=True, id=wid)
+            yield Input(self._show(spec, format_value(spec.path, value)), compact=True, id=wid)
+
+    def on_mount(self) -> None:
+        self.watch(self, "focused", self._focus_moved)
+
+    def _focus_moved(self, focused: Widget | None) -> None:
+        self._marked = mark_focused_row(self._marked, focused)
 
     # ---- reading the form ----------------------------------------------------------
 
@@ -257,15 +252,20 @@ class SettingsScreen(ModalScreen[Settings | None]):
             return widget.value
         if isinstance(widget, Select):
             return widget.value
-        if isinstance(widget, TextArea):
-            return parse_value(spec.path, widget.text)
-        assert isinstance(widget, Input)
         current = get_value(self.settings, spec.path)
-        if spec.secret and not widget.value:
+        if isinstance(widget, TextArea):
+            typed = widget.text
+        else:
+            assert isinstance(widget, Input)
+            typed = widget.value
+            if spec.secret and not typed:
+                return current
+        if typed == self._shown.get(spec.path):
+            # not edited: the file's own value, even where the field showed it masked (a URL
+            # with a key) or inert (control characters)
             return current
-        if spec.kind == "url" and widget.value == safe_url(current):
-            return current  # shown masked and not edited
-        return parse_value(spec.path, widget.value)
+        check_typed(spec.path, typed, had_controls=self._has_controls(spec))
+        return parse_value(spec.path, typed)
 
     def collect(self) -> Settings | None:
         """Settings from the whole form, or None after marking every invalid field."""
@@ -278,13 +278,19 @@ class SettingsScreen(ModalScreen[Settings | None]):
                     result = with_value(result, spec.path, value)
             except ConfigError as error:
                 self.errors[spec.path] = detail_of(error)
-        for spec in SCHEMA:
-            self._show_error(spec.path, self.errors.get(spec.path, ""))
+        tools = self.query_one(ToolsTab).value()
+        try:
+            if tools != result.tools:
+                result = with_value(result, TOOLS, tools)
+        except ConfigError as error:
+            self.errors[TOOLS] = detail_of(error)
+        for path in [*(spec.path for spec in SCHEMA), TOOLS]:
+            self._show_error(path, self.errors.get(path, ""))
         return None if self.errors else result
 
     def _show_error(self, path: str, text: str) -> None:
         label = self.query_one(f"#e-{slug(path)}", Static)
-        label.update(text)
+        label.update(printable(text))  # a message may quote what was typed
         label.set_class(bool(text), "-shown")
 
     # ---- live feedback -------------------------------------------------------------
@@ -294,7 +300,11 @@ class SettingsScreen(ModalScreen[Settings | None]):
         spec = self._spec_of(event.input.id)
         if spec is None or (spec.secret and not event.value):
             return
+        if event.value == self._shown.get(spec.path):
+            self._show_error(spec.path, "")  # back to the file's value
+            return
         try:
+            check_typed(spec.path, event.value, had_controls=self._has_controls(spec))
             parse_value(spec.path, event.value)
         except ConfigError as error:
             self._show_error(spec.path, detail_of(error))
@@ -317,8 +327,11 @@ class SettingsScreen(ModalScreen[Settings | None]):
             if other.applies_when is not None and other.applies_when[0] == spec.path:
                 shown = other.applies(lambda _path: event.value)
                 self.query_one(f"#row-{slug(other.path)}").display = shown
-        if spec.path == THEME_PATH and isinstance(event.value, str):
-            self.app.theme = event.value  # live preview; the app undoes it on escape
+        # live preview (the app undoes it on escape); a theme the file names that no longer
+        # exists stays selected but cannot be previewed
+        theme = event.value if spec.path == THEME_PATH else None
+        if isinstance(theme, str) and self.app.get_theme(theme) is not None:
+            self.app.theme = theme
 
     def _spec_of(self, widget_id: str | None) -> FieldSpec | None:
         if not widget_id or not widget_id.startswith("f-"):
@@ -342,17 +355,27 @@ class SettingsScreen(ModalScreen[Settings | None]):
             self._reveal(first)
             return
         changes = {path: get_value(new, path) for path in changed_paths(self.settings, new)}
+        if new.tools != self.settings.tools and self._save_tools:
+            changes[TOOLS] = new.tools  # written whole; the rest of the file keeps its comments
+        elif new.tools != self.settings.tools:
+            self.notify(TOOLS_NOT_SAVED, markup=False, timeout=8)
         try:
             await asyncio.to_thread(save_changes, self.config_path, changes)
         except (ConfigError, OSError) as error:
             self.notify(f"Not saved: {error}", severity="error", markup=False)
             return
         self.notify(f"Saved to {self.config_path}", markup=False)
+        await self.query_one(ToolsTab).settled()
         self.dismiss(new)
 
     def _reveal(self, path: str) -> None:
+        if path == TOOLS:
+            self.query_one(TabbedContent).active = "tab-Tools"
+            self.query_one(ToolsTab).first_field().focus()
+            return
         self.query_one(TabbedContent).active = f"tab-{slug(field(path).section)}"
         self.query_one(f"#f-{slug(path)}").focus()
 
-    def action_cancel(self) -> None:
+    async def action_cancel(self) -> None:
+        await self.query_one(ToolsTab).settled()
         self.dismiss(None)

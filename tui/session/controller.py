@@ -54,6 +54,7 @@ from tui.session.reconnect import describe_disconnect
 from tui.session.rooms import Rooms
 from tui.session.ticker import Ticker
 from tui.session.tools_link import ToolBoxLike, default_toolbox
+from tui.session.tools_pump import ToolsPump
 
 Listener = Callable[[Change], None]
 
@@ -84,6 +85,7 @@ class Controller:
         self._replay = list(replay)
         self._connection_factory = connection_factory
         self._clock = clock
+        make_toolbox = toolbox_factory or partial(default_toolbox, api_key=api_key)
         self._rooms = rooms = Rooms.build(
             lambda: self.settings,
             api_key=api_key,
@@ -92,9 +94,10 @@ class Controller:
             on_capture=self._on_capture,
             on_audio_status=self._on_audio_status,
             clock=clock,
-            toolbox=(toolbox_factory or partial(default_toolbox, api_key=api_key))(settings),
+            toolbox=make_toolbox(settings),
             history=history,
         )
+        self._tools = ToolsPump(rooms.tools, act=self._act, factory=make_toolbox)
         self.conversation = rooms.conversation
         self.stats = rooms.stats
         self.bad_frames = rooms.throttle.counts  # by kind
@@ -128,7 +131,7 @@ class Controller:
         self._act(self._rooms.opening(self.settings, self._replay))
         self._start_audio()
         self._ticker.start(self._loop)
-        tools = self._start_tools()
+        self._tools.start()
         try:
             await self._connection_loop()
         except Exception as error:
@@ -138,7 +141,7 @@ class Controller:
             self._set_state(ConnectionChanged(ConnectionState.OFFLINE, self.stopped_by))
             raise
         finally:
-            await self._stop_tools(tools)
+            await self._tools.stop()
             self._ticker.stop()
             if self._handover_task:
                 self._handover_task.cancel()
@@ -173,33 +176,6 @@ class Controller:
         if self.state in (ConnectionState.RECONNECTING, ConnectionState.CONNECTING):
             self._hold_offline = True
             self._wake.set()
-
-    # ---- tools ---------------------------------------------------------------------
-
-    def _start_tools(self) -> asyncio.Task[None] | None:
-        """The tool box starts with the session (servers in the background: the first
-        frame does not wait) and its updates are carried out as they come."""
-        toolbox = self._rooms.tools.toolbox
-        if toolbox is None:
-            return None
-        toolbox.start()
-        return asyncio.create_task(self._pump_tools(toolbox), name="session-tools")
-
-    async def _pump_tools(self, toolbox: ToolBoxLike) -> None:
-        while True:
-            self._act(self._rooms.tools.on_update(await toolbox.next_update()))
-
-    async def _stop_tools(self, pump: asyncio.Task[None] | None) -> None:
-        """Open calls are cancelled; their outcomes still reach the log and the history."""
-        toolbox = self._rooms.tools.toolbox
-        if toolbox is None or pump is None:
-            return
-        try:
-            await toolbox.aclose()
-        finally:
-            pump.cancel()
-            for update in toolbox.pending_updates():
-                self._act(self._rooms.tools.on_update(update))
 
     # ---- connection loop -----------------------------------------------------------
 

@@ -132,4 +132,6 @@ class Session(Controller):
         if audio.restart:
             self._start_audio(restart=True)
         self._act(audio.changes)
-        return session.notes + audio.notes + self._rooms.ledger.raise_cap(new.session.spend_cap_usd)
+        tools = self._tools.apply(old, new)
+        notes = session.notes + audio.notes + tools
+        return notes + self._rooms.ledger.raise_cap(new.session.spend_cap_usd)

@@ -72,6 +72,17 @@ class Settled:
 
 class Approvals:
     def __init__(self, policies: Mapping[str, Approval], *, timeout_s: float) -> None:
+        self._session_always: set[str] = set()
+        self._pending: dict[str, Ask] = {}
+        self._exact: dict[str, Approval] = {}
+        self._patterns: list[tuple[str, Approval]] = []
+        self.set_policies(policies, timeout_s=timeout_s)
+
+    def set_policies(self, policies: Mapping[str, Approval], *, timeout_s: float) -> None:
+        """The user edited the settings: new calls follow these; open asks keep their
+        deadline. An "always for this session" stays unless the setting for that tool
+        changed (the newer word wins)."""
+        before = {name: self._user_setting(name) for name in self._session_always}
         self._exact = {name: value for name, value in policies.items() if not _is_pattern(name)}
         # most specific first: the pattern with the most literal characters
         self._patterns = sorted(
@@ -79,8 +90,9 @@ class Approvals:
             key=lambda pair: -len(pair[0].replace("*", "").replace("?", "")),
         )
         self.timeout_s = timeout_s
-        self._session_always: set[str] = set()
-        self._pending: dict[str, Ask] = {}
+        self._session_always -= {
+            name for name, setting in before.items() if self._user_setting(name) != setting
+        }
 
     @property
     def pending(self) -> tuple[Ask, ...]:

@@ -138,7 +138,8 @@ class ServerRunner:
                 self._live = live
                 ready_since = self._clock()
                 note = f"skipped {len(skipped)}: {'; '.join(skipped)}" if skipped else ""
-                self._set(Phase.READY, tools=len(self.tools), reason=note)
+                names = tuple(spec.name for spec in self.tools)
+                self._set(Phase.READY, tools=len(self.tools), reason=note, tool_names=names)
                 self._on_tools()
                 await self._until_stop_or(live.closed.wait())
                 return ready_since, "the server exited or closed the connection"

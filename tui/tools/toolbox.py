@@ -7,6 +7,7 @@
     box.on_mcp_approval_request(item_id, label, name, arguments)   # mcp_approval_request
     box.answer(ask_id, Answer.YES)    # the user answered an ApprovalNeeded
     box.cancel_running()              # barge-in: running calls end with a "cancelled" output
+    box.reconfigure(new_settings)     # the user edited [tools]: changed servers restart
     update = await box.next_update()  # ServerChanged, ToolsChanged, ApprovalNeeded, CallFinished...
     await box.aclose()
 
@@ -18,9 +19,7 @@ calls too). The MCP SDK and jsonschema are imported in a worker thread at `start
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -28,11 +27,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tui.config.tools import ToolsSettings
+from tui.config.tools import RemoteMcpSettings, ToolsSettings
 from tui.tools.approvals import Action, Answer, Approvals, Ask, Settled, ToolFacts
 from tui.tools.arguments import BadSchema
 from tui.tools.asking import Questions
 from tui.tools.builtins import builtin_tools
+from tui.tools.fleet import Fleet
 from tui.tools.items import function_call_output, mcp_approval_response, remote_tool
 from tui.tools.names import SEPARATOR, legal
 from tui.tools.registry import ToolSpec
@@ -44,7 +44,6 @@ from tui.tools.updates import (
     CallStarted,
     McpApprovalAnswered,
     Phase,
-    ServerChanged,
     ServerState,
     ToolsChanged,
     Update,
@@ -60,14 +59,6 @@ def default_log_dir() -> Path:
     from tui.config import APP_NAME  # at call time: tui.config will import tui.config.tools
 
     return platformdirs.user_state_path(APP_NAME) / "mcp"
-
-
-def _preload(with_sdk: bool) -> None:
-    """Run in a worker thread: the imports that would hold the first frame back."""
-    import jsonschema  # noqa: F401
-
-    if with_sdk:
-        import tui.tools.mcp_client  # noqa: F401
 
 
 @dataclass
@@ -91,48 +82,43 @@ class ToolBox:
     ) -> None:
         self.settings = settings
         self.log_dir = log_dir or default_log_dir()
+        self._secrets = list(secrets)
         self._redactor = Redactor([*secrets, *settings.secret_values()])
         self._clock = clock
+        self._now, self._cwd = now, cwd
         self._questions = Questions(
             Approvals(settings.approvals, timeout_s=settings.approval_timeout_s),
             post=self._post,
             clock=clock,
         )
-        on = settings.enabled
-        self._builtins = builtin_tools(settings.builtin, now=now, cwd=cwd) if on else []
-        self._remote = [remote for remote in settings.remote if remote.enabled and on]
-        self._runners = [
-            ServerRunner(
-                server,
-                start_timeout_s=settings.start_timeout_s,
-                log_dir=self.log_dir,
-                post=self._post,
-                on_tools=self._tools_changed,
-                backoff=backoff(),
-                clock=clock,
-                sleep=sleep,
-            )
-            for server in settings.mcp
-            if server.enabled and on
-        ]
+        self._builtins, self._remote = self._offered(settings)
+        self._fleet = Fleet(
+            log_dir=self.log_dir,
+            post=self._post,
+            on_tools=self._tools_changed,
+            backoff=backoff,
+            clock=clock,
+            sleep=sleep,
+            spawn=self._spawn,
+        )
+        self._fleet.plan(settings)
         self._updates: asyncio.Queue[Update] = asyncio.Queue()
         self._loaded = asyncio.Event()
         self._calls: dict[str, _Call] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._runner_tasks: list[asyncio.Task[None]] = []
         self._posted_tools: tuple[dict[str, Any], ...] | None = None
-        self._log_handler: logging.Handler | None = None
+        self._started = False
         self._closed = False
 
     # ------------------------------------------------------------------ what the session reads
 
     def tools(self) -> list[dict[str, Any]]:
         """The `session.tools` entries now: built-ins, ready local servers' tools, remote."""
-        specs = [*self._builtins, *(spec for runner in self._runners for spec in runner.tools)]
+        specs = [*self._builtins, *self._fleet.tools()]
         return [spec.entry() for spec in specs] + [remote_tool(r) for r in self._remote]
 
     def server_states(self) -> dict[str, ServerState]:
-        return {runner.name: runner.state for runner in self._runners}
+        return self._fleet.states()
 
     @property
     def pending_asks(self) -> tuple[Ask, ...]:
@@ -152,7 +138,27 @@ class ToolBox:
 
     def start(self) -> None:
         """Start every configured server in the background; returns at once."""
+        self._started = True
         self._spawn(self._boot())
+
+    def reconfigure(self, settings: ToolsSettings) -> None:
+        """The user edited [tools]: built-ins, remote servers and approvals change at once, a
+        local server whose settings changed is restarted (the others keep running), and a
+        `ToolsChanged` follows if the tools offered to the model are not the same."""
+        if self._closed:
+            return
+        before = tuple(self.tools())
+        self.settings = settings
+        self._redactor = Redactor([*self._secrets, *settings.secret_values()])
+        self._questions.approvals.set_policies(
+            settings.approvals, timeout_s=settings.approval_timeout_s
+        )
+        self._builtins, self._remote = self._offered(settings)
+        fresh = self._fleet.plan(settings)
+        if self._started and fresh:
+            self._spawn(self._start_later(fresh))
+        if tuple(self.tools()) != before:
+            self._tools_changed()
 
     def on_function_call(self, call_id: str, name: str, arguments: str) -> None:
         """A `function_call` is complete; a `CallFinished` for `call_id` will follow."""
@@ -195,8 +201,7 @@ class ToolBox:
         for call in list(self._calls.values()):
             if call.task is not None:
                 call.task.cancel()
-        for runner in self._runners:
-            runner.stop()
+        self._fleet.stop()
         pending = [task for task in self._tasks if not task.done()]
         if pending:
             _, late = await asyncio.wait(pending, timeout=STOP_BOUND_S)
@@ -204,10 +209,7 @@ class ToolBox:
                 task.cancel()
             if late:
                 await asyncio.wait(late, timeout=STOP_BOUND_S)
-        if self._log_handler is not None:
-            logging.getLogger("mcp").removeHandler(self._log_handler)
-            self._log_handler.close()
-            self._log_handler = None
+        self._fleet.close_log()
 
     # ------------------------------------------------------------------ inside
 
@@ -226,40 +228,31 @@ class ToolBox:
             self._posted_tools = tools
             self._post(ToolsChanged(tools))
 
+    def _offered(self, settings: ToolsSettings) -> tuple[list[ToolSpec], list[RemoteMcpSettings]]:
+        """The built-in tools and the remote servers these settings turn on."""
+        if not settings.enabled:
+            return [], []
+        builtins = builtin_tools(settings.builtin, now=self._now, cwd=self._cwd)
+        return builtins, [remote for remote in settings.remote if remote.enabled]
+
     async def _boot(self) -> None:
         try:
-            if self._runners or self._builtins:
-                await asyncio.to_thread(_preload, bool(self._runners))
-        except Exception as error:  # a broken install: say so per server, keep the rest
-            why = one_line(f"the mcp package cannot be loaded: {type(error).__name__}: {error}")
-            for runner in self._runners:
-                runner.state = ServerState(runner.name, Phase.FAILED, reason=why)
-                self._post(ServerChanged(runner.state))
-            self._runners = []
+            await self._fleet.start(list(self._fleet.runners), with_builtins=bool(self._builtins))
         finally:
             self._loaded.set()
-        if self._runners:
-            self._capture_sdk_log()
-        for runner in self._runners:
-            self._spawn(runner.run())
 
-    def _capture_sdk_log(self) -> None:
-        """The SDK's own warnings go to a file: with no handler, Python prints them on stderr."""
-        with contextlib.suppress(OSError):
-            self.log_dir.mkdir(parents=True, exist_ok=True)
-            handler = logging.FileHandler(self.log_dir / "mcp-client.log", encoding="utf-8")
-            handler.setLevel(logging.WARNING)
-            handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
-            logging.getLogger("mcp").addHandler(handler)
-            self._log_handler = handler
+    async def _start_later(self, runners: list[ServerRunner]) -> None:
+        """Servers added by `reconfigure`: after the first start's imports."""
+        await self._loaded.wait()
+        await self._fleet.start(runners)
 
     def _lookup(self, name: str) -> ToolSpec | None:
-        specs = [*self._builtins, *(spec for runner in self._runners for spec in runner.tools)]
+        specs = [*self._builtins, *self._fleet.tools()]
         return next((spec for spec in specs if spec.name == name), None)
 
     def _unknown(self, name: str) -> ToolResult:
         server = name.split(SEPARATOR, 1)[0] if SEPARATOR in name else ""
-        runner = next((r for r in self._runners if r.name == server), None)
+        runner = self._fleet.find(server)
         if runner is not None and runner.state.phase is not Phase.READY:
             return ToolResult.failed(
                 f"{name} is not available: MCP server {runner.state.describe()}"

@@ -16,6 +16,7 @@ arrived, the user answered, the user barged in) and reads these back, in order:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -41,15 +42,22 @@ class ServerState:
     retry_in_s: float | None = None
     attempt: int = 0
     log_path: str = ""
+    tool_names: tuple[str, ...] = ()  # the function names of its tools while ready
 
-    def describe(self) -> str:
-        """'notes: ready, 2 tools', 'notes: retrying in 4 s (failed: command not found: x)'."""
+    def describe(self, waited_s: float = 0.0) -> str:
+        """'notes: ready, 2 tools', 'notes: retrying in 4 s (failed: command not found: x)'.
+
+        waited_s: time since this state was posted, so a retry counts down as it nears.
+        """
         if self.phase is Phase.READY:
             return f"{self.name}: ready, {self.tools} tool{'s' if self.tools != 1 else ''}"
         if self.phase is Phase.FAILED:
             return f"{self.name}: failed: {self.reason}"
         if self.phase is Phase.RETRYING:
-            return f"{self.name}: retrying in {self.retry_in_s:.0f} s (failed: {self.reason})"
+            left = max(0.0, (self.retry_in_s or 0.0) - waited_s)
+            return (
+                f"{self.name}: retrying in {math.ceil(left - 0.05):.0f} s (failed: {self.reason})"
+            )
         if self.phase is Phase.STARTING and self.attempt > 1:
             return f"{self.name}: starting (attempt {self.attempt})"
         return f"{self.name}: {self.phase}"

@@ -19,6 +19,7 @@ from tui.errors import ConfigError, RtTuiError
 from tui.screens.settings import SettingsScreen
 from tui.ui import themes as theme_files
 from tui.ui.session_port import SessionLike
+from tui.ui.tools_presenter import ToolsPresenter
 from tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:  # see tui.ui.keyboard
@@ -36,6 +37,9 @@ class SettingsFlow(_AppBase):
     _ui_ready: bool
     _previewing_theme: bool
     _startup_problems: list[str]
+    _monotonic: Callable[[], float]
+    _demo: bool
+    tools_ui: ToolsPresenter
 
     if TYPE_CHECKING:
 
@@ -55,12 +59,16 @@ class SettingsFlow(_AppBase):
         if isinstance(self.screen, SettingsScreen):
             return
         self._previewing_theme = True
-        screen = (
-            SettingsScreen(self.settings, config_path=self.config_path)
-            if self._list_devices is None  # the panel asks tui.audio.devices itself
-            else SettingsScreen(
-                self.settings, config_path=self.config_path, list_devices=self._list_devices
-            )
+        devices = {} if self._list_devices is None else {"list_devices": self._list_devices}
+        screen = SettingsScreen(
+            self.settings,
+            config_path=self.config_path,
+            tool_states=self.tools_ui.seen,  # live: the Tools tab hears servers_changed
+            tools_changed=self.tools_ui.servers_changed,
+            monotonic=self._monotonic,
+            # --demo runs its own tools instead of the file's: saving them would replace them
+            save_tools=not self._demo,
+            **devices,  # none: the panel asks tui.audio.devices itself
         )
         self.push_screen(screen, self._settings_closed)
 

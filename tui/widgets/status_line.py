@@ -39,6 +39,7 @@ class StatusInputs:
     unsaved_reason: str = ""  # why the last write failed
     free: bool = False  # --demo: the built-in server costs nothing, so no estimate is shown
     working: str = ""  # a tool runs and nothing is spoken: "notes__add_note 3 s"
+    server_note: tuple[str, bool] = ("", False)  # an MCP server's latest change, bad news?
 
 
 def format_duration(seconds: float) -> str:
@@ -75,6 +76,10 @@ def _urgent(inputs: StatusInputs) -> list[Content]:
     pieces: list[Content] = []
     if inputs.working:  # silence while a tool works: the assistant has not hung
         pieces.append(Content.from_markup("[$accent b]working:[/] $v", v=one_line(inputs.working)))
+    note, bad = inputs.server_note
+    if note:  # brief: a server became ready, failed, or waits to retry
+        style = "$warning" if bad else "$success"
+        pieces.append(Content.from_markup(f"[{style}]$v[/]", v=one_line(note)))
     cap, spent = inputs.spend_cap_usd, inputs.stats.session_usage.cost_usd
     capped = cap is not None and cap > 0 and spent >= cap
     if capped:
@@ -211,6 +216,7 @@ class StatusLine(Widget):
         self.unsaved_turns, self.unsaved_reason = 0, ""  # a write failed mid-session
         self.free = False  # --demo: tokens are counted, no cost is estimated
         self.working_source: Callable[[], str] | None = None  # the tool at work, if any
+        self.server_note_source: Callable[[], tuple[str, bool]] | None = None
         # read once a second: how much echo the canceller removes (None when not cancelling)
         self.erle_source: Callable[[], float | None] | None = None
         self._pieces: list[Content] = []
@@ -234,6 +240,7 @@ class StatusLine(Widget):
                 free=self.free,
                 echo_erle_db=self.erle_source() if self.erle_source else None,
                 working=self.working_source() if self.working_source else "",
+                server_note=self.server_note_source() if self.server_note_source else ("", False),
             )
         )
         changed = [p.plain for p in pieces] != [p.plain for p in self._pieces]
