@@ -1,7 +1,9 @@
 """The input-level bar: a one-line custom widget, sampled by a timer, never pushed per block.
 
-The app copies `session.input_level()` into `sample()` 20 times a second. Levels are rounded to
-half a dB so that a steady signal costs no repaint at all (sample() refreshes only on a change).
+The app hands `sample()` the level the session samples on the capture path, about 20 times a
+second while the microphone streams. sample() repaints only when the line it draws changes (a
+cell of the bar, the peak mark, the whole-dB readout), so a steady or silent input costs no
+repaint at all.
 
 The line is drawn with the line API from segments whose styles are resolved once per theme:
 building it as markup Content and converting that to strips cost about 1.2 ms a frame on the
@@ -99,6 +101,7 @@ class LevelMeter(Widget):
         self._held_db = FLOOR_DB
         self._held_at = 0.0
         self._styles: dict[tuple[RichStyle, str], RichStyle] = {}
+        self._drawn: list[tuple[str, str]] | None = None  # the line as last drawn
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._styles.clear())
@@ -119,9 +122,18 @@ class LevelMeter(Widget):
         self._show(round(max(FLOOR_DB, min(0.0, rms_db)) * 2) / 2, round(self._held_db * 2) / 2)
 
     def _show(self, level_db: float, peak_db: float) -> None:
-        if level_db != self.level_db or peak_db != self.peak_db:
-            self.level_db, self.peak_db = level_db, peak_db
+        if level_db == self.level_db and peak_db == self.peak_db:
+            return
+        self.level_db, self.peak_db = level_db, peak_db
+        # a screen update costs a few milliseconds of the UI thread: none unless a cell of
+        # the line changes (a level moving within one eighth of a cell draws the same line)
+        drawn = self.pieces()
+        if drawn != self._drawn:
+            self._drawn = drawn
             self.refresh()
+
+    def watch_state(self) -> None:
+        self._drawn = None  # the state's label changes the line: the next sample repaints
 
     def pieces(self) -> list[tuple[str, str]]:
         """The line as (text, style) pieces; style is Textual markup style text."""
@@ -140,7 +152,8 @@ class LevelMeter(Widget):
             at = _cell_of(self.peak_db, width)
             if at >= len(cells.rstrip()):
                 bar = [(cells[:at], fill), ("│", "$meter-peak"), (cells[at + 1 :], fill)]
-        number = "   -∞ dBFS" if self.level_db <= FLOOR_DB else f"{self.level_db:>5.1f} dBFS"
+        # whole dB: a tenth-of-a-dB readout changed the line (and cost a repaint) every sample
+        number = "   -∞ dBFS" if self.level_db <= FLOOR_DB else f"{self.level_db:>5.0f} dBFS"
         return [*label, *bar, (number.rjust(NUMBER_WIDTH), "")]
 
     def render(self) -> Content:
