@@ -6,6 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from textual.app import App, ComposeResult
 from textual.content import Content
 from textual.geometry import Region
@@ -34,7 +36,14 @@ from tui.widgets.connection_bar import connection_text
 from tui.widgets.conversation import KEEP_TURNS, PRUNE_BATCH, TurnView, render_turn
 from tui.widgets.inspector import KEEP_LINES, EventInspector
 from tui.widgets.keys import ACTIONS, RECONNECT
-from tui.widgets.level_meter import FLOOR_DB, MeterState, bar_cells, meter_state
+from tui.widgets.level_meter import (
+    FLOOR_DB,
+    MeterState,
+    bar_cells,
+    line_key,
+    line_pieces,
+    meter_state,
+)
 from tui.widgets.message_box import MessageBox
 from tui.widgets.status_line import (
     StatusInputs,
@@ -863,3 +872,22 @@ async def test_a_level_that_draws_the_same_line_costs_no_repaint(
         assert repaints == []
         meter.sample((-20.0, -10.0))  # a real move
         assert meter.pieces() != drawn and len(repaints) == 1
+
+
+HALF_DB = st.floats(FLOOR_DB, 0.0).map(lambda db: round(db * 2) / 2)  # what sample() gives
+NUDGE = st.sampled_from([-1.0, -0.5, 0.0, 0.5, 1.0])
+
+
+@given(state=st.sampled_from(list(MeterState)), width=st.integers(0, 120), level=HALF_DB,
+       peak=HALF_DB, level_nudge=NUDGE, peak_nudge=NUDGE)  # fmt: skip
+def test_equal_meter_keys_draw_equal_lines(
+    state: MeterState, width: int, level: float, peak: float, level_nudge: float, peak_nudge: float
+) -> None:
+    """The meter skips a repaint when the key is unchanged: that must never hide a change.
+    Nearby readings (half a dB or a dB apart) are the ones whose keys often coincide."""
+    other_level = min(0.0, max(FLOOR_DB, level + level_nudge))
+    other_peak = min(0.0, max(FLOOR_DB, peak + peak_nudge))
+    if line_key(state, width, level, peak) == line_key(state, width, other_level, other_peak):
+        assert line_pieces(state, width, level, peak) == line_pieces(
+            state, width, other_level, other_peak
+        )
