@@ -2,7 +2,9 @@
 
 The session (UI-free) runs in an async worker on Textual's loop and calls `_on_change` with
 values from `tui.changes`; this module turns them into widget updates. The level meter is
-sampled by a timer from `session.input_level()`, never pushed per audio block.
+sampled on the capture path (`LevelSampled`, about 20 a second while the mic streams) and
+repaints only when what it draws changes; transcript deltas are flushed by the log itself.
+No timer of the app's runs while nothing changes.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from tui.changes import (
     ConnectionState,
     EventLogged,
     HistoryFailing,
+    LevelSampled,
     MuteChanged,
     Notice,
     Role,
@@ -64,10 +67,6 @@ from tui.widgets.message_box import MESSAGE_PLACEHOLDER, MessageBox
 from tui.widgets.pane import MainScreen, Pane
 from tui.widgets.status_line import StatusLine
 
-# The level bar's sampling rate, the low end of the 20-30 Hz the design asks for: a meter
-# frame costs about a millisecond of the UI thread, the largest share of it while you talk.
-METER_HZ = 20
-FLUSH_EVERY = 2  # transcript flush on every 2nd meter tick (10 Hz): one frame for both
 STOP_TIMEOUT_S = 5.0
 INPUT_MODES = tuple(mode for mode in AudioMode if mode.captures)  # those with a microphone
 
@@ -143,7 +142,7 @@ class RtApp(KeyboardControl, SettingsFlow, App[int], inherit_bindings=False):
         # Each widget but the (BLANK) log sits in a Pane: see tui/widgets/pane.py for why.
         with Pane():
             yield ConnectionBar(id="connection", monotonic=self._monotonic)
-        yield ConversationLog(id="log", time_format=self._time_format, auto_flush=False)
+        yield ConversationLog(id="log", time_format=self._time_format)
         with Pane():
             yield EventInspector(id="inspector")
         with Pane():
@@ -221,8 +220,6 @@ class RtApp(KeyboardControl, SettingsFlow, App[int], inherit_bindings=False):
         self._session_worker = self.run_worker(
             self._run_session(), name="session", group="session", exit_on_error=False
         )
-        self._ticks = 0
-        self.set_interval(1 / METER_HZ, self._tick)
 
     def notify(
         self,
@@ -278,18 +275,29 @@ class RtApp(KeyboardControl, SettingsFlow, App[int], inherit_bindings=False):
         if not self._ui_ready:
             return
         match change:
+            case LevelSampled(level=level):  # the most frequent change: first
+                self._meter.sample(level)
+                if not self.audio_mode:  # before the first audio status: the level says
+                    self._update_meter_state(level)
             case TurnStarted(turn=turn):
                 if not turn.started_at:
                     turn.started_at = self._clock()
                 self._log_view.add_turn(turn)
+                if turn.tool is not None:  # the "working" cue may start
+                    self._status.update_text()
             case TurnText(turn=turn):
                 self._log_view.turn_changed(turn)
+                if turn.tool is not None:
+                    self._status.update_text()
             case TurnFinished(turn=turn):
                 self._log_view.turn_finished(turn)
+                if turn.tool is not None:  # and stop
+                    self._status.update_text()
             case SpeechChanged():
                 self.user_speaking = change.user_speaking
                 self.assistant_audible = change.assistant_audible
                 self._update_meter_state()
+                self._status.update_text()  # the "working" cue shows only in silence
             case ConnectionChanged():
                 self._bar.set_connection(change)
                 self._set_connection_state(change.state)
@@ -310,6 +318,8 @@ class RtApp(KeyboardControl, SettingsFlow, App[int], inherit_bindings=False):
                     self._inspector.log_event("local", {"type": "audio.device", "error": detail})
                 self._status.update_text()
                 self._update_meter_state()
+                if change.mode not in INPUT_MODES:  # no more samples: the bar goes empty
+                    self._meter.sample(None)
             case Notice():
                 self.notify(change.text, severity=change.level, markup=False)
             case HistoryFailing():
@@ -334,20 +344,6 @@ class RtApp(KeyboardControl, SettingsFlow, App[int], inherit_bindings=False):
             audible=lambda: self.assistant_audible,
             monotonic=self._monotonic,
         )
-
-    def _tick(self) -> None:
-        """Sample the meter and, every FLUSH_EVERY ticks, flush transcript deltas.
-
-        Both happen in one timer callback so they cost one screen update, not two.
-        """
-        self._ticks += 1
-        with self.batch_update():
-            if self._ticks % FLUSH_EVERY == 0:
-                self._log_view.flush()
-            if self.session is not None:
-                level = self.session.input_level()
-                self._meter.sample(level)
-                self._update_meter_state(level)
 
     def _update_meter_state(self, level: tuple[float, float] | None = None) -> None:
         if self.audio_mode:

@@ -171,6 +171,15 @@ class SpeechChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class LevelSampled:
+    """The microphone's level for the meter, sampled on the capture path about 20 times a
+    second while the mic streams (no timer: with no microphone there is nothing to sample).
+    `level` is (rms_db, peak_db), or None when there is no input."""
+
+    level: tuple[float, float] | None
+
+
+@dataclass(frozen=True, slots=True)
 class ConnectionChanged:
     state: ConnectionState
     reason: str = ""
@@ -278,6 +287,7 @@ Change = (
     | TurnText
     | TurnFinished
     | SpeechChanged
+    | LevelSampled
     | ConnectionChanged
     | StatsChanged
     | MuteChanged

@@ -89,3 +89,24 @@ def test_level_tap_measures_the_latest_block_when_read() -> None:
     assert tap.level == measure(quiet)
     tap.hold_silence()
     assert tap.level == SILENT
+
+
+@pytest.mark.parametrize("amplitude", [1.0, 0.5, 0.01, 0.001])
+def test_the_fast_level_agrees_with_numpy(amplitude: float) -> None:
+    """measure() takes audioop's C functions for int16 where Python has them: the same
+    figures as the numpy way, within what an integer RMS rounds away."""
+    from tui.audio import meter
+
+    rng = np.random.default_rng(7)
+    block = np.clip(rng.standard_normal(480) * amplitude * 12000, -32768, 32767).astype(np.int16)
+    fast = meter.measure(block)
+    as_float = block.astype(np.float64) / 32768.0
+    rms = float(np.sqrt(np.mean(as_float**2)))
+    peak = float(np.max(np.abs(as_float)))
+    # audioop's RMS is an integer of LSBs: it can fall short by up to one LSB
+    rms_lsb = rms * 32768
+    one_lsb_db = 20 * np.log10(rms_lsb / (rms_lsb - 1))
+    assert fast.rms_db == pytest.approx(20 * np.log10(rms), abs=one_lsb_db)
+    assert fast.peak_db == pytest.approx(20 * np.log10(peak), abs=0.01)
+    assert meter.measure(np.full(480, -32768, dtype=np.int16)).peak_db == pytest.approx(0.0)
+    assert meter.measure(np.zeros(480, dtype=np.int16)) == meter.SILENT

@@ -30,14 +30,15 @@ from tests.waiting import poll_until
 
 pytestmark = pytest.mark.benchmark
 
-WINDOW_S = float(os.environ.get("RT_BENCH_SECONDS", "60"))
+WINDOW_S = float(os.environ.get("RT_BENCH_SECONDS", "30"))
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 RATE = 24_000
 SPEECH = (
     "Could you tell me what the weather will be like tomorrow morning, and whether I need "
     "an umbrella for the walk to the station?"
 )
-IDLE_S = min(15.0, WINDOW_S / 4)  # baseline: live, mic open and streaming silence, no speech
+# idle live: connected, mic open and streaming silence, nobody talking
+IDLE_S = float(os.environ.get("RT_BENCH_IDLE_SECONDS", "15"))
 PAUSE_S = 5.0  # long enough for the parrot to play its whole reply before the next sentence
 
 
@@ -103,27 +104,53 @@ def proc_sample(pid: int) -> ProcSample:
     return ProcSample((utime + stime) / CLOCK_TICKS, rss_kb, time.monotonic())
 
 
-def thread_cpu_s(pid: int) -> dict[str, tuple[str, float]]:
-    """Per thread: (name, seconds on a CPU) from /proc/PID/task/TID/schedstat (nanoseconds)."""
+@dataclass(frozen=True)
+class ThreadReading:
+    name: str
+    cpu_s: float  # seconds on a CPU (schedstat, nanoseconds)
+    wakeups: int  # voluntary context switches: each is one sleep and one wakeup
+
+
+def thread_readings(pid: int) -> dict[str, ThreadReading]:
+    """Per thread id: name, seconds on a CPU and voluntary switches, from /proc/PID/task."""
     threads = {}
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
             name = "main" if task.name == str(pid) else (task / "comm").read_text().strip()
-            threads[task.name] = (name, int((task / "schedstat").read_text().split()[0]) / 1e9)
-        except (FileNotFoundError, ProcessLookupError):  # the thread ended meanwhile
+            cpu_s = int((task / "schedstat").read_text().split()[0]) / 1e9
+            status = (task / "status").read_text()
+            wakeups = int(status.split("voluntary_ctxt_switches:")[1].split()[0])
+        except (FileNotFoundError, ProcessLookupError, IndexError):  # the thread ended
             continue
+        threads[task.name] = ThreadReading(name, cpu_s, wakeups)
     return threads
 
 
+@dataclass(frozen=True)
+class ThreadShare:
+    name: str
+    tid: str
+    share_pct: float
+    wakeups_per_s: float
+
+
 def thread_shares(
-    before: dict[str, tuple[str, float]], after: dict[str, tuple[str, float]], wall: float
-) -> str:
-    """'name tid: x.xx %' for every thread that ran, busiest first."""
-    shares = [
-        (100 * (cpu - before.get(tid, (name, 0.0))[1]) / wall, name, tid)
-        for tid, (name, cpu) in after.items()
-    ]
-    return ", ".join(f"{n} {t}: {p:.2f} %" for p, n, t in sorted(shares, reverse=True) if p > 0)
+    before: dict[str, ThreadReading], after: dict[str, ThreadReading], wall: float
+) -> list[ThreadShare]:
+    """Every thread that ran in the window, busiest first."""
+    shares = []
+    for tid, now in after.items():
+        then = before.get(tid, ThreadReading(now.name, 0.0, 0))
+        share = 100 * (now.cpu_s - then.cpu_s) / wall
+        if share > 0:
+            shares.append(ThreadShare(now.name, tid, share, (now.wakeups - then.wakeups) / wall))
+    return sorted(shares, key=lambda share: share.share_pct, reverse=True)
+
+
+def format_threads(shares: list[ThreadShare], most: int = 6) -> str:
+    return ", ".join(
+        f"{s.name} {s.share_pct:.2f} % ({s.wakeups_per_s:.0f}/s)" for s in shares[:most]
+    )
 
 
 def child_pids(pid: int) -> list[int]:
@@ -212,32 +239,64 @@ def standalone_server() -> Iterator[tuple[str, int]]:
 @dataclass
 class CpuFigure:
     label: str
-    share_pct: float
-    idle_share_pct: float
+    share_pct: float  # two-way window, whole process
+    idle_share_pct: float  # idle live: connected, mic streaming silence, nobody talking
     server_share_pct: float | None
-    idle_threads: str  # per-thread shares over the idle baseline
-    window_threads: str  # per-thread shares over the two-way window
+    idle_threads: list[ThreadShare]
+    window_threads: list[ThreadShare]
     rss_start_kb: int
     rss_end_kb: int
     replied: bool
 
+    @property
+    def idle_wakeups_per_s(self) -> float:
+        return sum(t.wakeups_per_s for t in self.idle_threads)
+
+    @property
+    def window_wakeups_per_s(self) -> float:
+        return sum(t.wakeups_per_s for t in self.window_threads)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One way of running rt-tui in a round: its echo guard, and the tree it runs from
+    (PYTHONPATH: a baseline checkout for an A/B, or this one)."""
+
+    label: str
+    echo_guard: str
+    pythonpath: str | None = None
+    extra_config: str = ""
+
 
 def run_conversation(
-    workdir: Path, fifo: Path, echo_guard: str, label: str, url: str | None, server_pid: int | None
+    workdir: Path,
+    fifo: Path,
+    variant: Variant,
+    url: str | None,
+    server_pid: int | None,
+    *,
+    idle_s: float = IDLE_S,
+    window_s: float = WINDOW_S,
 ) -> CpuFigure:
-    config = workdir / f"config-{echo_guard}.toml"
-    config.write_text(f'[audio]\necho_guard = "{echo_guard}"\n')
+    slug = "".join(c if c.isalnum() else "-" for c in variant.label)
+    config = workdir / f"config-{slug}.toml"
+    config.write_text(f'[audio]\necho_guard = "{variant.echo_guard}"\n{variant.extra_config}')
     env = {**os.environ, "TERM": "xterm-256color"}
     env.pop("TMUX", None)
+    if variant.pythonpath is not None:
+        env["PYTHONPATH"] = variant.pythonpath
     if url:
         # The standalone server answers 401 without a bearer token, though the app lets a
         # loopback URL go without a key; any token will do.
         env["OPENAI_API_KEY"] = "bench-not-a-real-key"
-    term_dir = workdir / f"term-{label.replace(' ', '-')}"
+    term_dir = workdir / f"term-{slug}-{time.monotonic_ns()}"
     term_dir.mkdir()
     terminal = TmuxTerminal(workdir=term_dir, env=env)
     args = ["--config", str(config)] + (["--url", url] if url else ["--demo"])
-    terminal.start(rt_tui_argv(*args))
+    argv = rt_tui_argv(*args)
+    if variant.pythonpath is not None:  # the console script would import this tree's tui
+        argv = [sys.executable, "-m", "tui", *args]
+    terminal.start(argv)
     try:
         terminal.wait_for(
             lambda s: "● live" in s and "listening" in s, "live and listening", timeout=30
@@ -245,22 +304,23 @@ def run_conversation(
         pids = child_pids(terminal.pane_pid())
         assert len(pids) == 1, f"expected rt-tui as the shell's only child, got {pids}"
         pid = pids[0]
-        signal = conversation_signal(workdir, WINDOW_S)
-        idle_start, idle_threads_start = proc_sample(pid), thread_cpu_s(pid)
-        while time.monotonic() - idle_start.at < IDLE_S:
+        signal = conversation_signal(workdir, window_s)
+        time.sleep(2.0)  # let start-up work (tool servers, first frames) settle
+        idle_start, idle_threads_start = proc_sample(pid), thread_readings(pid)
+        while time.monotonic() - idle_start.at < idle_s:
             terminal.capture()  # the same screen reading as in the window below
             time.sleep(0.5)
-        idle_end, idle_threads_end = proc_sample(pid), thread_cpu_s(pid)
+        idle_end, idle_threads_end = proc_sample(pid), thread_readings(pid)
         writer = FifoWriter(fifo).write(signal)
-        start, threads_start = proc_sample(pid), thread_cpu_s(pid)
+        start, threads_start = proc_sample(pid), thread_readings(pid)
         server_start = proc_sample(server_pid) if server_pid else None
         # The measuring window: the FIFO write paces itself in real time (pacat reads it at
         # 24 kHz); meanwhile look at the screen twice a second for the parrot's replies.
         replied = False
-        while time.monotonic() - start.at < WINDOW_S:
+        while time.monotonic() - start.at < window_s:
             replied = replied or "I heard" in terminal.capture()
             time.sleep(0.5)
-        end, threads_end = proc_sample(pid), thread_cpu_s(pid)
+        end, threads_end = proc_sample(pid), thread_readings(pid)
         server_end = proc_sample(server_pid) if server_pid else None
         writer.done.wait(10)
         terminal.send_keys("C-q")
@@ -268,17 +328,16 @@ def run_conversation(
     finally:
         terminal.kill()
     wall = end.at - start.at
+    idle_wall = idle_end.at - idle_start.at
     server_share = None
     if server_start and server_end:
         server_share = 100 * (server_end.cpu_s - server_start.cpu_s) / wall
     return CpuFigure(
-        label=label,
+        label=variant.label,
         share_pct=100 * (end.cpu_s - start.cpu_s) / wall,
-        idle_share_pct=100 * (idle_end.cpu_s - idle_start.cpu_s) / (idle_end.at - idle_start.at),
+        idle_share_pct=100 * (idle_end.cpu_s - idle_start.cpu_s) / idle_wall,
         server_share_pct=server_share,
-        idle_threads=thread_shares(
-            idle_threads_start, idle_threads_end, idle_end.at - idle_start.at
-        ),
+        idle_threads=thread_shares(idle_threads_start, idle_threads_end, idle_wall),
         window_threads=thread_shares(threads_start, threads_end, wall),
         rss_start_kb=start.rss_kb,
         rss_end_kb=end.rss_kb,
@@ -286,21 +345,86 @@ def run_conversation(
     )
 
 
-def print_figure(figure: CpuFigure) -> None:
+def print_figure(figure: CpuFigure, floor_pct: float | None = None) -> None:
+    def ratio(share: float) -> str:
+        return f" = {share / floor_pct:.2f}x floor" if floor_pct else ""
+
     server = (
         f"; the separate server process: {figure.server_share_pct:.1f} %"
         if figure.server_share_pct is not None
         else ""
     )
     print(
-        f"[bench] {figure.label}: rt-tui {figure.share_pct:.1f} % of one core over "
-        f"{WINDOW_S:.0f} s of two-way audio (idle baseline, live with the mic streaming silence: "
-        f"{figure.idle_share_pct:.1f} % over {IDLE_S:.0f} s){server}; "
-        f"RSS {figure.rss_start_kb / 1024:.1f} MiB at start, "
-        f"{figure.rss_end_kb / 1024:.1f} MiB at end; parrot replied: {figure.replied}\n"
-        f"[bench]   idle baseline per thread (schedstat): {figure.idle_threads}\n"
-        f"[bench]   two-way window per thread (schedstat): {figure.window_threads}"
+        f"[bench] {figure.label}: two-way {figure.share_pct:.1f} %{ratio(figure.share_pct)}, "
+        f"idle live {figure.idle_share_pct:.1f} %{ratio(figure.idle_share_pct)}{server}; "
+        f"RSS {figure.rss_start_kb / 1024:.1f} -> {figure.rss_end_kb / 1024:.1f} MiB; "
+        f"wakeups {figure.idle_wakeups_per_s:.0f}/s idle, "
+        f"{figure.window_wakeups_per_s:.0f}/s two-way; parrot replied: {figure.replied}\n"
+        f"[bench]   idle per thread: {format_threads(figure.idle_threads)}\n"
+        f"[bench]   two-way per thread: {format_threads(figure.window_threads)}"
     )
+
+
+def default_variants() -> list[Variant]:
+    """off and aec from this tree; with RT_BENCH_BASELINE=DIR (a checkout of older code,
+    e.g. `git worktree add /tmp/old REV`) the same two from there, in the same rounds."""
+    variants = [Variant("echo_guard off", "off"), Variant("echo_guard aec", "aec")]
+    baseline = os.environ.get("RT_BENCH_BASELINE")
+    if baseline:
+        variants += [
+            Variant("baseline, echo_guard off", "off", pythonpath=baseline),
+            Variant("baseline, echo_guard aec", "aec", pythonpath=baseline),
+        ]
+    return variants
+
+
+def spread(values: list[float]) -> str:
+    """median (min-max)"""
+    return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
+
+
+ROUNDS = int(os.environ.get("RT_BENCH_ROUNDS", "3"))
+
+
+@pytest.mark.timeout(int(ROUNDS * 4 * (WINDOW_S + IDLE_S + 60)) + 600)
+def test_cpu_ratios_to_the_floor(
+    virtual_audio: Path, tmp_path: Path, standalone_server: tuple[str, int]
+) -> None:
+    """Interleaved rounds: the floor, then each variant, measured in turn, so that every
+    ratio divides figures taken minutes apart on the same machine (its speed drifts)."""
+    url, server_pid = standalone_server
+    fifo = virtual_audio / "rt_mic.fifo"
+    variants = default_variants()
+    ratios: dict[str, dict[str, list[float]]] = {}
+    figures: dict[str, list[CpuFigure]] = {}
+    floors = []
+    print()
+    for number in range(1, ROUNDS + 1):
+        floor = audio_floor_pct()
+        floors.append(floor)
+        print(f"[bench] round {number}/{ROUNDS}: the floor {floor:.2f} % of one core")
+        for variant in variants:
+            figure = run_conversation(tmp_path, fifo, variant, url, server_pid)
+            print_figure(figure, floor)
+            figures.setdefault(variant.label, []).append(figure)
+            by_window = ratios.setdefault(variant.label, {"two-way": [], "idle": []})
+            by_window["two-way"].append(figure.share_pct / floor)
+            by_window["idle"].append(figure.idle_share_pct / floor)
+    print(
+        f"[bench] summary over {ROUNDS} interleaved rounds ({WINDOW_S:.0f} s two-way, "
+        f"{IDLE_S:.0f} s idle live each): x floor, median (min-max); floor "
+        f"{spread(floors)} % of one core (a bare sounddevice input 20 ms + output 10 ms pair)"
+    )
+    for label, by_window in ratios.items():
+        runs = figures[label]
+        rss = max(f.rss_end_kb for f in runs) / 1024
+        print(
+            f"[bench]   {label}: two-way {spread(by_window['two-way'])}x, "
+            f"idle {spread(by_window['idle'])}x; RSS max {rss:.1f} MiB; wakeups "
+            f"{statistics.median(f.idle_wakeups_per_s for f in runs):.0f}/s idle, "
+            f"{statistics.median(f.window_wakeups_per_s for f in runs):.0f}/s two-way"
+        )
+    assert all(f.replied for runs in figures.values() for f in runs), "no two-way audio"
 
 
 @pytest.mark.timeout(int(4 * (WINDOW_S + IDLE_S)) + 180)  # two runs plus start-ups
@@ -309,40 +433,18 @@ def test_cpu_share_demo_in_process(virtual_audio: Path, tmp_path: Path) -> None:
     fifo = virtual_audio / "rt_mic.fifo"
     print()
     figures = [
-        run_conversation(tmp_path, fifo, guard, f"--demo, echo_guard {guard}", None, None)
-        for guard in ("off", "aec")
+        run_conversation(tmp_path, fifo, Variant(f"--demo, echo_guard {g}", g), None, None)
+        for g in ("off", "aec")
     ]
+    floor = audio_floor_pct()
     for figure in figures:
-        print_figure(figure)
-    print_floor()
-    print(
-        "[bench] CPU share = (utime+stime from /proc/PID/stat) / wall time (time.monotonic); "
-        "targets: <= 3 % without aec (issue 4), <= 4 % with aec (issue 6)"
-    )
+        print_figure(figure, floor)
+    print_floor(floor)
     assert all(f.replied for f in figures), "the parrot never replied: no two-way audio"
 
 
-def print_floor() -> None:
-    floor = audio_floor_pct()
+def print_floor(floor: float) -> None:
     print(
         f"[bench] the floor now: a bare sounddevice input+output pair (20/10 ms blocks, "
         f"trivial callbacks) takes {floor:.1f} % of one core over {FLOOR_S:.0f} s"
     )
-
-
-@pytest.mark.timeout(int(4 * (WINDOW_S + IDLE_S)) + 180)  # two runs plus start-ups
-def test_cpu_share_separate_server(
-    virtual_audio: Path, tmp_path: Path, standalone_server: tuple[str, int]
-) -> None:
-    """The same conversation with the server in its own process: the client's share alone."""
-    url, server_pid = standalone_server
-    fifo = virtual_audio / "rt_mic.fifo"
-    print()
-    figures = [
-        run_conversation(tmp_path, fifo, guard, f"separate server, echo_guard {guard}", url, pid)
-        for guard, pid in (("off", server_pid), ("aec", server_pid))
-    ]
-    for figure in figures:
-        print_figure(figure)
-    print_floor()
-    assert all(f.replied for f in figures), "the parrot never replied: no two-way audio"

@@ -653,3 +653,14 @@ def test_wrong_type_reason_uses_the_right_article(field: str, value: Any, wordin
 def test_wrong_type_reason_says_an_object_and_an_array() -> None:
     event = bad(json.dumps({**GOOD["conversation.item.done"], "item": [1]}))
     assert "should be an object, got an array" in event.reason
+
+
+def test_the_audio_append_text_is_the_audio_append_event() -> None:
+    """The microphone's fast path writes the JSON text itself: it must be the very event
+    the builder makes (and so valid against the SDK, which the builder's test checks)."""
+    pcm = bytes(range(256)) * 4
+    fast = json.loads(events.audio_append_json(pcm))
+    built = events.audio_append(pcm)
+    assert fast.keys() == built.keys()
+    assert {**fast, "event_id": None} == {**built, "event_id": None}
+    assert fast["event_id"].startswith("evt_") and fast["event_id"] != built["event_id"]

@@ -14,11 +14,13 @@ import pytest
 
 from tests.oracle import check_client_event
 from tests.session.helpers import ChangeRecorder, ScriptedAudio
+from tui.audio.meter import Level
 from tui.changes import (
     Applied,
     ConnectionChanged,
     ConnectionState,
     EventLogged,
+    LevelSampled,
     MuteChanged,
     Notice,
     Role,
@@ -675,3 +677,43 @@ async def test_a_voice_change_before_any_audio_applies_at_once() -> None:
         assert received(server, "session.update")[-1]["session"]["audio"]["output"]["voice"] == (
             "coral"
         )
+
+
+async def test_the_meter_is_sampled_on_the_capture_path_at_its_own_rate() -> None:
+    """No UI timer samples the meter: the microphone blocks (which wake the loop anyway)
+    carry it, at most about 20 a second, and a block the echo guard held back (None) still
+    moves the meter though nothing is sent."""
+    audio: list[ScriptedAudio] = []
+    now = [1000.0]
+    async with (
+        LocalServer() as server,
+        running(server, audio=audio, clock=lambda: now[0]) as (
+            session,
+            rec,
+        ),
+    ):
+        await rec.wait_for(live(session), what="live")
+        audio[0].input_level = Level(-30.0, -12.0)
+        for block in blocks(silence(200)):  # ten 20 ms blocks, 200 ms of the session clock
+            now[0] += 0.02
+            audio[0].capture(block)
+        samples = rec.of(LevelSampled)
+        assert len(samples) == 5  # every second 20 ms block: 25 a second
+        assert {sample.level for sample in samples} == {(-30.0, -12.0)}
+
+        def appended() -> int:
+            received = server.sessions[0].received
+            return [e["type"] for e in received].count("input_audio_buffer.append")
+
+        await rec.wait_for(lambda: appended() == 10, what="ten blocks sent")
+        now[0] += 0.04
+        audio[0].capture(None)  # half duplex held this one back while the assistant spoke
+        assert len(rec.of(LevelSampled)) == 6
+        session.send_text("and a typed line behind it")  # everything sent arrives in order
+        await rec.wait_for(
+            lambda: any(
+                e["type"] == "conversation.item.create" for e in server.sessions[0].received
+            ),
+            what="the typed line",
+        )
+        assert appended() == 10

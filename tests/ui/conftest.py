@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 
-from tui.changes import Change, ConnectionState, MuteChanged, Stats
+from tui.changes import Change, ConnectionState, LevelSampled, MuteChanged, Stats
 from tui.config import Settings, with_value
 from tui.localserver import LocalServer
+from tui.session.audio_link import METER_HZ
 
 WAIT_S = 10.0
 
@@ -65,7 +66,17 @@ class ScriptedSession:
             if isinstance(change, MuteChanged):
                 self.muted = change.muted
             self.listener(change)
+        mic = asyncio.create_task(self._stream_levels()) if self.level is not None else None
         await self._stopped.wait()
+        if mic is not None:
+            mic.cancel()
+
+    async def _stream_levels(self) -> None:
+        """What the real session does while the microphone streams: hand on its level
+        about 20 times a second (tui.session.audio_link.METER_HZ)."""
+        while True:
+            self.listener(LevelSampled(self.level))
+            await asyncio.sleep(1 / METER_HZ)
 
     async def stop(self) -> None:
         self.calls.append(("stop", None))

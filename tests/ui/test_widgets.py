@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from textual.app import App, ComposeResult
 from textual.content import Content
 from textual.geometry import Region
@@ -35,10 +38,19 @@ from tui.widgets.connection_bar import connection_text
 from tui.widgets.conversation import KEEP_TURNS, PRUNE_BATCH, TurnView, render_turn
 from tui.widgets.inspector import KEEP_LINES, EventInspector
 from tui.widgets.keys import ACTIONS, RECONNECT
-from tui.widgets.level_meter import FLOOR_DB, MeterState, bar_cells, meter_state
+from tui.widgets.level_meter import (
+    FLOOR_DB,
+    MeterState,
+    bar_cells,
+    line_key,
+    line_pieces,
+    meter_state,
+)
+from tui.widgets.message_box import MessageBox
 from tui.widgets.status_line import (
     StatusInputs,
     format_duration,
+    format_minutes,
     pack_rows,
     status_markup,
     status_pieces,
@@ -83,7 +95,7 @@ async def test_meter_peak_hold_falls_after_a_second(tmp_path: Path) -> None:
         await wait_until(lambda: meter.level_db == -30.0, pilot, what="a sampled level")
         assert meter.peak_db == -10.0
         assert meter.state is MeterState.LISTENING
-        assert "-30.0 dBFS" in str(meter.render())
+        assert "-30 dBFS" in str(meter.render())
         meter.sample((-40.0, -35.0))
         assert meter.peak_db == -10.0  # held
         now[0] += 2.0  # one second past the hold: falls at 20 dB/s
@@ -140,7 +152,7 @@ def test_status_line_text() -> None:
     stats.handover_in_s = 130
     text = status_markup(StatusInputs(stats, now=10.0 + 3725, spend_cap_usd=5.0)).plain
     assert "812 ms (p50 812)" in text
-    assert "1:02:05" in text
+    assert "session 1 h 02 min" in text  # to the minute: no repaint every second
     assert "turn ≈$0.012 420 tok" in text and "total ≈$4.10 12.0k tok" in text
     assert "rate limit 96% left" in text
     assert "82% of $5 cap" in text
@@ -149,6 +161,12 @@ def test_status_line_text() -> None:
     capped = status_markup(StatusInputs(stats, now=0, spend_cap_usd=5.0, mute_reason="")).plain
     assert "spend cap $5 reached: mic muted" in capped
     assert format_duration(59) == "00:59"
+    assert [format_minutes(s) for s in (59, 60, 754, 3600)] == [
+        "<1 min",
+        "1 min",
+        "12 min",
+        "1 h 00 min",
+    ]
 
 
 def test_status_line_puts_warnings_first() -> None:
@@ -394,13 +412,13 @@ async def test_settings_device_lists(tmp_path: Path, monkeypatch) -> None:  # ty
     from tui.audio import devices
     from tui.audio.devices import DeviceInfo
     from tui.errors import AudioUnavailableError
-    from tui.screens import settings as settings_screen
+    from tui.screens import settings_parts
 
     def unavailable() -> list[DeviceInfo]:
         raise AudioUnavailableError("PortAudio library not found")
 
     monkeypatch.setattr(devices, "list_devices", unavailable)
-    assert settings_screen._default_devices() == []
+    assert settings_parts.default_devices() == []
 
     mic = DeviceInfo(1, "USB Mic", "ALSA", 1, 0, 48000.0, True, False)
     speaker = DeviceInfo(2, "Speakers", "ALSA", 0, 2, 48000.0, False, True)
@@ -806,7 +824,7 @@ async def test_history_off_is_said_on_screen_for_the_whole_session(tmp_path: Pat
         status.update_text()
         await pilot.pause()
         line = str(status.render())
-        assert f"history off: {why}" in line and "420 ms" in line and "01:05" in line
+        assert f"history off: {why}" in line and "420 ms" in line and "session 1 min" in line
     saved = RtApp(Settings(), config_path=tmp_path / "c.toml", session_factory=scripted())
     async with saved.run_test(size=(160, 24)) as pilot:
         await pilot.pause()
@@ -848,3 +866,76 @@ async def test_a_missing_device_is_one_sentence_and_its_raw_error_goes_to_the_in
         kept = [str(text) for text in app.inspector.kept]
         assert len(kept) == 1 and kept[0].startswith("· audio.device")
         assert "Error querying device -1" in kept[0] and "\x1b" not in kept[0]
+
+
+def running_timers(app: RtApp) -> list[str]:
+    """Textual timers that are not paused, on the app and every widget of every screen."""
+    nodes = [app, *(node for screen in app.screen_stack for node in screen.walk_children())]
+    nodes += list(app.screen_stack)
+    return sorted(
+        f"{type(node).__name__}.{timer.name}"
+        for node in nodes
+        for timer in list(node._timers)
+        if timer._task is not None and timer._active.is_set()
+    )
+
+
+async def test_a_live_app_runs_no_timer_while_nothing_changes(tmp_path: Path) -> None:
+    """Issue 11: idle live, nothing on screen changes, so nothing wakes the UI on a timer:
+    no blinking cursor, no meter tick (the mic's own blocks carry the meter), no countdown
+    while live, no clock repainting every second."""
+    app = RtApp(
+        Settings(),
+        config_path=tmp_path / "c.toml",
+        session_factory=scripted(
+            [
+                ConnectionChanged(ConnectionState.LIVE),
+                StatsChanged(Stats(last_latency_ms=420.0, session_started=0.0)),
+            ]
+        ),
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(lambda: "● live" in str(app.connection_bar.render()), pilot)
+        await pilot.pause()
+        assert app.query_one(MessageBox).has_focus
+        assert running_timers(app) == []
+
+
+async def test_a_level_that_draws_the_same_line_costs_no_repaint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 11: a screen update costs milliseconds, so the meter repaints only when a cell
+    of its line changes, not whenever the level moves by half a dB."""
+    app = RtApp(Settings(), config_path=tmp_path / "c.toml", session_factory=scripted())
+    async with app.run_test(size=(40, 24)) as pilot:  # a 6-cell bar: 1.25 dB an eighth
+        meter = app.meter
+        meter.state = MeterState.LISTENING
+        meter.sample((-30.0, -10.0))
+        await pilot.pause()
+        repaints: list[object] = []
+        monkeypatch.setattr(meter, "refresh", lambda *a, **k: repaints.append(a))
+        drawn = meter.pieces()
+        meter.sample((-30.5, -10.0))  # moved, but within one eighth and the same whole dB
+        assert meter.level_db == -30.5 and meter.pieces() == drawn
+        assert repaints == []
+        meter.sample((-20.0, -10.0))  # a real move
+        assert meter.pieces() != drawn and len(repaints) == 1
+
+
+HALF_DB = st.floats(FLOOR_DB, 0.0).map(lambda db: round(db * 2) / 2)  # what sample() gives
+NUDGE = st.sampled_from([-1.0, -0.5, 0.0, 0.5, 1.0])
+
+
+@given(state=st.sampled_from(list(MeterState)), width=st.integers(0, 120), level=HALF_DB,
+       peak=HALF_DB, level_nudge=NUDGE, peak_nudge=NUDGE)  # fmt: skip
+def test_equal_meter_keys_draw_equal_lines(
+    state: MeterState, width: int, level: float, peak: float, level_nudge: float, peak_nudge: float
+) -> None:
+    """The meter skips a repaint when the key is unchanged: that must never hide a change.
+    Nearby readings (half a dB or a dB apart) are the ones whose keys often coincide."""
+    other_level = min(0.0, max(FLOOR_DB, level + level_nudge))
+    other_peak = min(0.0, max(FLOOR_DB, peak + peak_nudge))
+    if line_key(state, width, level, peak) == line_key(state, width, other_level, other_peak):
+        assert line_pieces(state, width, level, peak) == line_pieces(
+            state, width, other_level, other_peak
+        )

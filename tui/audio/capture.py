@@ -4,7 +4,8 @@ Per device block: measure the level (a plain attribute the UI samples), resample
 cut into blocks of exactly `block_samples`, then per block apply mute, the echo guard
 (half duplex drops the mic while the assistant is audible, plus a hang time for the speaker
 tail) or the echo canceller, and hand PCM16 bytes to the asyncio loop with
-`call_soon_threadsafe`. No locks, no logging, no Textual: only numbers are copied.
+`call_soon_threadsafe` (None for a block half duplex held back: the loop still samples the
+meter on it). No locks, no logging, no Textual: only numbers are copied.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ class CaptureProcessor:
         device_rate: int,
         block_samples: int,
         loop: asyncio.AbstractEventLoop,
-        deliver: Callable[[bytes], None],
+        deliver: Callable[[bytes | None], None],
         echo_guard: EchoGuard = EchoGuard.HALF_DUPLEX,
         assistant_audible: Callable[[float], bool] | None = None,
         echo: EchoPath | None = None,
@@ -129,6 +130,9 @@ class CaptureProcessor:
         if self.echo_guard == EchoGuard.HALF_DUPLEX and self.assistant_audible is not None:
             if self.assistant_audible(self.clock()):
                 counters.blocks_guarded += 1
+                # no audio goes out, but the loop still hears of the block: the meter moves
+                with contextlib.suppress(RuntimeError):
+                    self.loop.call_soon_threadsafe(self.deliver, None)
                 return
         elif self.echo_guard == EchoGuard.AEC and self.echo is not None:
             block = np.asarray(self.echo.on_input(block), dtype=np.int16)

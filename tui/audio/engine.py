@@ -49,7 +49,7 @@ class AudioEngine:
         output_device: str = "",
         block_ms: int = 20,
         echo_guard: EchoGuard = EchoGuard.HALF_DUPLEX,
-        on_capture: Callable[[bytes], None],
+        on_capture: Callable[[bytes | None], None],
         loop: asyncio.AbstractEventLoop,
         echo_canceller: EchoPath | None = None,
         recorder: WavRecorder | None = None,
@@ -311,9 +311,10 @@ class AudioEngine:
         return status
 
     # -- glue ---------------------------------------------------------------------------------
-    def _deliver(self, pcm: bytes) -> None:
-        """On the loop: record (off-thread) and hand the block to the session."""
-        if self.recorder is not None:
+    def _deliver(self, pcm: bytes | None) -> None:
+        """On the loop: record (off-thread) and hand the block to the session (None: a block
+        the echo guard held back, for the meter's sake)."""
+        if pcm is not None and self.recorder is not None:
             self.recorder.write_mic(pcm)
         self.on_capture(pcm)
 

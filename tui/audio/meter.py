@@ -10,9 +10,21 @@ measures it when it asks.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
+
+# audioop is in the standard library up to Python 3.12 (deprecated, so its import warns) and
+# in the audioop-lts package from 3.13; without it the meter measures with numpy.
+_audioop: ModuleType | None
+try:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import audioop as _audioop
+except ImportError:  # Python 3.13+ without audioop-lts
+    _audioop = None
 
 FLOOR_DB = -90.0
 
@@ -36,6 +48,12 @@ def measure(block: np.ndarray) -> Level:
     """RMS and peak of `block` (int16 or float) in dBFS."""
     if block.size == 0:
         return SILENT
+    if _audioop is not None and block.dtype == np.int16 and block.flags.c_contiguous:
+        # The meter reads a level about 20 times a second, each time on a thread just
+        # woken from sleep, where numpy's dispatch is cold: four numpy calls cost ~150-220
+        # us there on the project machine, audioop's two C calls ~23 us.
+        pcm = block.data
+        return Level(_to_db(_audioop.rms(pcm, 2) / 32768.0), _to_db(_audioop.max(pcm, 2) / 32768.0))
     scale = 32768.0 if block.dtype == np.int16 else 1.0
     as_float = block.astype(np.float32)
     rms = math.sqrt(float(np.dot(as_float, as_float)) / block.size) / scale

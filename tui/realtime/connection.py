@@ -407,6 +407,17 @@ class RealtimeConnection:
             _call_hook(self.on_send, event)
         return True
 
+    def send_audio(self, pcm: bytes) -> bool:
+        """`input_audio_buffer.append` for one microphone block, written as text directly
+        (events.audio_append_json). The on_send hook is not called: the session uses
+        send(events.audio_append(pcm)) instead while the inspector watches."""
+        if self.closed:
+            return False
+        text = events.audio_append_json(pcm)
+        if not self._write_now(text):
+            self._queue.put_nowait(text)
+        return True
+
     def _write_now(self, text: str) -> bool:
         """Write `text` to the socket at once when nothing is queued ahead of it.
 

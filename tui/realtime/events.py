@@ -272,6 +272,20 @@ def audio_append(pcm: bytes) -> dict[str, Any]:
     return _event("input_audio_buffer.append", audio=base64.b64encode(pcm).decode("ascii"))
 
 
+def audio_append_json(pcm: bytes) -> str:
+    """The same event as `audio_append(pcm)`, as the JSON text that goes on the wire.
+
+    The microphone sends 50 of these a second, each on a loop just woken from sleep, where
+    building a dict and running json.dumps over it cost twice what this does (measured:
+    ~130 against ~50 us a block on the project machine). Base64 needs no JSON escaping.
+    """
+    audio = base64.b64encode(pcm).decode("ascii")
+    return (
+        '{"type":"input_audio_buffer.append","event_id":"evt_'
+        f'{next(_event_counter)}","audio":"{audio}"}}'
+    )
+
+
 def audio_commit() -> dict[str, Any]:
     return _event("input_audio_buffer.commit")
 

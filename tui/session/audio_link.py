@@ -14,10 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tui.changes import AudioModeChanged, Change, Notice
+from tui.changes import AudioModeChanged, Change, LevelSampled, Notice
 from tui.config import AudioSettings, Settings
 from tui.constants import AudioMode, EchoGuard
 from tui.errors import RtTuiError
+
+# The meter's rate: the level is sampled on the capture path (which wakes the loop anyway),
+# at the first block at least this long after the last sample: 25 a second with 20 ms blocks.
+METER_HZ = 20
+LEVEL_EVERY_S = 0.7 / METER_HZ  # 35 ms: blocks arrive with jitter; a 50 ms gate gives 16.7 Hz
 
 
 @dataclass
@@ -34,7 +39,7 @@ class AudioLink:
         self,
         *,
         enabled: bool,
-        on_capture: Callable[[bytes], None],
+        on_capture: Callable[[bytes | None], None],
         on_status: Callable[[Any], None],
         factory: Callable[..., Any] | None = None,
     ) -> None:
@@ -46,6 +51,7 @@ class AudioLink:
         self._factory = factory
         self._echo_path: Any = None
         self._recorder: Any = None  # the engine writes to it; the link owns and closes it
+        self._level_at = float("-inf")  # when the meter's level was last sampled
 
     # ---- what the session reads ----------------------------------------------------
 
@@ -63,6 +69,14 @@ class AudioLink:
             return None
         level = self.engine.input_level
         return (level.rms_db, level.peak_db)
+
+    def level_sample(self, now: float) -> LevelSampled | None:
+        """The meter's reading, if one is due: called for every microphone block, so the
+        meter moves exactly while the mic streams and costs no timer of its own."""
+        if now - self._level_at < LEVEL_EVERY_S:
+            return None
+        self._level_at = now
+        return LevelSampled(self.input_level())
 
     def output_level(self) -> tuple[float, float] | None:
         if self.engine is None or not self.mode.plays:

@@ -357,8 +357,14 @@ class Controller:
         if self.inspect and (logged := self._rooms.inspector.outbound(event)) is not None:
             self._emit(logged)
 
-    def _on_capture(self, pcm: bytes) -> None:
-        """Microphone block (24 kHz PCM16) on the loop. Dropped unless it can go out now."""
+    def _on_capture(self, pcm: bytes | None) -> None:
+        """Microphone block (24 kHz PCM16) on the loop, or None for a block the echo guard
+        held back. Dropped unless it can go out now. Every block may carry the meter's
+        reading: the UI needs no timer of its own for it."""
+        if (sample := self._rooms.link.level_sample(self._clock())) is not None:
+            self._listener(sample)  # not coalesced: it is already at the meter's rate
+        if pcm is None:
+            return
         conn = self._conn
         if conn is None or self.state is not ConnectionState.LIVE or self.muted:
             return  # audio captured while disconnected is never sent late
@@ -367,7 +373,10 @@ class Controller:
             if not self._rooms.turns.talking:
                 return
             self._rooms.turns.audio_sent(len(pcm) / WIRE_BYTES_PER_MS)
-        conn.send(events.audio_append(pcm))
+        if self.inspect:  # the inspector shows every event sent: the dict goes through
+            conn.send(events.audio_append(pcm))
+        else:
+            conn.send_audio(pcm)
 
     def _on_audio_status(self, status: Any) -> None:
         """The engine degraded, recovered or switched device."""

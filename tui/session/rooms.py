@@ -76,7 +76,7 @@ class Rooms:
         api_key: str | None,
         audio_enabled: bool,
         audio_factory: Callable[..., Any] | None,
-        on_capture: Callable[[bytes], None],
+        on_capture: Callable[[bytes | None], None],
         on_audio_status: Callable[[Any], None],
         clock: Callable[[], float],
         toolbox: ToolBoxLike | None = None,

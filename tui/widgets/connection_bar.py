@@ -15,6 +15,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from textual.content import Content
+from textual.timer import Timer
 from textual.widget import Widget
 
 from tui.changes import Applied, ConnectionChanged, ConnectionState, SessionInfo
@@ -132,16 +133,20 @@ class ConnectionBar(Widget):
         self.change = ConnectionChanged(ConnectionState.CONNECTING)
         self.info: SessionInfo | None = None
         self._retry_at: float | None = None
-
-    def on_mount(self) -> None:
-        # The countdown ticks on its own; the timer is cheap when nothing changes.
-        self.set_interval(0.5, self._tick)
+        self._countdown: Timer | None = None
 
     def set_connection(self, change: ConnectionChanged) -> None:
         self.change = change
         self._retry_at = (
             self._monotonic() + change.retry_in_s if change.retry_in_s is not None else None
         )
+        # The retry countdown ticks on its own, and only while there is one: a live session
+        # runs no timer here.
+        if self._retry_at is not None and self._countdown is None:
+            self._countdown = self.set_interval(0.5, self._tick)
+        elif self._retry_at is None and self._countdown is not None:
+            self._countdown.stop()
+            self._countdown = None
         self.refresh()
 
     def set_info(self, info: SessionInfo) -> None:

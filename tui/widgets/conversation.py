@@ -1,7 +1,8 @@
 """The conversation log: one widget per turn in an anchored scroll, pruned to stay fast.
 
 Transcript deltas arrive far faster than a terminal needs to repaint, so `turn_changed` only
-marks a turn dirty and a 12 Hz timer re-renders the dirty ones. Only the newest `keep` turns are
+marks a turn dirty, and the first mark schedules one flush a tenth of a second later that
+re-renders every dirty turn. No timer runs while nothing changes. Only the newest `keep` turns are
 mounted (each mounted sibling costs ~0.1 ms per relayout); the full history stays in the session.
 
 Transcript text and failure reasons come from the server (or a history file, on --resume):
@@ -10,6 +11,7 @@ Transcript text and failure reasons come from the server (or a history file, on 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterable
 
@@ -21,7 +23,7 @@ from tui.changes import Role, Turn, TurnStatus
 from tui.printable import one_line, printable
 from tui.widgets.tool_line import ToolTurnView
 
-FLUSH_HZ = 12
+FLUSH_HZ = 10
 KEEP_TURNS = 200
 PRUNE_BATCH = 50  # prune in batches so a long session does not relayout on every turn
 
@@ -138,13 +140,14 @@ class ConversationLog(VerticalScroll):
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
-        self.auto_flush = auto_flush  # False: the owner calls flush() from its own timer
+        self.auto_flush = auto_flush  # False: the owner calls flush() itself
         self.keep = keep
         self.time_format = time_format
         self._views: dict[str, TurnView] = {}
         self._dirty: set[str] = set()
         self._pending: dict[str, Turn] = {}
         self._mount_scheduled = False
+        self._flush_due: asyncio.TimerHandle | None = None
         self.hidden_turns = 0  # pruned from the screen (still in the session's history)
 
     def compose(self):  # type: ignore[no-untyped-def]
@@ -152,9 +155,23 @@ class ConversationLog(VerticalScroll):
 
     def on_mount(self) -> None:
         self.anchor()
-        if self.auto_flush:
-            self.set_interval(1 / FLUSH_HZ, self.flush)
         self._count_hidden(0)
+
+    def on_unmount(self) -> None:
+        if self._flush_due is not None:
+            self._flush_due.cancel()
+            self._flush_due = None
+
+    def _mark_dirty(self, item_id: str) -> None:
+        self._dirty.add(item_id)
+        if self.auto_flush and self._flush_due is None:
+            # the loop's own timer: a Textual Timer would be a task and a message per flush
+            self._flush_due = asyncio.get_running_loop().call_later(1 / FLUSH_HZ, self._timed_flush)
+
+    def _timed_flush(self) -> None:
+        self._flush_due = None
+        if self.is_attached:
+            self.flush()
 
     @property
     def mounted_turns(self) -> int:
@@ -178,7 +195,7 @@ class ConversationLog(VerticalScroll):
         view = self._views.get(turn.item_id)
         if view is not None:  # the same item announced again: treat as an update
             view.turn = turn
-            self._dirty.add(turn.item_id)
+            self._mark_dirty(turn.item_id)
             return
         self._pending[turn.item_id] = turn
         if not self._mount_scheduled:
@@ -201,7 +218,7 @@ class ConversationLog(VerticalScroll):
             self.add_turn(turn)
             return
         view.turn = turn
-        self._dirty.add(turn.item_id)
+        self._mark_dirty(turn.item_id)
 
     def turn_finished(self, turn: Turn) -> None:
         """Final state shows at once (markers matter more than throughput)."""

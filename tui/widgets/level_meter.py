@@ -1,7 +1,9 @@
 """The input-level bar: a one-line custom widget, sampled by a timer, never pushed per block.
 
-The app copies `session.input_level()` into `sample()` 20 times a second. Levels are rounded to
-half a dB so that a steady signal costs no repaint at all (sample() refreshes only on a change).
+The app hands `sample()` the level the session samples on the capture path, about 20 times a
+second while the microphone streams. sample() repaints only when the line it draws changes (a
+cell of the bar, the peak mark, the whole-dB readout), so a steady or silent input costs no
+repaint at all.
 
 The line is drawn with the line API from segments whose styles are resolved once per theme:
 building it as markup Content and converting that to strips cost about 1.2 ms a frame on the
@@ -59,13 +61,16 @@ def meter_state(
     return MeterState.LISTENING if has_input else MeterState.NO_INPUT
 
 
+def _eighths(level_db: float, width: int) -> int:
+    fraction = min(1.0, max(0.0, (level_db - FLOOR_DB) / -FLOOR_DB))
+    return round(fraction * width * 8)
+
+
 def bar_cells(level_db: float, width: int) -> str:
     """`width` cells filled in eighths for a level between FLOOR_DB and 0 dBFS."""
     if width <= 0:
         return ""
-    fraction = min(1.0, max(0.0, (level_db - FLOOR_DB) / -FLOOR_DB))
-    eighths = round(fraction * width * 8)
-    full, part = divmod(eighths, 8)
+    full, part = divmod(_eighths(level_db, width), 8)
     cells = "█" * full
     if full < width:
         cells += EIGHTHS[part]
@@ -76,6 +81,43 @@ def bar_cells(level_db: float, width: int) -> str:
 def _cell_of(level_db: float, width: int) -> int:
     fraction = min(1.0, max(0.0, (level_db - FLOOR_DB) / -FLOOR_DB))
     return min(width - 1, int(fraction * width))
+
+
+def line_pieces(
+    state: MeterState, width: int, level_db: float, peak_db: float
+) -> list[tuple[str, str]]:
+    """The meter's line as (text, style) pieces for a bar `width` cells wide."""
+    mark, colour = _STATE_MARK[state]
+    text = str(state)
+    label = [(mark, f"{colour} b"), (" ", ""), (text, colour)]
+    label.append((" " * max(0, LABEL_WIDTH - len(mark) - 1 - len(text)), ""))
+    if state in (MeterState.MUTED, MeterState.NO_INPUT) or width == 0:
+        number = "" if state is MeterState.NO_INPUT else "   muted"
+        return [*label, ("·" * width, "$text-disabled"), (number, "")]
+    cells = bar_cells(level_db, width)
+    fill = "$meter-speaking" if state is MeterState.USER_SPEAKING else "$meter-fill"
+    bar = [(cells, fill)]
+    if peak_db > FLOOR_DB:
+        at = _cell_of(peak_db, width)
+        if at >= len(cells.rstrip()):
+            bar = [(cells[:at], fill), ("│", "$meter-peak"), (cells[at + 1 :], fill)]
+    # whole dB: a tenth-of-a-dB readout changed the line (and cost a repaint) every sample
+    number = "   -∞ dBFS" if level_db <= FLOOR_DB else f"{level_db:>5.0f} dBFS"
+    return [*label, *bar, (number.rjust(NUMBER_WIDTH), "")]
+
+
+def line_key(state: MeterState, width: int, level_db: float, peak_db: float) -> tuple[object, ...]:
+    """What decides `line_pieces`, without drawing it: equal keys draw equal lines. The meter
+    compares keys about 20 times a second; building the pieces to compare them cost more."""
+    if state in (MeterState.MUTED, MeterState.NO_INPUT) or width == 0:
+        return (state, width)
+    return (
+        state,
+        width,
+        _eighths(level_db, width),
+        _cell_of(peak_db, width) if peak_db > FLOOR_DB else -1,
+        round(level_db) if level_db > FLOOR_DB else None,  # the whole-dB readout
+    )
 
 
 class LevelMeter(Widget):
@@ -99,6 +141,7 @@ class LevelMeter(Widget):
         self._held_db = FLOOR_DB
         self._held_at = 0.0
         self._styles: dict[tuple[RichStyle, str], RichStyle] = {}
+        self._drawn: tuple[object, ...] | None = None  # what decided the line last drawn
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._styles.clear())
@@ -119,29 +162,25 @@ class LevelMeter(Widget):
         self._show(round(max(FLOOR_DB, min(0.0, rms_db)) * 2) / 2, round(self._held_db * 2) / 2)
 
     def _show(self, level_db: float, peak_db: float) -> None:
-        if level_db != self.level_db or peak_db != self.peak_db:
-            self.level_db, self.peak_db = level_db, peak_db
+        if level_db == self.level_db and peak_db == self.peak_db:
+            return
+        self.level_db, self.peak_db = level_db, peak_db
+        # a screen update costs a few milliseconds of the UI thread: none unless a cell of
+        # the line changes (a level moving within one eighth of a cell draws the same line)
+        drawn = line_key(self.state, self._bar_width(), level_db, peak_db)
+        if drawn != self._drawn:
+            self._drawn = drawn
             self.refresh()
+
+    def watch_state(self) -> None:
+        self._drawn = None  # the state's label changes the line: the next sample repaints
 
     def pieces(self) -> list[tuple[str, str]]:
         """The line as (text, style) pieces; style is Textual markup style text."""
-        mark, colour = _STATE_MARK[self.state]
-        text = str(self.state)
-        label = [(mark, f"{colour} b"), (" ", ""), (text, colour)]
-        label.append((" " * max(0, LABEL_WIDTH - len(mark) - 1 - len(text)), ""))
-        width = max(0, self.size.width - LABEL_WIDTH - NUMBER_WIDTH)
-        if self.state in (MeterState.MUTED, MeterState.NO_INPUT) or width == 0:
-            number = "" if self.state is MeterState.NO_INPUT else "   muted"
-            return [*label, ("·" * width, "$text-disabled"), (number, "")]
-        cells = bar_cells(self.level_db, width)
-        fill = "$meter-speaking" if self.state is MeterState.USER_SPEAKING else "$meter-fill"
-        bar = [(cells, fill)]
-        if self.peak_db > FLOOR_DB:
-            at = _cell_of(self.peak_db, width)
-            if at >= len(cells.rstrip()):
-                bar = [(cells[:at], fill), ("│", "$meter-peak"), (cells[at + 1 :], fill)]
-        number = "   -∞ dBFS" if self.level_db <= FLOOR_DB else f"{self.level_db:>5.1f} dBFS"
-        return [*label, *bar, (number.rjust(NUMBER_WIDTH), "")]
+        return line_pieces(self.state, self._bar_width(), self.level_db, self.peak_db)
+
+    def _bar_width(self) -> int:
+        return max(0, self.size.width - LABEL_WIDTH - NUMBER_WIDTH)
 
     def render(self) -> Content:
         """The same line as Content (for tests and tools; the screen uses render_line)."""

@@ -32,6 +32,9 @@ class MessageBox(Input):
     def __init__(self, *, talk_on_space: Callable[[], bool], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._talk_on_space = talk_on_space
+        # A blinking cursor repaints the screen twice a second for as long as the app is
+        # open, which was two thirds of the UI's work while nobody talked: it stays lit.
+        self.cursor_blink = False
 
     async def _on_key(self, event: events.Key) -> None:
         if event.key == "space" and not self.value and self._talk_on_space():

@@ -8,6 +8,7 @@ through tui.printable: data, never terminal control.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import Callable
@@ -47,6 +48,16 @@ def format_duration(seconds: float) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def format_minutes(seconds: float) -> str:
+    """A session's age to the minute ("<1 min", "12 min", "1 h 02 min"): a clock to the
+    second would change the line, and cost a screen update, every second of a long talk."""
+    minutes = max(0, int(seconds)) // 60
+    if minutes == 0:
+        return "<1 min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
 
 
 def format_tokens(count: int) -> str:
@@ -153,7 +164,7 @@ def status_pieces(inputs: StatusInputs) -> list[Content]:
     pieces = _urgent(inputs)
     pieces.append(_latency(stats))
     if stats.session_started is not None:
-        elapsed = format_duration(inputs.now - stats.session_started)
+        elapsed = format_minutes(inputs.now - stats.session_started)
         pieces.append(Content.from_markup("[$text-muted]session[/] $v", v=elapsed))
     pieces.append(_usage(stats, free=inputs.free))
     left = lowest_limit_pct(stats.rate_limits)
@@ -171,6 +182,18 @@ def status_pieces(inputs: StatusInputs) -> list[Content]:
             )
         )
     return pieces
+
+
+def seconds_to_next_change(inputs: StatusInputs) -> float | None:
+    """When the line would next change with nothing happening but time: a second while a
+    tool's seconds, the echo figure or a tool server's note (a countdown, shown for a few
+    seconds) run, else the session's next whole minute, else never."""
+    if inputs.working or inputs.echo_erle_db is not None or inputs.server_note[0]:
+        return 1.0
+    started = inputs.stats.session_started
+    if started is None:
+        return None
+    return 60.0 - (inputs.now - started) % 60.0 + 0.05  # just past the minute turns
 
 
 def status_markup(inputs: StatusInputs) -> Content:
@@ -197,7 +220,8 @@ def pack_rows(pieces: list[Content], width: int) -> Content:
 
 
 class StatusLine(Widget):
-    """Re-rendered on stats changes and once a second (for the session clock)."""
+    """Re-rendered on stats changes, and when time alone changes the text (the session's
+    next minute, a tool's seconds): no timer runs between those moments."""
 
     DEFAULT_CSS = """
     StatusLine { height: auto; max-height: 2; padding: 0 1; background: $panel; }
@@ -221,34 +245,50 @@ class StatusLine(Widget):
         self.erle_source: Callable[[], float | None] | None = None
         self._pieces: list[Content] = []
         self._rows = 0  # rows at the current width, to relayout only when that changes
+        self._next_update: asyncio.TimerHandle | None = None
+
+    def _plan_next_update(self, inputs: StatusInputs) -> None:
+        """Wake again when the text can change by time alone, and not before: changes that
+        come from events (stats, mute, audio) call update_text() themselves."""
+        if self._next_update is not None:
+            self._next_update.cancel()
+            self._next_update = None
+        delay = seconds_to_next_change(inputs)
+        if delay is not None and self.is_attached:
+            # the loop's own timer: cheaper than a Textual Timer (a task and a message)
+            self._next_update = asyncio.get_running_loop().call_later(delay, self.update_text)
 
     def on_mount(self) -> None:
-        self.set_interval(1.0, self.update_text)
         self.update_text()
 
+    def on_unmount(self) -> None:
+        if self._next_update is not None:
+            self._next_update.cancel()
+            self._next_update = None
+
     def update_text(self) -> None:
-        pieces = status_pieces(
-            StatusInputs(
-                stats=self.stats,
-                now=self._monotonic(),
-                spend_cap_usd=self.spend_cap_usd,
-                audio_message=self.audio_message,
-                mute_reason=self.mute_reason,
-                history_off=self.history_off,
-                unsaved_turns=self.unsaved_turns,
-                unsaved_reason=self.unsaved_reason,
-                free=self.free,
-                echo_erle_db=self.erle_source() if self.erle_source else None,
-                working=self.working_source() if self.working_source else "",
-                server_note=self.server_note_source() if self.server_note_source else ("", False),
-            )
+        inputs = StatusInputs(
+            stats=self.stats,
+            now=self._monotonic(),
+            spend_cap_usd=self.spend_cap_usd,
+            audio_message=self.audio_message,
+            mute_reason=self.mute_reason,
+            history_off=self.history_off,
+            unsaved_turns=self.unsaved_turns,
+            unsaved_reason=self.unsaved_reason,
+            free=self.free,
+            echo_erle_db=self.erle_source() if self.erle_source else None,
+            working=self.working_source() if self.working_source else "",
+            server_note=self.server_note_source() if self.server_note_source else ("", False),
         )
+        self._plan_next_update(inputs)
+        pieces = status_pieces(inputs)
         changed = [p.plain for p in pieces] != [p.plain for p in self._pieces]
         self._pieces = pieces
         if not changed:
             return
-        # The clock changes the text every second; a relayout is only needed when the
-        # number of rows does (a repaint of this one widget is cheap).
+        # A relayout is only needed when the number of rows changes (a repaint of this one
+        # widget is cheap).
         rows = self._row_count(self.content_size.width)
         self.refresh(layout=rows != self._rows)
         self._rows = rows
