@@ -14,12 +14,22 @@ Nothing here is a pass/fail timing; the asserts only check that a conversation h
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.benchmarks import bench_app
-from tests.benchmarks.peers import find_peers, idle_seconds, run_peer, watched_server
+from tests.benchmarks.peers import (
+    Peer,
+    agents_env,
+    find_peers,
+    idle_seconds,
+    peer_env,
+    ptt_env,
+    run_peer,
+    watched_server,
+)
 
 pytestmark = pytest.mark.benchmark
 
@@ -62,3 +72,37 @@ def test_cpu_share_beside_peers(
     assert rt_tui.replied, "rt-tui never showed the parrot's reply"
     for figure in figures:
         assert figure.replied, f"{figure.label}: no reply heard; last screen:\n{figure.screen}"
+
+
+def test_find_peers_names_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the variables, no peer runs and the reason names the variable to set."""
+    for name in ("RT_PEER_PYTHON", "RT_PEER_AGENTS_DEMO", "RT_PEER_PTT_APP"):
+        monkeypatch.delenv(name, raising=False)
+    peers, skipped = find_peers()
+    assert peers == []
+    assert len(skipped) == 1 and "RT_PEER_PYTHON" in skipped[0]
+
+
+def test_find_peers_names_each_missing_example(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("RT_PEER_PYTHON", sys.executable)
+    monkeypatch.setenv("RT_PEER_AGENTS_DEMO", str(tmp_path / "absent-demo.py"))
+    monkeypatch.delenv("RT_PEER_PTT_APP", raising=False)
+    peers, skipped = find_peers()
+    assert peers == []
+    assert [reason.split()[0] for reason in skipped] == ["RT_PEER_AGENTS_DEMO", "RT_PEER_PTT_APP"]
+
+
+def test_peer_env_reaches_loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real key or base URL in the caller's environment never reaches a peer."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-real-key-must-not-leak")
+    monkeypatch.setenv("OPENAI_BASE_URL", "https://elsewhere.invalid/v1")
+    url = "ws://127.0.0.1:4321/v1/realtime"
+    ptt = Peer("ptt", "ptt", [], {}, ["k"], "", "", ["q"], url_env=ptt_env)
+    agents = Peer("agents", "agents", [], {}, [], "", "", ["C-c"], url_env=agents_env)
+    assert peer_env(ptt, url)["OPENAI_BASE_URL"] == "http://127.0.0.1:4321/v1"
+    assert peer_env(agents, url)["RT_PEER_URL"] == url
+    assert "OPENAI_BASE_URL" not in peer_env(agents, url)
+    for peer in (ptt, agents):
+        assert peer_env(peer, url)["OPENAI_API_KEY"] == "bench-not-a-real-key"
