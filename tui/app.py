@@ -36,7 +36,6 @@ from tui.changes import (
     LevelSampled,
     MuteChanged,
     Notice,
-    Role,
     SessionInfo,
     SpeechChanged,
     StatsChanged,
@@ -44,13 +43,12 @@ from tui.changes import (
     Turn,
     TurnFinished,
     TurnStarted,
-    TurnStatus,
     TurnText,
 )
 from tui.config import Settings
 from tui.constants import AudioMode, TurnMode
 from tui.printable import printable
-from tui.tools.demo_tools import DEMO_TRY
+from tui.ui.first_turns import demo_hint, warning_turns
 from tui.ui.keyboard import KeyboardControl
 from tui.ui.session_port import SessionFactory, SessionLike, default_session_factory
 from tui.ui.settings_flow import SettingsFlow
@@ -60,7 +58,6 @@ from tui.widgets.conversation import ConversationLog, TimeFormat, local_clock_ti
 from tui.widgets.inspector import EventInspector
 from tui.widgets.keys import (
     default_bindings,
-    key_display,
 )
 from tui.widgets.level_meter import LevelMeter, meter_state
 from tui.widgets.message_box import MESSAGE_PLACEHOLDER, MessageBox
@@ -190,17 +187,9 @@ class RtApp(KeyboardControl, SettingsFlow, App[int], inherit_bindings=False):
         self._status.update_text()
         self._ui_ready = True
         if self._demo:
-            self._log_view.add_turn(self._demo_hint())
-        for number, warning in enumerate(self._startup_warnings):
-            self._log_view.add_turn(
-                Turn(
-                    f"rt-tui-startup-warning-{number}",
-                    Role.SYSTEM,
-                    f"Warning: {warning}",
-                    TurnStatus.DONE,
-                    started_at=self._clock(),
-                )
-            )
+            self._log_view.add_turn(demo_hint(self.settings.keys, self._clock()))
+        for turn in warning_turns(self._startup_warnings, self._clock()):
+            self._log_view.add_turn(turn)
         for problem in self._startup_problems:
             self.notify(problem, severity="warning", markup=False, timeout=10)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
@@ -242,22 +231,6 @@ class RtApp(KeyboardControl, SettingsFlow, App[int], inherit_bindings=False):
 
     def _manual_turns(self) -> bool:
         return self.settings.session.turn_detection.mode == TurnMode.MANUAL
-
-    def _demo_hint(self) -> Turn:
-        """A newcomer's first screen is otherwise an empty log: say what to try."""
-        keys = self.settings.keys
-        help_key = key_display(keys.keys_for("help")[-1])
-        text = (
-            "Demo: a built-in local server stands in for the Realtime API (no key; nothing "
-            "leaves this machine). Speak and it plays your own voice back; type a message "
-            'and Enter, and it answers "You said: ...". Tools: type '
-            f"{DEMO_TRY} and Enter to see a tool call, its approval (y / n / a) and the "
-            "result. Escape leaves the message box for "
-            f"one-key control; {help_key} lists every key."
-        )
-        return Turn(
-            "rt-tui-demo-hint", Role.SYSTEM, text, TurnStatus.DONE, started_at=self._clock()
-        )
 
     async def _run_session(self) -> None:
         assert self.session is not None

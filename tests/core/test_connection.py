@@ -205,6 +205,28 @@ async def test_authorization_header_and_no_beta_header(start_server: Any) -> Non
         await conn.close()
 
 
+async def test_the_direct_send_path_is_taken_on_the_websockets_installed(
+    start_server: Any,
+) -> None:
+    """The microphone's blocks go straight to the transport through websockets' internals
+    (the public send path costs a task hop a block). CI runs this on the newest websockets
+    pyproject allows and on its floor: a release that changed those internals would fall
+    back to the queue silently, so the fallback is what this checks is not taken."""
+    server = await start_server(session_created)
+    conn = RealtimeConnection(server.url, "m", KEY)
+    await conn.connect()
+    try:
+        pcm = bytes(960)
+        assert conn._write_now(events.audio_append_json(pcm))  # written, not queued
+        assert conn.send_audio(pcm) and conn._queue.empty()
+        await apoll_until(lambda: len(server.received) == 2, 5, "both blocks at the server")
+        assert [json.loads(text)["type"] for text in server.received] == [
+            "input_audio_buffer.append"
+        ] * 2
+    finally:
+        await conn.close()
+
+
 async def test_no_key_sends_no_authorization_on_loopback(start_server: Any) -> None:
     server = await start_server(session_created)
     conn = RealtimeConnection(server.url, "m", None)

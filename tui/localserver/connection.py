@@ -100,7 +100,8 @@ class Connection:
 
     @property
     def turn_detection(self) -> dict[str, Any] | None:
-        return self.config["audio"]["input"].get("turn_detection")
+        detection: dict[str, Any] | None = self.config["audio"]["input"].get("turn_detection")
+        return detection
 
     @property
     def items(self) -> list[Item]:

@@ -33,7 +33,8 @@ class Item:
 
     @property
     def id(self) -> str:
-        return self.data["id"]
+        item_id: str = self.data["id"]  # the item store gives every item a string id
+        return item_id
 
     @property
     def role(self) -> str | None:

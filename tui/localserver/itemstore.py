@@ -108,7 +108,8 @@ class ItemStore:
                 code="invalid_value",
                 param="content_index",
             )
-        audio_ms = (response.sent_audio if active else len(item.audio)) // WIRE_BYTES_PER_MS
+        playing = response if active else None  # the reply still streaming this item
+        audio_ms = (playing.sent_audio if playing else len(item.audio)) // WIRE_BYTES_PER_MS
         if audio_end_ms < 0 or audio_end_ms > audio_ms:
             raise ClientError(
                 f"audio_end_ms ({audio_end_ms}) is out of range: the item has {audio_ms} ms "
@@ -116,8 +117,8 @@ class ItemStore:
                 code="invalid_value",
                 param="audio_end_ms",
             )
-        if active:
-            response.truncate_ms = audio_end_ms  # applied when the response ends
+        if playing is not None:
+            playing.truncate_ms = audio_end_ms  # applied when the response ends
         item.audio = item.audio[: audio_end_ms * WIRE_BYTES_PER_MS]
         for part in parts:
             if part.get("type") == "output_audio":

@@ -186,11 +186,11 @@ class LocalServer:
             response = connection.respond(status, "")
             response.headers["Location"] = redirect
             return response
-        status = (faults or self.faults).refuse_status
-        if status is not None:
-            self.handshakes.append(status)
-            reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
-            return _json_response(connection, status, f"Refused by fault switch: {reason}", None)
+        refuse = (faults or self.faults).refuse_status
+        if refuse is not None:
+            self.handshakes.append(refuse)
+            reason = HTTPStatus(refuse).phrase if refuse in HTTPStatus._value2member_map_ else ""
+            return _json_response(connection, refuse, f"Refused by fault switch: {reason}", None)
         given = credential(request.headers, path)
         if given is None:
             self.handshakes.append(401)

@@ -66,7 +66,15 @@ def default_session(model: str) -> dict[str, Any]:
     }
 
 
-def merge_session(current: dict[str, Any], update: dict[str, Any], path: tuple[str, ...]) -> dict:
+_VAD_DEFAULTS: dict[str, dict[str, Any]] = {
+    TurnMode.SERVER_VAD: SERVER_VAD_DEFAULTS,
+    TurnMode.SEMANTIC_VAD: SEMANTIC_VAD_DEFAULTS,
+}
+
+
+def merge_session(
+    current: dict[str, Any], update: dict[str, Any], path: tuple[str, ...]
+) -> dict[str, Any]:
     out = copy.deepcopy(current)
     for key, value in update.items():
         here = (*path, key)
@@ -79,13 +87,10 @@ def merge_session(current: dict[str, Any], update: dict[str, Any], path: tuple[s
     return out
 
 
-def merge_turn_detection(current: dict[str, Any] | None, update: dict[str, Any]) -> dict:
+def merge_turn_detection(current: dict[str, Any] | None, update: dict[str, Any]) -> dict[str, Any]:
     kind = update.get("type") or (current or {}).get("type")
-    defaults = {
-        TurnMode.SERVER_VAD: SERVER_VAD_DEFAULTS,
-        TurnMode.SEMANTIC_VAD: SEMANTIC_VAD_DEFAULTS,
-    }.get(kind if isinstance(kind, str) else "")
-    if defaults is None:
+    defaults = _VAD_DEFAULTS.get(kind) if isinstance(kind, str) else None
+    if defaults is None or not isinstance(kind, str):
         raise ClientError(
             f"Invalid value: {kind!r}. Supported values are: 'server_vad' and 'semantic_vad'.",
             code="invalid_value",
@@ -94,7 +99,7 @@ def merge_turn_detection(current: dict[str, Any] | None, update: dict[str, Any])
     base = current if current and current.get("type") == kind else defaults
     merged = {**base, **update, "type": kind}
     path = "session.audio.input.turn_detection"
-    check(merged, TURN_DETECTION[kind], path)
+    check(merged, TURN_DETECTION[TurnMode(kind)], path)
     if kind == TurnMode.SERVER_VAD:
         if not 0.0 <= merged["threshold"] <= 1.0:
             raise ClientError(

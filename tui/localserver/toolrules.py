@@ -11,7 +11,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from tui.localserver.items import Item
 from tui.localserver.validation import ClientError
@@ -295,7 +295,7 @@ def run_fake_tool(name: str, arguments: str) -> tuple[str | None, str | None]:
         return (text, None) if isinstance(text, str) else (None, "echo needs a string 'text'.")
     if name == "add":
         a, b = args.get("a"), args.get("b")
-        if not all(isinstance(n, int | float) and not isinstance(n, bool) for n in (a, b)):
+        if not (_is_number(a) and _is_number(b)):
             return None, "add needs two numbers 'a' and 'b'."
         return json.dumps(a + b), None
     return None, f"The tool {name!r} failed on purpose (the local server's emulated MCP server)."
@@ -332,3 +332,7 @@ def needs_approval(config: dict[str, Any], tool: FakeTool) -> bool:
             return True
         return not filter_matches(rule.get("never"), tool)
     return True
+
+
+def _is_number(value: object) -> TypeGuard[int | float]:
+    return isinstance(value, int | float) and not isinstance(value, bool)

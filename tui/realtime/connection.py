@@ -291,77 +291,15 @@ class RealtimeConnection:
         return ws
 
     async def _handshake(self, url: str, shown: str) -> ClientConnection:
-        headers = auth_headers(url, self._api_key, self.auth)  # Bearer, or Azure's api-key
-        options: dict[str, Any] = {}
-        if is_loopback(url):
-            # An http(s)_proxy in the environment must not capture the local server.
-            options["proxy"] = None
-        if self._ssl is not None and url.startswith("wss:"):
-            options["ssl"] = self._ssl
-        try:
-            return await _SameOriginConnect(
-                url,
-                additional_headers=headers,
-                max_size=MAX_FRAME_BYTES,
-                compression=None,  # as the official SDK: base64 audio does not compress
-                open_timeout=self.open_timeout,
-                close_timeout=CLOSE_TIMEOUT,
-                logger=RedactingLogger(WEBSOCKETS_LOG, [self._api_key or ""]),
-                **options,
-            )
-        except _CrossOriginRedirect as redirect:
-            raise RedirectRefusedError(
-                f"{shown} redirected (HTTP {redirect.status}) to another server, "
-                f"{one_line(safe_url(redirect.target), 200)!r}; rt-tui follows a redirect "
-                "only within the same scheme, host and port, so your key goes nowhere else. "
-                "If that address is right, set [connection] url to it"
-            ) from None
-        except InvalidStatus as error:
-            body = bytes(error.response.body or b"")
-            status = error.response.status_code
-            raise _status_error(status, body, shown, self.key_env, self._api_key) from None
-        except InvalidURI as error:
-            raise InvalidURLError(f"invalid endpoint URL {shown!r}: {error.msg}") from None
-        except (ProxyError, InvalidProxy) as error:
-            raise ConnectError(
-                f"the proxy for {shown} failed ({type(error).__name__}); check the "
-                "https_proxy/no_proxy "
-                "environment variables"
-            ) from None
-        except InvalidHandshake as error:
-            raise HandshakeError(
-                f"{shown} is not a websocket endpoint ({type(error).__name__}); "
-                "check [connection] url"
-            ) from None
-        except ssl.SSLError as error:
-            raise TLSError(
-                f"TLS handshake with {shown} failed ({error.reason or error}); check the "
-                "system certificates or a proxy that intercepts TLS, or the url scheme"
-            ) from None
-        except TimeoutError:
-            raise ConnectTimeoutError(
-                f"{shown} did not answer within {self.open_timeout:g} s; check the network "
-                "or the url"
-            ) from None
-        except socket.gaierror:
-            raise HostNotFoundError(
-                f"cannot resolve the host of {shown}; check the url and the network"
-            ) from None
-        except ConnectionRefusedError:
-            raise ConnectionRefusedError_(
-                f"nothing is listening at {shown} (connection refused); is the server running?"
-            ) from None
-        except OSError as error:
-            raise ConnectError(
-                f"cannot reach {shown}: {error.strerror or type(error).__name__}"
-            ) from None
-        except WebSocketException as error:
-            raise ConnectError(f"cannot open {shown}: {type(error).__name__}") from None
-        except ValueError as error:
-            # urllib and the idna codec raise these (UnicodeError included) for a port out of
-            # range or a host label over 63 characters: a setting to fix, never worth a retry.
-            # Last: ssl.SSLCertVerificationError is a ValueError too, handled above as TLS
-            raise _invalid_url(url, error) from None
+        return await open_websocket(
+            url,
+            shown,
+            api_key=self._api_key,
+            auth=self.auth,
+            key_env=self.key_env,
+            open_timeout=self.open_timeout,
+            ssl_context=self._ssl,
+        )
 
     async def _await_session(
         self, ws: ClientConnection, shown: str
@@ -522,6 +460,89 @@ class RealtimeConnection:
             self._sender = None
         if self._ws is not None:
             await self._ws.close(code, reason)
+
+
+async def open_websocket(
+    url: str,
+    shown: str,
+    *,
+    api_key: str | None,
+    auth: str,
+    key_env: str,
+    open_timeout: float,
+    ssl_context: ssl.SSLContext | None,
+) -> ClientConnection:
+    """The websocket handshake, every way it can fail named in one ConnectError a user can
+    act on (the key never in it)."""
+    headers = auth_headers(url, api_key, auth)  # Bearer, or Azure's api-key
+    options: dict[str, Any] = {}
+    if is_loopback(url):
+        # An http(s)_proxy in the environment must not capture the local server.
+        options["proxy"] = None
+    if ssl_context is not None and url.startswith("wss:"):
+        options["ssl"] = ssl_context
+    try:
+        return await _SameOriginConnect(
+            url,
+            additional_headers=headers,
+            max_size=MAX_FRAME_BYTES,
+            compression=None,  # as the official SDK: base64 audio does not compress
+            open_timeout=open_timeout,
+            close_timeout=CLOSE_TIMEOUT,
+            logger=RedactingLogger(WEBSOCKETS_LOG, [api_key or ""]),
+            **options,
+        )
+    except _CrossOriginRedirect as redirect:
+        raise RedirectRefusedError(
+            f"{shown} redirected (HTTP {redirect.status}) to another server, "
+            f"{one_line(safe_url(redirect.target), 200)!r}; rt-tui follows a redirect "
+            "only within the same scheme, host and port, so your key goes nowhere else. "
+            "If that address is right, set [connection] url to it"
+        ) from None
+    except InvalidStatus as error:
+        body = bytes(error.response.body or b"")
+        status = error.response.status_code
+        raise _status_error(status, body, shown, key_env, api_key) from None
+    except InvalidURI as error:
+        raise InvalidURLError(f"invalid endpoint URL {shown!r}: {error.msg}") from None
+    except (ProxyError, InvalidProxy) as error:
+        raise ConnectError(
+            f"the proxy for {shown} failed ({type(error).__name__}); check the "
+            "https_proxy/no_proxy "
+            "environment variables"
+        ) from None
+    except InvalidHandshake as error:
+        raise HandshakeError(
+            f"{shown} is not a websocket endpoint ({type(error).__name__}); check [connection] url"
+        ) from None
+    except ssl.SSLError as error:
+        raise TLSError(
+            f"TLS handshake with {shown} failed ({error.reason or error}); check the "
+            "system certificates or a proxy that intercepts TLS, or the url scheme"
+        ) from None
+    except TimeoutError:
+        raise ConnectTimeoutError(
+            f"{shown} did not answer within {open_timeout:g} s; check the network or the url"
+        ) from None
+    except socket.gaierror:
+        raise HostNotFoundError(
+            f"cannot resolve the host of {shown}; check the url and the network"
+        ) from None
+    except ConnectionRefusedError:
+        raise ConnectionRefusedError_(
+            f"nothing is listening at {shown} (connection refused); is the server running?"
+        ) from None
+    except OSError as error:
+        raise ConnectError(
+            f"cannot reach {shown}: {error.strerror or type(error).__name__}"
+        ) from None
+    except WebSocketException as error:
+        raise ConnectError(f"cannot open {shown}: {type(error).__name__}") from None
+    except ValueError as error:
+        # urllib and the idna codec raise these (UnicodeError included) for a port out of
+        # range or a host label over 63 characters: a setting to fix, never worth a retry.
+        # Last: ssl.SSLCertVerificationError is a ValueError too, handled above as TLS
+        raise _invalid_url(url, error) from None
 
 
 CLOSE_MEANINGS = {

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.signal import Signal
@@ -35,7 +35,6 @@ from tui.config import (
     Settings,
     detail_of,
     field,
-    format_value,
     get_value,
     parse_value,
     safe_url,
@@ -44,6 +43,7 @@ from tui.config import (
 )
 from tui.errors import ConfigError
 from tui.printable import one_line, printable
+from tui.screens.field_editors import field_editors
 from tui.screens.field_label import FieldLabel, mark_focused_row
 from tui.screens.settings_parts import (
     CONTROL_NOTE,
@@ -54,13 +54,10 @@ from tui.screens.settings_parts import (
     check_typed,
     choice_lines,
     default_devices,
-    device_options,
     field_help,
     shown_text,
     slug,
-    suggest_select,
     suggest_width,
-    theme_options,
 )
 from tui.screens.tools_tab import ServerStates, ToolsTab
 
@@ -182,60 +179,13 @@ class SettingsScreen(ModalScreen[Settings | None]):
             )
 
     def _editors(self, spec: FieldSpec, devices: Sequence[Any]) -> Iterator[Widget]:
-        wid = f"f-{slug(spec.path)}"
-        value = get_value(self.settings, spec.path)
-        if spec.secret:
-            # The stored key is never put on screen: typing replaces it, empty keeps it.
-            yield Input(
-                "",
-                placeholder="hidden; type a new key to replace it",
-                password=True,
-                compact=True,
-                id=wid,
-            )
-        elif spec.type is bool:
-            yield Switch(bool(value), animate=False, id=wid)
-        elif spec.choices:
-            yield Select(
-                [(c, c) for c in spec.choices], value=value, allow_blank=False, compact=True, id=wid
-            )
-        elif spec.path == THEME_PATH:
-            names = self._theme_names or list(self.app.available_themes)
-            yield Select(
-                theme_options(names, value), value=value, allow_blank=False, compact=True, id=wid
-            )
-        elif spec.kind == "multiline":
-            text = self._show(spec, str(value), multiline=True)
-            yield TextArea(text, id=wid, soft_wrap=True, show_line_numbers=False)
-        elif spec.suggestions or spec.device:
-            if spec.device:
-                options = device_options(devices, spec.device)
-            else:
-                options = [(s, s) for s in spec.suggestions]
-            yield Horizontal(
-                suggest_select(spec.path, options, value),
-                Input(
-                    self._show(spec, format_value(spec.path, value)),
-                    id=wid,
-                    classes="free",
-                    compact=True,
-                ),
-                classes="suggest-row",
-            )
-        elif spec.type in (int, float):
-            yield Input(
-                self._show(spec, format_value(spec.path, value)),
-                type="integer" if spec.type is int else "number",
-                placeholder="empty = server default" if spec.optional else "",
-                compact=True,
-                id=wid,
-            )
-        elif spec.kind == "url":
-            # a key in the query or user:password@ is not put on screen (issue 9): the field
-            # shows safe_url, and reading it back unchanged keeps the real URL
-            yield Input(self._show(spec, safe_url(value)), compact=True, id=wid)
-        else:
-            yield Input(self._show(spec, format_value(spec.path, value)), compact=True, id=wid)
+        return field_editors(
+            spec,
+            get_value(self.settings, spec.path),
+            show=lambda spec, text, multiline: self._show(spec, text, multiline=multiline),
+            theme_names=self._theme_names or list(self.app.available_themes),
+            devices=devices,
+        )
 
     def on_mount(self) -> None:
         self.watch(self, "focused", self._focus_moved)

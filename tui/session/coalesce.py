@@ -11,6 +11,7 @@ sees changes in the order they happened. The UI's work per event is O(1): a dict
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from tui.changes import Change, StatsChanged, TurnText
@@ -25,6 +26,7 @@ class Coalescer:
         self._hand_on = hand_on
         self._stats: StatsChanged | None = None
         self._texts: dict[str, TurnText] = {}  # item id -> the latest text change
+        self._due: asyncio.TimerHandle | None = None  # the flush at the end of this frame
 
     @property
     def holding(self) -> bool:
@@ -35,15 +37,20 @@ class Coalescer:
         the caller hands `change` on itself, now)."""
         if isinstance(change, StatsChanged):
             self._stats = change
-            return True
-        if isinstance(change, TurnText):
+        elif isinstance(change, TurnText):
             self._texts[change.turn.item_id] = change
-            return True
-        self.flush()
-        return False
+        else:
+            self.flush()
+            return False
+        if self._due is None:  # the first held change of this frame: flush at its end
+            self._due = asyncio.get_running_loop().call_later(FRAME_S, self.flush)
+        return True
 
     def flush(self) -> None:
         """Hand on what is held: the text changes in order, then the latest stats."""
+        if self._due is not None:
+            self._due.cancel()
+            self._due = None
         texts, self._texts = self._texts, {}
         stats, self._stats = self._stats, None
         for text in texts.values():

@@ -26,18 +26,15 @@ from tui.changes import (
     ConnectionState,
     MuteChanged,
     Notice,
-    StatsChanged,
     Turn,
     TurnFinished,
 )
 from tui.config import Settings
-from tui.constants import WIRE_BYTES_PER_MS, TurnMode
 from tui.errors import ConnectError, Disconnected, RtTuiError
-from tui.realtime import events
 from tui.realtime.backoff import Backoff
 from tui.realtime.connection import ConnectCancelled, RealtimeConnection
 from tui.realtime.events import BadEvent, ServerEvent
-from tui.session.coalesce import FRAME_S, READ_SLICE_S, Coalescer
+from tui.session.coalesce import READ_SLICE_S, Coalescer
 from tui.session.effects import (
     CancelSummary,
     Effect,
@@ -48,6 +45,8 @@ from tui.session.effects import (
     WakeTicker,
     WriteHistory,
 )
+from tui.session.handing import Handover
+from tui.session.mic import MicPath
 from tui.session.mishaps import log
 from tui.session.outage import Outage
 from tui.session.reconnect import describe_disconnect
@@ -106,11 +105,25 @@ class Controller:
         self.inspect = False  # emit EventLogged for every event in and out
         self._ticker = Ticker(self._tick, rooms.watching)
         self._summaries: dict[str, asyncio.TimerHandle] = {}  # bad-frame summaries due
-        self._frame = Coalescer(listener)
-        self._frame_due: asyncio.TimerHandle | None = None
+        self._frame = Coalescer(listener)  # status and text: at most one per UI frame
         self._outage = Outage(backoff if backoff is not None else Backoff())
         self._conn: RealtimeConnection | None = None
-        self._next_conn: RealtimeConnection | None = None  # prepared by a handover
+        self._handover = Handover(
+            make=self._make_connection,
+            restore=self._configure,
+            live=lambda: self._conn,
+            emit=self._emit,
+            limit=rooms.limit,
+            quiet=lambda: rooms.turns.quiet,
+            stats=self.stats,
+        )
+        self._mic = MicPath(
+            link=rooms.link,
+            turns=rooms.turns,
+            settings=lambda: self.settings,
+            clock=clock,
+            listener=listener,
+        )
         # held from before connect(): stop() closes it, so a pending handshake never holds
         # up quitting (its connect() raises ConnectCancelled, a planned stop)
         self._connecting: RealtimeConnection | None = None
@@ -119,7 +132,6 @@ class Controller:
         self.stopped_by = ""  # why run() ended on an unexpected error ("" while it runs)
         self._hold_offline = False
         self._planned_close = False
-        self._handover_task: asyncio.Task[None] | None = None
         self._closing: asyncio.Future[None] | None = None
 
     # ---- lifecycle -----------------------------------------------------------------
@@ -143,14 +155,10 @@ class Controller:
         finally:
             await self._tools.stop()
             self._ticker.stop()
-            if self._handover_task:
-                self._handover_task.cancel()
             for pending in self._summaries.values():
                 pending.cancel()
             await self._close_connection()
             self._act(self._rooms.closing())
-            if self._frame_due is not None:
-                self._frame_due.cancel()
             self._frame.flush()  # the last figures and text reach the UI
             self._rooms.link.close()
             if not self.stopped_by:
@@ -162,20 +170,6 @@ class Controller:
         await self._close_connection()
         if self.stopped_by:
             self._act(self._rooms.transcript.close())  # kept open after a crash for typing
-
-    def reconnect(self) -> None:
-        """Connect again now (after an auth fix, or to skip the backoff wait)."""
-        self._hold_offline = False
-        if self._conn is not None:
-            self._planned_close = True
-            self._closing = asyncio.ensure_future(self._conn.close())
-        self._wake.set()
-
-    def cancel_reconnect(self) -> None:
-        """Stop retrying; the header says offline until reconnect() is asked for."""
-        if self.state in (ConnectionState.RECONNECTING, ConnectionState.CONNECTING):
-            self._hold_offline = True
-            self._wake.set()
 
     # ---- connection loop -----------------------------------------------------------
 
@@ -199,7 +193,7 @@ class Controller:
                 await self._wait_wake(None)
                 outage.resume()  # the user asked to try again: the first retry is quick
                 continue
-            conn, self._next_conn = self._next_conn, None
+            conn = self._handover.take()
             if conn is None:
                 self._set_state(outage.connecting())
                 conn = self._connecting = self._make_connection()
@@ -251,7 +245,7 @@ class Controller:
             if self._conn is conn:
                 self._conn = None
             self._outage.closed(self._clock())
-        planned = self._planned_close or self._next_conn is not None or self._stopping
+        planned = self._planned_close or self._handover.fresh is not None or self._stopping
         self._planned_close = False
         if planned:
             return ""
@@ -269,47 +263,12 @@ class Controller:
         if conn is not None:
             self._planned_close = True
             await conn.close()
-        if self._next_conn is not None:
-            await self._next_conn.close()
-            self._next_conn = None
+        await self._handover.close()
 
     async def _wait_wake(self, timeout: float | None) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout)
         self._wake.clear()
-
-    # ---- handover ------------------------------------------------------------------
-
-    async def _handover(self) -> None:
-        """Open and restore a fresh connection, then swap it in for the ageing one."""
-        fresh = self._make_connection()
-        try:
-            await fresh.connect()
-        except ConnectError as error:
-            self._emit(Notice("warning", f"Session handover failed, will retry: {error}"))
-            self._rooms.limit.retry_later()
-            return
-        self._configure(fresh)
-        old = self._conn
-        self._next_conn = fresh
-        if old is not None:
-            await old.close()
-        self._emit(Notice("information", "Handed over to a fresh session (time limit)."))
-
-    def _check_handover(self) -> None:
-        """Hand over before the session ends (`handover.SessionLimit`: the earlier of
-        max_session_min and the server's expires_at), and count down in the header."""
-        if self._conn is None or self.state is not ConnectionState.LIVE:
-            return
-        plan = self._rooms.limit.plan(quiet=self._rooms.turns.quiet)
-        if plan is None:
-            return
-        if plan.countdown_s != self.stats.handover_in_s:
-            self.stats.handover_in_s = plan.countdown_s
-            self._emit(StatsChanged(self.stats))
-        busy = self._handover_task is not None and not self._handover_task.done()
-        if plan.due and not busy:
-            self._handover_task = asyncio.create_task(self._handover(), name="session-handover")
 
     # ---- wiring --------------------------------------------------------------------
 
@@ -358,25 +317,9 @@ class Controller:
             self._emit(logged)
 
     def _on_capture(self, pcm: bytes | None) -> None:
-        """Microphone block (24 kHz PCM16) on the loop, or None for a block the echo guard
-        held back. Dropped unless it can go out now. Every block may carry the meter's
-        reading: the UI needs no timer of its own for it."""
-        if (sample := self._rooms.link.level_sample(self._clock())) is not None:
-            self._listener(sample)  # not coalesced: it is already at the meter's rate
-        if pcm is None:
-            return
-        conn = self._conn
-        if conn is None or self.state is not ConnectionState.LIVE or self.muted:
-            return  # audio captured while disconnected is never sent late
-        manual = self.settings.session.turn_detection.mode == TurnMode.MANUAL
-        if manual:
-            if not self._rooms.turns.talking:
-                return
-            self._rooms.turns.audio_sent(len(pcm) / WIRE_BYTES_PER_MS)
-        if self.inspect:  # the inspector shows every event sent: the dict goes through
-            conn.send(events.audio_append(pcm))
-        else:
-            conn.send_audio(pcm)
+        """A microphone block on the loop (tui.session.mic): sent if it can go out now."""
+        live = self._conn if self.state is ConnectionState.LIVE else None
+        self._mic.block(pcm, live, muted=self.muted, inspect=self.inspect)
 
     def _on_audio_status(self, status: Any) -> None:
         """The engine degraded, recovered or switched device."""
@@ -389,7 +332,8 @@ class Controller:
     def _tick(self) -> None:
         try:
             self._act(self._rooms.tick())
-            self._check_handover()
+            if self._conn is not None and self.state is ConnectionState.LIVE:
+                self._handover.check()
         except Exception as error:
             self._mishap(error, "the session ticker")
 
@@ -408,12 +352,5 @@ class Controller:
         if isinstance(change, TurnFinished):  # a reply still playing is written once played
             for turn in self._rooms.gate.finished(change.turn, self._rooms.link.engine):
                 self._act(self._rooms.transcript.write(turn))
-        if self._frame.offer(change):  # status and text changes: at most one per UI frame
-            if self._frame_due is None:
-                self._frame_due = asyncio.get_running_loop().call_later(FRAME_S, self._paint)
-            return
-        self._listener(change)
-
-    def _paint(self) -> None:
-        self._frame_due = None
-        self._frame.flush()
+        if not self._frame.offer(change):  # status and text wait for the frame's end
+            self._listener(change)

@@ -232,7 +232,7 @@ class EventRouter:
 
     def _speech_started(self, event: ServerEvent) -> StepResult:
         self._ledger.start_turn()
-        speaking = self._turns.set_user_speaking(True)
+        speaking: list[Effect] = [*self._turns.set_user_speaking(True)]
         if not self._speech_interrupts():
             return speaking  # asked not to: the reply plays on while the user speaks
         return [*speaking, *self._turns.barge_in(client_initiated=False)]

@@ -12,6 +12,7 @@ and saved, marked not sent.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -102,6 +103,20 @@ class Session(Controller):
         self._guarded(
             "the talk key", lambda: turns.talk(connected=connected, muted=self.muted, now=now)
         )
+
+    def reconnect(self) -> None:
+        """Connect again now (after an auth fix, or to skip the backoff wait)."""
+        self._hold_offline = False
+        if self._conn is not None:
+            self._planned_close = True
+            self._closing = asyncio.ensure_future(self._conn.close())
+        self._wake.set()
+
+    def cancel_reconnect(self) -> None:
+        """Stop retrying; the header says offline until reconnect() is asked for."""
+        if self.state in (ConnectionState.RECONNECTING, ConnectionState.CONNECTING):
+            self._hold_offline = True
+            self._wake.set()
 
     def _guarded(self, where: str, *steps: Intent) -> None:
         """Each step's effects are carried out before the next step runs; an exception ends

@@ -95,7 +95,8 @@ class TypedTurns:
     def confirmed(self, event: ServerEvent) -> list[Effect]:
         """The server echoed an item: if it is a typed turn, it is no longer pending."""
         item = event.get("item")
-        turn = self._sent.pop(item.get("id"), None) if isinstance(item, dict) else None
+        item_id = item.get("id") if isinstance(item, dict) else None
+        turn = self._sent.pop(item_id, None) if isinstance(item_id, str) else None
         if turn is None or turn.final:
             return []
         turn.reason, turn.status = "", TurnStatus.DONE

@@ -17,6 +17,7 @@ from textual.theme import Theme
 from tui.config import Settings, save_changes, with_value
 from tui.errors import ConfigError, RtTuiError
 from tui.screens.settings import SettingsScreen
+from tui.screens.settings_parts import default_devices
 from tui.ui import themes as theme_files
 from tui.ui.session_port import SessionLike
 from tui.ui.tools_presenter import ToolsPresenter
@@ -59,7 +60,6 @@ class SettingsFlow(_AppBase):
         if isinstance(self.screen, SettingsScreen):
             return
         self._previewing_theme = True
-        devices = {} if self._list_devices is None else {"list_devices": self._list_devices}
         screen = SettingsScreen(
             self.settings,
             config_path=self.config_path,
@@ -68,7 +68,8 @@ class SettingsFlow(_AppBase):
             monotonic=self._monotonic,
             # --demo runs its own tools instead of the file's: saving them would replace them
             save_tools=not self._demo,
-            **devices,  # none: the panel asks tui.audio.devices itself
+            # none given: the panel asks tui.audio.devices itself
+            list_devices=self._list_devices or default_devices,
         )
         self.push_screen(screen, self._settings_closed)
 

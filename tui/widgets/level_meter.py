@@ -102,7 +102,7 @@ def line_pieces(
         if at >= len(cells.rstrip()):
             bar = [(cells[:at], fill), ("│", "$meter-peak"), (cells[at + 1 :], fill)]
     # whole dB: a tenth-of-a-dB readout changed the line (and cost a repaint) every sample
-    number = "   -∞ dBFS" if level_db <= FLOOR_DB else f"{level_db:>5.0f} dBFS"
+    number = "   -∞ dBFS" if level_db <= FLOOR_DB else f"{round(level_db):>5d} dBFS"
     return [*label, *bar, (number.rjust(NUMBER_WIDTH), "")]
 
 
