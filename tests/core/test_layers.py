@@ -72,3 +72,16 @@ def test_the_probe_sees_a_ui_import() -> None:
         check=True,
     )
     assert "textual" in json.loads(done.stdout.strip().splitlines()[-1])["loaded"]
+
+
+def test_the_settings_panel_is_loaded_when_first_opened_not_at_start() -> None:
+    """Issue 11: the panel and its widgets are 2 MiB of memory and a tenth of a second of
+    start-up; starting the app (and the session) must not import them."""
+    probe = (
+        "import sys, tui.app, tui.session, tui.cli; "
+        "print(sorted(m for m in sys.modules if m.startswith('tui.screens.settings')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "[]"

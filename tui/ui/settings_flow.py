@@ -16,8 +16,6 @@ from textual.theme import Theme
 
 from tui.config import Settings, save_changes, with_value
 from tui.errors import ConfigError, RtTuiError
-from tui.screens.settings import SettingsScreen
-from tui.screens.settings_parts import default_devices
 from tui.ui import themes as theme_files
 from tui.ui.session_port import SessionLike
 from tui.ui.tools_presenter import ToolsPresenter
@@ -57,6 +55,11 @@ class SettingsFlow(_AppBase):
         return theme_files.variable_defaults(self.current_theme)
 
     def action_settings(self) -> None:
+        # imported when first opened: the panel and its widgets (tabs, selects, the Tools
+        # tab) are 2 MiB of memory and a tenth of a second of start-up nobody waits for
+        from tui.screens.settings import SettingsScreen
+        from tui.screens.settings_parts import default_devices
+
         if isinstance(self.screen, SettingsScreen):
             return
         self._previewing_theme = True
