@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import collections
 import json
 import os
 import sys
@@ -31,23 +32,33 @@ RATE = 24_000
 
 
 class Speaker:
-    """Reply audio in, 10 ms blocks out (the output callback), silence when empty."""
+    """Reply audio in, 10 ms blocks out (the output callback), silence when empty: chunks
+    in a deque and an offset into the first, so a reply arriving faster than real time
+    never costs a copy of what waits behind it."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._pending = bytearray()
+        self._chunks: collections.deque[np.ndarray] = collections.deque()
+        self._offset = 0
 
     def push(self, pcm: bytes) -> None:
-        with self._lock:
-            self._pending += pcm
+        self._chunks.append(np.frombuffer(pcm, dtype="<i2"))  # append is atomic
 
     def callback(self, outdata: np.ndarray, frames: int, when: object, status: object) -> None:
-        want = frames * 2
-        with self._lock:
-            chunk = bytes(self._pending[:want])
-            del self._pending[:want]
-        outdata[: len(chunk) // 2, 0] = np.frombuffer(chunk, dtype="<i2")
-        outdata[len(chunk) // 2 :, 0] = 0
+        out = outdata[:, 0]
+        if not self._chunks:
+            out.fill(0)
+            return
+        filled = 0
+        while filled < frames and self._chunks:
+            chunk = self._chunks[0]
+            take = min(frames - filled, chunk.size - self._offset)
+            out[filled : filled + take] = chunk[self._offset : self._offset + take]
+            filled += take
+            self._offset += take
+            if self._offset == chunk.size:
+                self._chunks.popleft()
+                self._offset = 0
+        out[filled:] = 0
 
 
 async def converse(url: str) -> None:
