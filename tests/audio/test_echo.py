@@ -450,3 +450,24 @@ def test_resting_and_waking_put_no_click_in_a_steady_voice() -> None:
     assert rest.rested_frames > 2 * room.RATE // FRAME_SAMPLES  # rested before and after
     steady = np.abs(np.diff(near.astype(np.int32))).max()
     assert np.abs(np.diff(out.astype(np.int32))).max() <= 1.25 * steady
+
+
+def test_a_resting_block_in_one_go_is_the_same_stream_frame_by_frame(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Resting, a block of whole frames goes out in one numpy call rather than frame by
+    frame: the same continuous stream, waking included."""
+    seconds = 3
+    near = room.to_int16(room.white_noise(room.RATE * seconds, -30.0, seed=4))
+    far = np.zeros(near.size, np.int16)
+    burst = slice(round(1.5 * room.RATE), round(1.7 * room.RATE))
+    far[burst] = room.to_int16(room.white_noise(burst.stop - burst.start, -20.0, seed=5))
+    in_one_go = aec_path()
+    whole = room.through_echo_path(in_one_go, far, near, sizes=(480,))
+    monkeypatch.setattr(EchoPath, "_rest_block", lambda self, samples: None)
+    frame_by_frame = aec_path()
+    framed = room.through_echo_path(frame_by_frame, far, near, sizes=(480,))
+
+    np.testing.assert_array_equal(whole, framed)
+    rested = in_one_go._rest.rested_frames
+    assert rested == frame_by_frame._rest.rested_frames > room.RATE // FRAME_SAMPLES

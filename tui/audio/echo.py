@@ -256,6 +256,10 @@ class EchoPath:
             self.canceller.reset()
             self._rest.reset()
         samples = _as_int16_mono(block)
+        if self._rest.resting and not self._near_rest.size:
+            rested = self._rest_block(samples)
+            if rested is not None:
+                return rested
         if self._near_rest.size:
             samples = np.concatenate((self._near_rest, samples))
         frames = samples.size // FRAME_SAMPLES
@@ -288,6 +292,22 @@ class EchoPath:
             else:
                 rest.crossfade(here, processed, near, to_plain=phase is Phase.START_RESTING)
         return out
+
+    def _rest_block(self, samples: np.ndarray) -> np.ndarray | None:
+        """Resting, and the far end silent for this whole block: the block goes out delayed
+        in one numpy call (per frame, the loop costs several on a thread just woken). None
+        when the block is not whole frames or any of its far frames played something."""
+        frames = samples.size // FRAME_SAMPLES
+        if not frames or samples.size % FRAME_SAMPLES:
+            return None
+        far_frames = self._far_frames
+        waiting = min(frames, len(far_frames))
+        for index in range(waiting):
+            if far_frames[index] is not _ZERO_FRAME:
+                return None  # it plays again: the frame by frame path wakes the canceller
+        for _ in range(waiting):
+            far_frames.popleft()
+        return self._rest.plain_block(samples)
 
     # --- any thread ---------------------------------------------------------------------------
     def reset(self) -> None:

@@ -71,6 +71,17 @@ class CancellerRest:
         self._previous = near
         self.rested_frames += 1
 
+    def plain_block(self, samples: np.ndarray) -> np.ndarray:
+        """Whole frames at once, as `plain` gives them one by one (still resting)."""
+        frames = samples.size // FRAME_SAMPLES
+        out = np.concatenate(
+            (self._previous[FRAME_SAMPLES - AEC_DELAY_SAMPLES :], samples[:-AEC_DELAY_SAMPLES])
+        )
+        self._previous = samples[-FRAME_SAMPLES:]
+        self.quiet_frames += frames
+        self.rested_frames += frames
+        return out
+
     def cancelled(self, out: np.ndarray, processed: np.ndarray, near: np.ndarray) -> None:
         out[:] = processed
         self._previous = near
