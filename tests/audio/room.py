@@ -228,7 +228,12 @@ def find_lag(reference: np.ndarray, recording: np.ndarray) -> int:
 
 
 def through_echo_path(
-    path: EchoPath, far: np.ndarray, mic: np.ndarray, sizes: tuple[int, ...] = ODD_BLOCKS
+    path: EchoPath,
+    far: np.ndarray,
+    mic: np.ndarray,
+    sizes: tuple[int, ...] = ODD_BLOCKS,
+    *,
+    rest: bool = True,
 ) -> np.ndarray:
     """Play `far` and capture `mic` block by block, output tap before capture, like the engine."""
     processed = []
@@ -236,7 +241,9 @@ def through_echo_path(
     index = 0
     while start < far.size:
         size = sizes[index % len(sizes)]
-        path.on_output(far[start : start + size])
+        played = far[start : start + size]
+        # as the playback renderer: a block the empty buffer zero-filled is marked silent
+        path.on_output(played, silent=rest and not played.any())
         processed.append(path.on_input(mic[start : start + size]))
         start += size
         index += 1

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from tests.audio import room
-from tui.audio import echo
+from tui.audio import echo, echo_rest
 from tui.audio.echo import (
     FAR_QUEUE_FRAMES,
     FRAME_SAMPLES,
@@ -235,7 +235,11 @@ def test_only_the_capture_thread_touches_the_canceller_even_across_resets() -> N
     assert errors == []
     assert canceller.threads == set(capture_thread)
     assert canceller.resets >= 1
-    assert sum(produced) == len(canceller.near) * FRAME_SAMPLES
+    # every frame out went through the canceller, or (when the far end had fallen silent)
+    # past it while it rested; waking, it is also primed with the frame before
+    rest = path._rest
+    assert sum(produced) == (rest.processed_frames + rest.rested_frames) * FRAME_SAMPLES
+    assert len(canceller.near) >= rest.processed_frames
     assert path.far_backlog <= FAR_QUEUE_FRAMES
 
 
@@ -380,3 +384,90 @@ def test_aec_falls_back_to_half_duplex_when_the_package_cannot_load(
 
     assert path is None
     assert message == f"echo cancellation unavailable ({failure}): using half_duplex"
+
+
+# --- resting while nothing plays (tui.audio.echo_rest) -------------------------------------
+
+
+def test_the_rest_delay_is_the_cancellers_own_latency() -> None:
+    """Resting, the mic goes out delayed as the canceller delays it: measured here, so a
+    pywebrtc-audio whose latency changed fails this rather than clicking at every switch."""
+    canceller = WebRtcEchoCanceller()
+    rng = np.random.default_rng(5)
+    low = np.convolve(rng.standard_normal(FRAME_SAMPLES * 300), np.ones(6) / 6, mode="same")
+    near = room.to_int16(low * 0.1)
+    out = np.concatenate(
+        [
+            canceller.process(near[i : i + FRAME_SAMPLES].copy())
+            for i in range(0, near.size, FRAME_SAMPLES)
+        ]
+    )
+    assert room.find_lag(near, out) == echo_rest.AEC_DELAY_SAMPLES
+
+
+def test_the_canceller_rests_while_nothing_plays_and_cancels_the_next_reply_at_once(
+    far_speech: np.ndarray,
+) -> None:
+    """Two replies with three seconds of nothing between: the canceller is not called for
+    most of the gap, and the second reply's echo is cancelled from its first words as well
+    as if it had never rested (its learned echo path is kept)."""
+    reply = far_speech[: 8 * room.RATE]
+    gap = np.zeros(3 * room.RATE, np.int16)
+    far = np.concatenate((reply, gap, far_speech[8 * room.RATE : 14 * room.RATE]))
+    scene = room.echo_scene(far, delay_ms=80)
+    resting = aec_path()
+
+    processed = room.through_echo_path(resting, scene.far, scene.mic)
+
+    frames = room.RATE // FRAME_SAMPLES  # a second of frames
+    assert resting._rest.rested_frames >= 2 * frames  # of the 3 s gap, all but its first 0.5 s
+    # the first second of the second reply, against a canceller that never rested
+    second = scene.far_only_mask(from_s=11.0)
+    second[round(12.0 * frames) :] = False
+    awake = room.through_echo_path(aec_path(), scene.far, scene.mic, rest=False)
+    rested_erle = room.erle_db(scene.mic, processed, second)
+    awake_erle = room.erle_db(scene.mic, awake, second)
+    assert rested_erle >= 30.0, f"{rested_erle:.1f} dB"
+    assert rested_erle >= awake_erle - 3.0, f"{rested_erle:.1f} against {awake_erle:.1f} dB"
+    assert room.vad_start_times_ms(processed) == []
+
+
+def test_resting_and_waking_put_no_click_in_a_steady_voice() -> None:
+    """A steady tone at the mic while a short burst plays: the changes between resting and
+    cancelling are faded, so the output never jumps more than the tone itself does."""
+    seconds = 4
+    t = np.arange(room.RATE * seconds) / room.RATE
+    near = room.to_int16(0.3 * np.sin(2 * np.pi * 440 * t))
+    far = np.zeros(near.size, np.int16)
+    burst = slice(round(1.5 * room.RATE), round(1.8 * room.RATE))
+    noise = np.random.default_rng(1).standard_normal(burst.stop - burst.start)
+    far[burst] = room.to_int16(noise * 0.1)
+    path = aec_path()
+
+    out = room.through_echo_path(path, far, near, sizes=(480,))
+
+    rest = path._rest
+    assert rest.rested_frames > 2 * room.RATE // FRAME_SAMPLES  # rested before and after
+    steady = np.abs(np.diff(near.astype(np.int32))).max()
+    assert np.abs(np.diff(out.astype(np.int32))).max() <= 1.25 * steady
+
+
+def test_a_resting_block_in_one_go_is_the_same_stream_frame_by_frame(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Resting, a block of whole frames goes out in one numpy call rather than frame by
+    frame: the same continuous stream, waking included."""
+    seconds = 3
+    near = room.to_int16(room.white_noise(room.RATE * seconds, -30.0, seed=4))
+    far = np.zeros(near.size, np.int16)
+    burst = slice(round(1.5 * room.RATE), round(1.7 * room.RATE))
+    far[burst] = room.to_int16(room.white_noise(burst.stop - burst.start, -20.0, seed=5))
+    in_one_go = aec_path()
+    whole = room.through_echo_path(in_one_go, far, near, sizes=(480,))
+    monkeypatch.setattr(EchoPath, "_rest_block", lambda self, samples: None)
+    frame_by_frame = aec_path()
+    framed = room.through_echo_path(frame_by_frame, far, near, sizes=(480,))
+
+    np.testing.assert_array_equal(whole, framed)
+    rested = in_one_go._rest.rested_frames
+    assert rested == frame_by_frame._rest.rested_frames > room.RATE // FRAME_SAMPLES

@@ -30,6 +30,8 @@ from tests.waiting import poll_until
 
 pytestmark = pytest.mark.benchmark
 
+ROOT = Path(__file__).resolve().parents[2]
+
 WINDOW_S = float(os.environ.get("RT_BENCH_SECONDS", "30"))
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 RATE = 24_000
@@ -266,6 +268,7 @@ class Variant:
     echo_guard: str
     pythonpath: str | None = None
     extra_config: str = ""
+    wire_floor: bool = False  # not rt-tui: tests/benchmarks/wire_floor.py, the cheapest client
 
 
 def run_conversation(
@@ -296,6 +299,10 @@ def run_conversation(
     argv = rt_tui_argv(*args)
     if variant.pythonpath is not None:  # the console script would import this tree's tui
         argv = [sys.executable, "-m", "tui", *args]
+    if variant.wire_floor:
+        assert url is not None, "the wire floor talks to the standalone server"
+        env["PYTHONPATH"] = str(ROOT)
+        argv = [sys.executable, "-m", "tests.benchmarks.wire_floor", url]
     terminal.start(argv)
     try:
         terminal.wait_for(
@@ -366,9 +373,14 @@ def print_figure(figure: CpuFigure, floor_pct: float | None = None) -> None:
 
 
 def default_variants() -> list[Variant]:
-    """off and aec from this tree; with RT_BENCH_BASELINE=DIR (a checkout of older code,
-    e.g. `git worktree add /tmp/old REV`) the same two from there, in the same rounds."""
-    variants = [Variant("echo_guard off", "off"), Variant("echo_guard aec", "aec")]
+    """The wire floor, then off and aec from this tree; with RT_BENCH_BASELINE=DIR (a checkout
+    of older code, e.g. `git worktree add /tmp/old REV`) the same two from there, in the
+    same rounds."""
+    variants = [
+        Variant("wire floor (tests/benchmarks/wire_floor.py)", "off", wire_floor=True),
+        Variant("echo_guard off", "off"),
+        Variant("echo_guard aec", "aec"),
+    ]
     baseline = os.environ.get("RT_BENCH_BASELINE")
     if baseline:
         variants += [

@@ -214,3 +214,31 @@ def test_live_two_way_audio(sd: Any, speech: dict[str, np.ndarray]) -> None:
 
 def fmt_db(value: float | None) -> str:
     return "none" if value is None else f"{value:.1f} dB"
+
+
+def test_resting_while_nothing_plays(speech: dict[str, np.ndarray]) -> None:
+    """CPU of the capture side of the echo path over a conversation's rhythm (a 5 s reply,
+    5 s of nothing: the parrot's own duty cycle in bench_app), resting and never resting,
+    as a share of one core of the real time it covers (thread CPU time, 20 ms blocks)."""
+    reply = speech["far"][: 5 * room.RATE]
+    far = np.tile(np.concatenate((reply, np.zeros(5 * room.RATE, np.int16))), 3)
+    scene = room.echo_scene(far, delay_ms=50)
+    shares = {}
+    for label, rests in (("resting", True), ("never resting", False)):
+        path = create_echo_path("aec")[0]
+        assert path is not None
+        spent = 0.0
+        for start in range(0, far.size, 480):
+            played = scene.far[start : start + 480]
+            path.on_output(played, silent=rests and not played.any())
+            began = time.thread_time()
+            path.on_input(scene.mic[start : start + 480])
+            spent += time.thread_time() - began
+        shares[label] = 100 * spent / (far.size / room.RATE)
+        rest = path._rest
+        rested = 100 * rest.rested_frames / max(1, rest.rested_frames + rest.processed_frames)
+        print(
+            f"\n[bench] echo path capture side, {label}: {shares[label]:.2f} % of one core "
+            f"over {far.size / room.RATE:.0f} s ({rested:.0f} % of frames rested)"
+        )
+    assert shares["resting"] > 0

@@ -42,6 +42,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from tui.audio.echo_rest import CancellerRest, Phase
 from tui.constants import WIRE_RATE_HZ, EchoGuard
 
 FRAME_SAMPLES = WIRE_RATE_HZ // 100  # 240: 10 ms, the only frame AEC3 takes unpadded
@@ -206,24 +207,39 @@ class EchoPath:
         # Bounded: if capture stops while playback goes on, the oldest reference falls off.
         self._far_frames: collections.deque[np.ndarray] = collections.deque(maxlen=max_far_frames)
         self._far_rest: np.ndarray = _EMPTY
+        self._far_rest_silent = False  # the part frame held back was played silence
         self._near_rest: np.ndarray = _EMPTY
         # Raised by reset(), lowered by the callback thread that owns the state it guards.
         self._far_reset_pending = False
         self._near_reset_pending = False
+        self._rest = CancellerRest()  # the canceller rests while nothing plays
 
     # --- output callback thread -------------------------------------------------------------
-    def on_output(self, block: np.ndarray) -> None:
-        """Tap the samples handed to the device (24 kHz int16, silence included, any length)."""
+    def on_output(self, block: np.ndarray, *, silent: bool = False) -> None:
+        """Tap the samples handed to the device (24 kHz int16, silence included, any length).
+
+        `silent`: the block is all zeros (nothing played). It is queued as the shared zero
+        frame, without copying, which is also how the capture side knows the far end is
+        quiet and lets the canceller rest (tui.audio.echo_rest)."""
         if self._far_reset_pending:
             self._far_reset_pending = False
             self._far_rest = _EMPTY
+            self._far_rest_silent = False
+        held = self._far_rest.size
+        if silent and not held and len(block) % FRAME_SAMPLES == 0:  # the usual 10 ms block
+            for _ in range(len(block) // FRAME_SAMPLES):
+                self._far_frames.append(_ZERO_FRAME)
+            return
         samples = _as_int16_mono(block)
-        if self._far_rest.size:
+        if held:
             samples = np.concatenate((self._far_rest, samples))
         whole = samples.size - samples.size % FRAME_SAMPLES
         for start in range(0, whole, FRAME_SAMPLES):
-            # A copy: the device buffer is reused by PortAudio after the callback returns.
-            self._far_frames.append(samples[start : start + FRAME_SAMPLES].copy())
+            if silent and (start >= held or self._far_rest_silent):  # nothing played in it
+                self._far_frames.append(_ZERO_FRAME)
+            else:  # a copy: the device buffer is reused by PortAudio after the callback
+                self._far_frames.append(samples[start : start + FRAME_SAMPLES].copy())
+        self._far_rest_silent = silent and (whole >= held or self._far_rest_silent)
         self._far_rest = samples[whole:].copy()
 
     # --- capture callback thread ------------------------------------------------------------
@@ -238,7 +254,12 @@ class EchoPath:
             self._near_reset_pending = False
             self._near_rest = _EMPTY
             self.canceller.reset()
+            self._rest.reset()
         samples = _as_int16_mono(block)
+        if self._rest.resting and not self._near_rest.size:
+            rested = self._rest_block(samples)
+            if rested is not None:
+                return rested
         if self._near_rest.size:
             samples = np.concatenate((self._near_rest, samples))
         frames = samples.size // FRAME_SAMPLES
@@ -248,6 +269,7 @@ class EchoPath:
             return _EMPTY
         out = np.empty(whole, dtype=np.int16)
         far_frames = self._far_frames
+        rest = self._rest
         for index in range(frames):
             start = index * FRAME_SAMPLES
             try:
@@ -255,9 +277,37 @@ class EchoPath:
             except IndexError:  # playback has not produced this frame yet: silence
                 far = _ZERO_FRAME
             near = np.ascontiguousarray(samples[start : start + FRAME_SAMPLES])
+            here = out[start : start + FRAME_SAMPLES]
+            phase = rest.phase(far is _ZERO_FRAME)  # silent blocks are queued as that one
+            if phase is Phase.REST:
+                rest.plain(here, near)
+                continue
+            if phase is Phase.WAKE:  # what it holds inside becomes recent audio again
+                self.canceller.feed_far(_ZERO_FRAME)
+                self.canceller.process(rest.previous)
             self.canceller.feed_far(far)
-            out[start : start + FRAME_SAMPLES] = self.canceller.process(near)
+            processed = self.canceller.process(near)
+            if phase is Phase.PROCESS:
+                rest.cancelled(here, processed, near)
+            else:
+                rest.crossfade(here, processed, near, to_plain=phase is Phase.START_RESTING)
         return out
+
+    def _rest_block(self, samples: np.ndarray) -> np.ndarray | None:
+        """Resting, and the far end silent for this whole block: the block goes out delayed
+        in one numpy call (per frame, the loop costs several on a thread just woken). None
+        when the block is not whole frames or any of its far frames played something."""
+        frames = samples.size // FRAME_SAMPLES
+        if not frames or samples.size % FRAME_SAMPLES:
+            return None
+        far_frames = self._far_frames
+        waiting = min(frames, len(far_frames))
+        for index in range(waiting):
+            if far_frames[index] is not _ZERO_FRAME:
+                return None  # it plays again: the frame by frame path wakes the canceller
+        for _ in range(waiting):
+            far_frames.popleft()
+        return self._rest.plain_block(samples)
 
     # --- any thread ---------------------------------------------------------------------------
     def reset(self) -> None:

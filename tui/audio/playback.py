@@ -319,8 +319,8 @@ class PlaybackRenderer:
             self._rest_len = 0
         if self._resampler.identity:
             real = self.buffer.read_into(out, now)
-            self._mix_tick(out, real, now)
-            self._tap(out, real)
+            ticked = self._mix_tick(out, real, now)
+            self._tap(out, real, ticked)
             silent = real == 0  # read_into zero-filled the block (the tick is no assistant)
         else:
             real, ticked = self._render_resampled(out, now)
@@ -348,9 +348,12 @@ class PlaybackRenderer:
             return False
         return self.tick.mix(block, now)
 
-    def _tap(self, block: np.ndarray, real: int) -> None:
+    def _tap(self, block: np.ndarray, real: int, ticked: bool) -> None:
         if self.echo is not None:
-            self.echo.on_output(block.copy())  # type: ignore[attr-defined]
+            if real or ticked:
+                self.echo.on_output(block.copy())  # type: ignore[attr-defined]
+            else:  # zero-filled: nothing to copy, and the canceller may rest
+                self.echo.on_output(block, silent=True)  # type: ignore[attr-defined]
         if self.recorder is not None and real:
             self.recorder.write_assistant(block[:real].tobytes())  # type: ignore[attr-defined]
 
@@ -365,8 +368,9 @@ class PlaybackRenderer:
             steps += 1
             real = self.buffer.read_into(self._step, now)
             real_total += real
-            ticked |= self._mix_tick(self._step, real, now)
-            self._tap(self._step, real)
+            step_ticked = self._mix_tick(self._step, real, now)
+            ticked |= step_ticked
+            self._tap(self._step, real, step_ticked)
             converted = self._resampler.process(self._step)
             end = self._rest_len + len(converted)
             if end > len(self._rest):

@@ -20,9 +20,10 @@ from tui.constants import AudioMode, EchoGuard
 from tui.errors import RtTuiError
 
 # The meter's rate: the level is sampled on the capture path (which wakes the loop anyway),
-# at the first block at least this long after the last sample: 25 a second with 20 ms blocks.
+# at the first block due on a 20 Hz grid: with 20 ms blocks, every second or third block,
+# 20 a second on average (each reading can cost a screen update: not one more than that).
 METER_HZ = 20
-LEVEL_EVERY_S = 0.7 / METER_HZ  # 35 ms: blocks arrive with jitter; a 50 ms gate gives 16.7 Hz
+LEVEL_EVERY_S = 1 / METER_HZ
 
 
 @dataclass
@@ -51,7 +52,7 @@ class AudioLink:
         self._factory = factory
         self._echo_path: Any = None
         self._recorder: Any = None  # the engine writes to it; the link owns and closes it
-        self._level_at = float("-inf")  # when the meter's level was last sampled
+        self._level_due = float("-inf")  # when the meter's next reading is due
 
     # ---- what the session reads ----------------------------------------------------
 
@@ -73,9 +74,13 @@ class AudioLink:
     def level_sample(self, now: float) -> LevelSampled | None:
         """The meter's reading, if one is due: called for every microphone block, so the
         meter moves exactly while the mic streams and costs no timer of its own."""
-        if now - self._level_at < LEVEL_EVERY_S:
+        if now < self._level_due:
             return None
-        self._level_at = now
+        # on the grid (not "now + step", which with 20 ms blocks would be 16.7 Hz), but
+        # after a pause (no blocks: muted, no input) the grid starts again from now
+        self._level_due += LEVEL_EVERY_S
+        if self._level_due <= now:
+            self._level_due = now + LEVEL_EVERY_S
         return LevelSampled(self.input_level())
 
     def output_level(self) -> tuple[float, float] | None:
