@@ -24,7 +24,7 @@ import soxr
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from tests.oracle import check_server_event
+from tests.oracle import check_client_event, check_server_event
 
 RATE = 24000
 TIMEOUT = 5.0
@@ -140,3 +140,9 @@ def speech(text: str = "hello, this is a test of the voice turn") -> bytes:
             samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
     resampled = soxr.resample(samples.astype(np.float32) / 32768, rate, RATE)
     return (np.clip(resampled, -1, 1) * 32767).astype("<i2").tobytes()
+
+
+async def send_checked(client: RawClient, event: dict[str, Any]) -> None:
+    """Send `event` after checking it against the SDK's client event models."""
+    check_client_event(event)
+    await client.send(event)

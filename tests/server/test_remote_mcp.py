@@ -8,36 +8,14 @@ made by the client's own builders (tui.tools.items, tui.session.reconnect).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-
-from tests.oracle import check_client_event
-from tests.server import RawClient, types, user_text
+from tests.server import RawClient, send_checked, types, user_text
 from tui.changes import Role, ToolCall, ToolState, Turn
 from tui.config.tools import RemoteMcpSettings
 from tui.localserver import LocalServer
 from tui.session.reconnect import remote_call_event
 from tui.tools.items import mcp_approval_response, remote_tool
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[LocalServer]:
-    async with LocalServer(realtime_factor=50) as running:
-        yield running
-
-
-@pytest.fixture
-async def client(server: LocalServer) -> AsyncIterator[RawClient]:
-    async with await RawClient.connect(server.url) as connected:
-        assert (await connected.recv())["type"] == "session.created"
-        yield connected
-
-
-async def send(client: RawClient, event: dict[str, Any]) -> None:
-    check_client_event(event)
-    await client.send(event)
 
 
 def wiki(**values: Any) -> dict[str, Any]:
@@ -49,7 +27,7 @@ def wiki(**values: Any) -> dict[str, Any]:
 async def configure(client: RawClient, *tools: dict[str, Any]) -> list[dict[str, Any]]:
     """session.update with these tools; the events up to session.updated."""
     update = {"type": "session.update", "session": {"type": "realtime", "tools": list(tools)}}
-    await send(client, update)
+    await send_checked(client, update)
     return await client.until("session.updated")
 
 
@@ -61,8 +39,8 @@ async def listing(client: RawClient) -> list[dict[str, Any]]:
 
 
 async def say(client: RawClient, text: str) -> list[dict[str, Any]]:
-    await send(client, user_text(text))
-    await send(client, {"type": "response.create"})
+    await send_checked(client, user_text(text))
+    await send_checked(client, {"type": "response.create"})
     return await client.until("response.done")
 
 
@@ -119,10 +97,10 @@ async def test_an_approval_is_asked_answered_yes_and_then_the_call_runs(
     assert not any(t.startswith("response.mcp_call") for t in types(asked))
 
     answer = mcp_approval_response(request["id"], True)
-    await send(client, {"type": "conversation.item.create", "item": answer})
+    await send_checked(client, {"type": "conversation.item.create", "item": answer})
     stored = await client.until("conversation.item.done")
     assert stored[-1]["item"] == answer
-    await send(client, {"type": "response.create"})
+    await send_checked(client, {"type": "response.create"})
     run = await client.until("response.done")
     names = types(run)
     deltas = names.count("response.mcp_call_arguments.delta")
@@ -152,9 +130,9 @@ async def test_an_approval_answered_no_runs_nothing_and_says_why(
     asked = await say(client, 'mcp wiki add {"a": 1, "b": 2}')
     request = asked[-2]["item"]
     answer = mcp_approval_response(request["id"], False, "not now")
-    await send(client, {"type": "conversation.item.create", "item": answer})
+    await send_checked(client, {"type": "conversation.item.create", "item": answer})
     await client.until("conversation.item.done")
-    await send(client, {"type": "response.create"})
+    await send_checked(client, {"type": "response.create"})
     reply = await client.until("response.done")
     assert not any(t.startswith("response.mcp_call") for t in types(reply))
     assert transcript(reply) == "The call of add on wiki was declined: not now"
@@ -166,17 +144,17 @@ async def test_an_answer_to_no_request_or_a_second_answer_is_an_error(client: Ra
     await configure(client, wiki())
     await listing(client)
     stray = mcp_approval_response("mcpr_nothing", True)
-    await send(client, {"type": "conversation.item.create", "item": stray})
+    await send_checked(client, {"type": "conversation.item.create", "item": stray})
     [error] = (await client.until("error"))[-1:]
     assert error["error"]["param"] == "item.approval_request_id"
     request = (await say(client, 'mcp wiki echo {"text": "x"}'))[-2]["item"]
-    await send(
+    await send_checked(
         client,
         {"type": "conversation.item.create", "item": mcp_approval_response(request["id"], True)},
     )
     await client.until("conversation.item.done")
     again = mcp_approval_response(request["id"], False)
-    await send(client, {"type": "conversation.item.create", "item": again})
+    await send_checked(client, {"type": "conversation.item.create", "item": again})
     error = (await client.until("error"))[-1]
     assert "answered already" in error["error"]["message"]
 
@@ -208,13 +186,13 @@ async def test_a_replayed_mcp_call_is_taken_as_the_client_sends_it(client: RawCl
         server_label="wiki",
     )
     replayed = remote_call_event(Turn("mcp_old1", Role.TOOL, tool=tool))
-    await send(client, replayed)
+    await send_checked(client, replayed)
     echo = await client.until("conversation.item.done")
     assert types(echo) == ["conversation.item.added", "conversation.item.done"]
     assert echo[-1]["item"] == replayed["item"]
     tool.call_id, tool.state, tool.summary = "mcp_old2", ToolState.FAILED, "it broke"
     failed = remote_call_event(Turn("mcp_old2", Role.TOOL, tool=tool))
-    await send(client, failed)
+    await send_checked(client, failed)
     assert (await client.until("conversation.item.done"))[-1]["item"]["error"] == {
         "type": "tool_execution_error",
         "message": "it broke",

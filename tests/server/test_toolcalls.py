@@ -7,13 +7,12 @@ every event these tests send is checked by it before it goes out.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from tests.oracle import check_client_event, check_server_event
-from tests.server import RawClient, audio_of, tone, types, user_text
+from tests.server import RawClient, audio_of, send_checked, tone, types, user_text
 from tui.localserver import LocalServer
 from tui.localserver.toolrules import QUOTE_CHARS
 from tui.localserver.voice import synthesize
@@ -43,33 +42,17 @@ CALL_END = [
 ]
 
 
-@pytest.fixture
-async def server() -> AsyncIterator[LocalServer]:
-    async with LocalServer(realtime_factor=50) as running:
-        yield running
-
-
-@pytest.fixture
-async def client(server: LocalServer) -> AsyncIterator[RawClient]:
-    async with await RawClient.connect(server.url) as connected:
-        assert (await connected.recv())["type"] == "session.created"
-        yield connected
-
-
-async def send(client: RawClient, event: dict[str, Any]) -> None:
-    check_client_event(event)
-    await client.send(event)
-
-
 async def configure(client: RawClient, **session: Any) -> dict[str, Any]:
-    await send(client, {"type": "session.update", "session": {"type": "realtime", **session}})
+    await send_checked(
+        client, {"type": "session.update", "session": {"type": "realtime", **session}}
+    )
     return (await client.until("session.updated"))[-1]["session"]
 
 
 async def say(client: RawClient, text: str) -> list[dict[str, Any]]:
     """Type `text`, ask for a response; the events up to its response.done."""
-    await send(client, user_text(text))
-    await send(client, {"type": "response.create"})
+    await send_checked(client, user_text(text))
+    await send_checked(client, {"type": "response.create"})
     return await client.until("response.done")
 
 
@@ -116,10 +99,10 @@ async def test_a_typed_call_streams_a_function_call_then_the_reply_quotes_its_ou
     assert response["usage"]["output_token_details"]["audio_tokens"] == 0
     assert response["usage"]["output_tokens"] > 0
 
-    await send(client, output(call_id, '{"temp_c": 21}'))
+    await send_checked(client, output(call_id, '{"temp_c": 21}'))
     stored = await client.until("conversation.item.done")
     assert stored[-1]["item"]["call_id"] == call_id
-    await send(client, {"type": "response.create"})
+    await send_checked(client, {"type": "response.create"})
     reply = await client.until("response.done")
     assert transcript(reply) == 'The tool said: {"temp_c": 21}'
     assert audio_of(reply) == synthesize('The tool said: {"temp_c": 21}')
@@ -133,16 +116,16 @@ async def test_and_say_makes_the_reply_to_the_output_say_it(client: RawClient) -
     events = await say(client, "call clock and say It is late")
     call = events[-1]["response"]["output"][0]
     assert call["name"] == "clock" and call["arguments"] == "{}"
-    await send(client, output(call["call_id"], "23:59"))
-    await send(client, {"type": "response.create"})
+    await send_checked(client, output(call["call_id"], "23:59"))
+    await send_checked(client, {"type": "response.create"})
     assert transcript(await client.until("response.done")) == "It is late"
 
 
 async def test_the_quote_of_a_long_output_is_capped(client: RawClient) -> None:
     await configure(client, tools=[CLOCK], output_modalities=["text"])
     call = (await say(client, "call clock"))[-1]["response"]["output"][0]
-    await send(client, output(call["call_id"], "x" * 5000))
-    await send(client, {"type": "response.create"})
+    await send_checked(client, output(call["call_id"], "x" * 5000))
+    await send_checked(client, {"type": "response.create"})
     said = transcript(await client.until("response.done"))
     assert said == "The tool said: " + "x" * QUOTE_CHARS
 
@@ -181,14 +164,14 @@ async def test_an_output_must_answer_an_open_call_of_this_session(
     server: LocalServer, client: RawClient
 ) -> None:
     await configure(client, tools=[CLOCK], output_modalities=["text"])
-    await send(client, output("call_nobody_made", "12:00"))
+    await send_checked(client, output("call_nobody_made", "12:00"))
     error = (await client.until("error"))[-1]["error"]
     assert error["param"] == "item.call_id" and error["code"] == "invalid_value"
     assert "call_nobody_made" in error["message"] and "not found" in error["message"]
     call = (await say(client, "call clock"))[-1]["response"]["output"][0]
-    await send(client, output(call["call_id"], "12:00"))
+    await send_checked(client, output(call["call_id"], "12:00"))
     await client.until("conversation.item.done")
-    await send(client, output(call["call_id"], "12:01"))
+    await send_checked(client, output(call["call_id"], "12:01"))
     again = (await client.until("error"))[-1]["error"]
     assert again["param"] == "item.call_id" and "already has" in again["message"]
     # neither refused output reached the conversation
@@ -204,18 +187,18 @@ async def test_an_output_for_a_function_call_the_client_created_is_taken(
     # a resumed conversation replays its calls as items the client creates
     await configure(client, tools=[CLOCK], output_modalities=["text"])
     item = {"type": "function_call", "call_id": "call_old", "name": "clock", "arguments": "{}"}
-    await send(client, {"type": "conversation.item.create", "item": item})
+    await send_checked(client, {"type": "conversation.item.create", "item": item})
     await client.until("conversation.item.done")
-    await send(client, output("call_old", "09:30"))
+    await send_checked(client, output("call_old", "09:30"))
     await client.until("conversation.item.done")
-    await send(client, {"type": "response.create"})
+    await send_checked(client, {"type": "response.create"})
     assert transcript(await client.until("response.done")) == "The tool said: 09:30"
 
 
 async def test_a_response_before_the_output_says_it_is_waiting(client: RawClient) -> None:
     await configure(client, tools=[CLOCK], output_modalities=["text"])
     await say(client, "call clock")
-    await send(client, {"type": "response.create"})
+    await send_checked(client, {"type": "response.create"})
     events = await client.until("response.done")
     assert transcript(events) == "I am still waiting for the result of clock."
     assert "response.function_call_arguments.delta" not in types(events)
@@ -229,10 +212,10 @@ async def test_cancel_while_the_arguments_stream_cancels_the_call() -> None:
     ):
         await client.recv()
         await configure(client, tools=[WEATHER], output_modalities=["text"])
-        await send(client, user_text('call get_weather {"city": "Reykjavik", "unit": "c"}'))
-        await send(client, {"type": "response.create"})
+        await send_checked(client, user_text('call get_weather {"city": "Reykjavik", "unit": "c"}'))
+        await send_checked(client, {"type": "response.create"})
         first = (await client.until("response.function_call_arguments.delta"))[-1]
-        await send(client, {"type": "response.cancel"})
+        await send_checked(client, {"type": "response.cancel"})
         events = await client.until("response.done")
         assert "response.function_call_arguments.done" not in types(events)
         assert types(events)[-3:] == [
@@ -247,11 +230,11 @@ async def test_cancel_while_the_arguments_stream_cancels_the_call() -> None:
         [record] = server.sessions[0].calls
         assert record.cancelled and record.output is None
         # the cancelled call takes no output, and no later reply waits for it
-        await send(client, output(first["call_id"], "too late"))
+        await send_checked(client, output(first["call_id"], "too late"))
         error = (await client.until("error"))[-1]["error"]
         assert error["param"] == "item.call_id" and "cancelled" in error["message"]
         server.realtime_factor = 50
-        await send(client, {"type": "response.create"})
+        await send_checked(client, {"type": "response.create"})
         assert "waiting" not in transcript(await client.until("response.done"))
 
 
@@ -265,9 +248,9 @@ async def test_tool_choice_required_makes_a_spoken_turn_call_with_placeholders(
         audio={"input": {"turn_detection": None}},
     )
     await client.append(tone(600))
-    await send(client, {"type": "input_audio_buffer.commit"})
+    await send_checked(client, {"type": "input_audio_buffer.commit"})
     await client.until("conversation.item.done")
-    await send(client, {"type": "response.create"})
+    await send_checked(client, {"type": "response.create"})
     events = await client.until("response.done")
     [call] = events[-1]["response"]["output"]
     assert call["type"] == "function_call" and call["name"] == "get_weather"
@@ -283,8 +266,8 @@ async def test_tool_choice_naming_a_function_calls_it(client: RawClient) -> None
 
 async def test_response_tools_are_offered_for_that_response_only(client: RawClient) -> None:
     await configure(client, output_modalities=["text"])
-    await send(client, user_text("call clock"))
-    await send(client, {"type": "response.create", "response": {"tools": [CLOCK]}})
+    await send_checked(client, user_text("call clock"))
+    await send_checked(client, {"type": "response.create", "response": {"tools": [CLOCK]}})
     [call] = (await client.until("response.done"))[-1]["response"]["output"]
     assert call["type"] == "function_call" and call["name"] == "clock"
     assert transcript(await say(client, "call clock")).startswith("I cannot call clock")
@@ -316,8 +299,8 @@ async def test_every_event_of_a_call_flow_validates_both_ways(
     await configure(client, tools=[WEATHER])
     call = (await say(client, 'call get_weather {"city": "Oslo", "unit": "f"} and say ok'))[-1]
     call_id = call["response"]["output"][0]["call_id"]
-    await send(client, output(call_id, "cold"))
-    await send(client, {"type": "response.create"})
+    await send_checked(client, output(call_id, "cold"))
+    await send_checked(client, {"type": "response.create"})
     await client.until("response.done")
     await client.close()
     record = server.sessions[0]
