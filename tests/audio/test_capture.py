@@ -17,7 +17,7 @@ class RecordingEcho:
         self.near: list[np.ndarray] = []
         self.resets = 0
 
-    def on_output(self, block: np.ndarray) -> None:  # pragma: no cover - not used here
+    def on_output(self, block: np.ndarray, *, silent: bool = False) -> None:  # pragma: no cover
         pass
 
     def on_input(self, block: np.ndarray) -> np.ndarray:

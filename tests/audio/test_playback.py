@@ -137,8 +137,8 @@ class RecordingEcho:
         self.near: list[np.ndarray] = []
         self.resets = 0
 
-    def on_output(self, block: np.ndarray) -> None:
-        self.far.append(block)
+    def on_output(self, block: np.ndarray, *, silent: bool = False) -> None:
+        self.far.append(block.copy())  # a silent block is the renderer's own buffer
 
     def on_input(self, block: np.ndarray) -> np.ndarray:
         self.near.append(block.copy())

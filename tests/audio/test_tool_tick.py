@@ -35,8 +35,8 @@ class RecordingEcho:
     def __init__(self) -> None:
         self.far: list[np.ndarray] = []
 
-    def on_output(self, block: np.ndarray) -> None:
-        self.far.append(block)
+    def on_output(self, block: np.ndarray, *, silent: bool = False) -> None:
+        self.far.append(block.copy())  # a silent block is the renderer's own buffer
 
 
 class RecordingWav:
