@@ -46,24 +46,32 @@ def test_cpu_share_beside_peers(
         pytest.skip("no peer is set up: " + "; ".join(skipped))
     fifo = virtual_audio / "rt_mic.fifo"
     signal = bench_app.conversation_signal(tmp_path, SECONDS)
-    # bench_app's rt-tui run reads its windows from module globals: the same ones as the peers'.
-    monkeypatch.setattr(bench_app, "WINDOW_S", SECONDS)
-    monkeypatch.setattr(bench_app, "IDLE_S", idle_seconds(SECONDS))
     print()
     with watched_server(tmp_path) as server:
         rt_tui = bench_app.run_conversation(
-            tmp_path, fifo, "off", "rt-tui, echo_guard off", server.url, server.pid
+            tmp_path,
+            fifo,
+            bench_app.Variant("rt-tui, echo_guard off", "off"),
+            server.url,
+            server.pid,
+            idle_s=idle_seconds(SECONDS),  # the same windows as the peers'
+            window_s=SECONDS,
         )
         figures = [
             run_peer(peer, tmp_path, fifo, server.url, SECONDS, signal, watch=server)
             for peer in peers
         ]
-    bench_app.print_figure(rt_tui)
+    floor = bench_app.audio_floor_pct()
+    bench_app.print_figure(rt_tui, floor)
     for figure in figures:
         print(figure.describe())
+        print(
+            f"[bench]   {figure.label}: two-way {figure.two_way.share_pct / floor:.2f}x floor, "
+            f"idle {figure.idle.share_pct / floor:.2f}x floor"
+        )
     for reason in skipped:
         print(f"[bench] not run: {reason}")
-    bench_app.print_floor()
+    bench_app.print_floor(floor)
     print(
         "[bench] CPU share = (utime+stime from /proc/PID/stat) / wall time (time.monotonic), "
         "of the client's python process; per thread from /proc/PID/task/TID/schedstat and "

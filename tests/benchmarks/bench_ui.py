@@ -19,9 +19,10 @@ from pathlib import Path
 import pytest
 
 from tests.ui.conftest import scripted, wait_until
-from tui.app import METER_HZ, RtApp
+from tui.app import RtApp
 from tui.changes import Role, Turn, TurnStarted, TurnText
 from tui.config import Settings
+from tui.session.audio_link import METER_HZ
 
 pytestmark = pytest.mark.benchmark
 SIZE = (100, 32)
@@ -138,7 +139,8 @@ SCRIPT = """
 import asyncio, sys, time, resource
 sys.path.insert(0, {root!r})
 from tests.ui.conftest import scripted
-from tui.app import METER_HZ, RtApp
+from tui.app import RtApp
+from tui.session.audio_link import METER_HZ
 from tui.config import Settings
 from tui.changes import Role, SpeechChanged, Turn, TurnStarted, TurnText, TurnFinished, TurnStatus
 
