@@ -182,6 +182,15 @@ async def test_demo_real_audio_parrot(
         quiet_frames = monitor.total_frames
 
         writer = FifoWriter(virtual_audio / "rt_mic.fifo").write(speech)
+        # The meter moves with the speech in a real terminal (drawn by its direct paint,
+        # tui/widgets/direct_paint.py), and the screen around it stays whole.
+        moving = await asyncio.to_thread(
+            terminal.wait_for,
+            lambda s: "█" in meter_line(s) and re.search(r"-\d+ dBFS", meter_line(s)) is not None,
+            "the meter showing the speech",
+            AUDIO_TIMEOUT_S,
+        )
+        assert LIVE in moving and "Quit" in moving
         assert await asyncio.to_thread(writer.done.wait, AUDIO_TIMEOUT_S)
         assert writer.error is None
 

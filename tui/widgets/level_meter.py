@@ -24,6 +24,8 @@ from textual.strip import Strip
 from textual.visual import Visual
 from textual.widget import Widget
 
+from tui.widgets.direct_paint import DirectPaint
+
 FLOOR_DB = -60.0
 PEAK_HOLD_S = 1.0
 PEAK_FALL_DB_PER_S = 20.0
@@ -142,6 +144,7 @@ class LevelMeter(Widget):
         self._held_at = 0.0
         self._styles: dict[tuple[RichStyle, str], RichStyle] = {}
         self._drawn: tuple[object, ...] | None = None  # what decided the line last drawn
+        self.direct = DirectPaint(self)
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._styles.clear())
@@ -170,7 +173,8 @@ class LevelMeter(Widget):
         drawn = line_key(self.state, self._bar_width(), level_db, peak_db)
         if drawn != self._drawn:
             self._drawn = drawn
-            self.refresh()
+            if not self.direct.paint():  # Textual draws it when the line is not plainly in view
+                self.refresh()
 
     def watch_state(self) -> None:
         self._drawn = None  # the state's label changes the line: the next sample repaints
