@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import pty
 import select
+import shutil
 import socket
 import statistics
 import subprocess
@@ -319,6 +320,7 @@ def run_conversation(
             time.sleep(0.5)
         idle_end, idle_threads_end = proc_sample(pid), thread_readings(pid)
         writer = FifoWriter(fifo).write(signal)
+        profiler = start_profiler(pid, slug, window_s)
         start, threads_start = proc_sample(pid), thread_readings(pid)
         server_start = proc_sample(server_pid) if server_pid else None
         # The measuring window: the FIFO write paces itself in real time (pacat reads it at
@@ -329,6 +331,8 @@ def run_conversation(
             time.sleep(0.5)
         end, threads_end = proc_sample(pid), thread_readings(pid)
         server_end = proc_sample(server_pid) if server_pid else None
+        if profiler is not None:
+            profiler.wait(timeout=30)
         writer.done.wait(10)
         terminal.send_keys("C-q")
         assert terminal.wait_for_exit(timeout=30) == 0
@@ -350,6 +354,24 @@ def run_conversation(
         rss_end_kb=end.rss_kb,
         replied=replied,
     )
+
+
+PROFILE_DIR = os.environ.get("RT_BENCH_PYSPY")
+
+
+def start_profiler(pid: int, slug: str, seconds: float) -> subprocess.Popen[bytes] | None:
+    """With RT_BENCH_PYSPY=DIR, py-spy samples the two-way window (100 Hz, idle stacks left
+    out) into DIR/<variant>.txt as collapsed stacks, for finding where the CPU goes."""
+    if not PROFILE_DIR:
+        return None
+    py_spy = shutil.which("py-spy")
+    if py_spy is None:
+        pytest.skip("RT_BENCH_PYSPY is set but py-spy is not installed (pip install py-spy)")
+    out = Path(PROFILE_DIR) / f"{slug}.txt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    argv = [py_spy, "record", "-p", str(pid), "-d", str(int(seconds)), "-r", "100"]
+    argv += ["-f", "raw", "--threads", "-o", str(out)]
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def print_figure(figure: CpuFigure, floor_pct: float | None = None) -> None:
@@ -387,6 +409,10 @@ def default_variants() -> list[Variant]:
             Variant("baseline, echo_guard off", "off", pythonpath=baseline),
             Variant("baseline, echo_guard aec", "aec", pythonpath=baseline),
         ]
+    # RT_BENCH_VARIANTS="off,aec": only the variants whose label holds one of the words
+    wanted = [w.strip() for w in os.environ.get("RT_BENCH_VARIANTS", "").split(",") if w.strip()]
+    if wanted:
+        variants = [v for v in variants if any(word in v.label for word in wanted)]
     return variants
 
 
