@@ -35,7 +35,14 @@ from tui.changes import (
 )
 from tui.config import Settings
 from tui.widgets.connection_bar import connection_text
-from tui.widgets.conversation import KEEP_TURNS, PRUNE_BATCH, TurnView, render_turn
+from tui.widgets.conversation import (
+    ARCHIVE_BATCH,
+    KEEP_TURNS,
+    LIVE_TURNS,
+    PRUNE_BATCH,
+    TurnView,
+    render_turn,
+)
 from tui.widgets.inspector import KEEP_LINES, EventInspector
 from tui.widgets.keys import ACTIONS, RECONNECT
 from tui.widgets.level_meter import (
@@ -328,10 +335,14 @@ async def test_two_thousand_turns_are_pruned(tmp_path: Path) -> None:
         log = app.conversation_log
         await wait_until(lambda: log.view_for("t1999") is not None, pilot, what="newest turn")
         await pilot.pause()
-        assert log.mounted_turns < KEEP_TURNS + PRUNE_BATCH
+        # the newest turns are widgets, the ones before them lines of the archive
+        assert log.mounted_turns < LIVE_TURNS + ARCHIVE_BATCH
         assert len(log.query("TurnView")) == log.mounted_turns
-        assert log.view_for("t0") is None
-        assert log.hidden_turns == 2000 - log.mounted_turns
+        assert log.shown_turns < KEEP_TURNS + PRUNE_BATCH
+        assert log.view_for("t0") is None and not log.archive.holds("t0")
+        assert log.hidden_turns == 2000 - log.shown_turns
+        oldest_shown = log.archive.turns()[0].item_id
+        assert oldest_shown == f"t{log.hidden_turns}"
         assert "earlier turns not shown" in str(log.query_one("#hidden-turns").render())
         # Anchored: the newest turn is in view.
         assert log.scroll_y == log.max_scroll_y

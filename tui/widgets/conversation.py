@@ -1,9 +1,13 @@
-"""The conversation log: one widget per turn in an anchored scroll, pruned to stay fast.
+"""The conversation log: the newest turns as widgets, the older ones as lines, anchored.
 
 Transcript deltas arrive far faster than a terminal needs to repaint, so `turn_changed` only
 marks a turn dirty, and the first mark schedules one flush a tenth of a second later that
-re-renders every dirty turn. No timer runs while nothing changes. Only the newest `keep` turns are
-mounted (each mounted sibling costs ~0.1 ms per relayout); the full history stays in the session.
+re-renders every dirty turn. No timer runs while nothing changes.
+
+Every mounted widget takes part in each relayout (a new turn, a turn that grows a line), so
+only the newest LIVE_TURNS are widgets (TurnView, ToolTurnView: they stream, change status,
+expand); older turns move in batches to one TurnArchive that draws them with the line API.
+The newest `keep` turns are shown in all; the full history stays in the session.
 
 Transcript text and failure reasons come from the server (or a history file, on --resume):
 `render_turn` draws them through tui.printable, so they are data, never terminal control.
@@ -22,10 +26,13 @@ from textual.widgets import Static
 from tui.changes import Role, Turn, TurnStatus
 from tui.printable import one_line, printable
 from tui.widgets.tool_line import ToolTurnView
+from tui.widgets.turn_archive import TurnArchive
 
 FLUSH_HZ = 10
-KEEP_TURNS = 200
+KEEP_TURNS = 200  # shown (archive + widgets); older ones are counted, not drawn
 PRUNE_BATCH = 50  # prune in batches so a long session does not relayout on every turn
+LIVE_TURNS = 30  # the newest turns, as widgets
+ARCHIVE_BATCH = 10  # widgets retire to the archive ten at a time
 
 _ROLE_LABEL = {Role.USER: "you", Role.ASSISTANT: "assistant", Role.SYSTEM: "system"}
 _ROLE_STYLE = {
@@ -135,6 +142,7 @@ class ConversationLog(VerticalScroll):
         self,
         *,
         keep: int = KEEP_TURNS,
+        live: int = LIVE_TURNS,
         time_format: TimeFormat = local_clock_time,
         auto_flush: bool = True,
         id: str | None = None,
@@ -142,7 +150,9 @@ class ConversationLog(VerticalScroll):
         super().__init__(id=id)
         self.auto_flush = auto_flush  # False: the owner calls flush() itself
         self.keep = keep
+        self.live = live
         self.time_format = time_format
+        self.archive = TurnArchive(render_turn, time_format)
         self._views: dict[str, TurnView] = {}
         self._dirty: set[str] = set()
         self._pending: dict[str, Turn] = {}
@@ -152,6 +162,7 @@ class ConversationLog(VerticalScroll):
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static("", id="hidden-turns", markup=False)
+        yield self.archive
 
     def on_mount(self) -> None:
         self.anchor()
@@ -175,19 +186,32 @@ class ConversationLog(VerticalScroll):
 
     @property
     def mounted_turns(self) -> int:
+        """Turns drawn by their own widget (the newest ones)."""
         return len(self._views)
+
+    @property
+    def shown_turns(self) -> int:
+        """Turns on the log: the archive's lines and the widgets."""
+        return self.archive.count + len(self._views)
 
     def view_for(self, item_id: str) -> TurnView | None:
         return self._views.get(item_id)
 
     def add_turns(self, turns: Iterable[Turn]) -> None:
-        """Show many turns at once (replay): only the newest `keep` are mounted."""
+        """Show many turns at once (replay): only the newest `keep` are shown, and of those
+        only the newest `live` become widgets."""
         turns = list(turns)
         skipped = max(0, len(turns) - self.keep)
         self._count_hidden(skipped)
-        new_views = [self._make_view(turn) for turn in turns[skipped:]]
+        shown = turns[skipped:]
+        if not self._views:  # nothing newer is mounted: the older part goes straight to lines
+            as_lines = max(0, len(shown) - self.live)
+            self.archive.add(shown[:as_lines])
+            shown = shown[as_lines:]
+        new_views = [self._make_view(turn) for turn in shown]
         if new_views:
             self.mount_all(new_views)
+        self._retire()
         self._prune()
 
     def add_turn(self, turn: Turn) -> None:
@@ -215,7 +239,8 @@ class ConversationLog(VerticalScroll):
             return
         view = self._views.get(turn.item_id)
         if view is None:
-            self.add_turn(turn)
+            if not self.archive.update(turn):
+                self.add_turn(turn)
             return
         view.turn = turn
         self._mark_dirty(turn.item_id)
@@ -224,7 +249,8 @@ class ConversationLog(VerticalScroll):
         """Final state shows at once (markers matter more than throughput)."""
         view = self._views.get(turn.item_id)
         if view is None:
-            self.add_turn(turn)
+            if not self.archive.update(turn):
+                self.add_turn(turn)
             return
         view.turn = turn
         self._dirty.discard(turn.item_id)
@@ -246,6 +272,7 @@ class ConversationLog(VerticalScroll):
         self._views.clear()
         self._dirty.clear()
         self._pending.clear()
+        self.archive.clear()
         self.hidden_turns = 0
         self._count_hidden(0)
 
@@ -259,16 +286,31 @@ class ConversationLog(VerticalScroll):
         """A tool call has its own line (tui.widgets.tool_line); it behaves as a TurnView."""
         return ToolTurnView if turn.tool is not None else TurnView  # type: ignore[return-value]
 
+    def _retire(self) -> None:
+        """The oldest widgets beyond `live` become lines of the archive, a batch at a time."""
+        excess = len(self._views) - self.live
+        if excess <= 0 or excess < min(ARCHIVE_BATCH, max(1, self.live // 3)):
+            return
+        retiring = [self._views.pop(item_id) for item_id in list(self._views)[:excess]]
+        expanded = [view.turn.item_id for view in retiring if getattr(view, "expanded", False)]
+        self.archive.add((view.turn for view in retiring), expanded=expanded)
+        for view in retiring:
+            self._dirty.discard(view.turn.item_id)
+            view.remove()
+
     def _prune(self) -> None:
-        excess = len(self._views) - self.keep
+        """Beyond `keep` shown turns, the oldest lines go (counted on the label above)."""
+        excess = self.shown_turns - self.keep
         if excess <= 0 or excess < min(PRUNE_BATCH, max(1, self.keep // 4)):
             return
-        doomed = list(self._views)[:excess]
+        from_archive = min(excess, self.archive.count)
+        self.archive.drop_oldest(from_archive)
+        doomed = list(self._views)[: excess - from_archive]
         for item_id in doomed:
             view = self._views.pop(item_id)
             self._dirty.discard(item_id)
             view.remove()
-        self._count_hidden(len(doomed))
+        self._count_hidden(excess)
 
     def _count_hidden(self, more: int) -> None:
         self.hidden_turns += more
