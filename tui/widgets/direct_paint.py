@@ -22,6 +22,8 @@ from rich.control import Control
 from textual.geometry import Region
 from textual.widget import Widget
 
+SYNC_START, SYNC_END = "\x1b[?2026h", "\x1b[?2026l"  # DEC mode 2026: draw as one frame
+
 
 class DirectPaint:
     """Draws `widget`'s single line in place; `paint()` says whether it did."""
@@ -43,11 +45,10 @@ class DirectPaint:
         if sequence is None:
             return False
         app = self._widget.app
-        app._begin_update()  # the terminal's synchronized output, as Textual's own updates
-        try:
-            app._driver.write(sequence)  # type: ignore[union-attr]  # checked in sequence()
-        finally:
-            app._end_update()
+        if app._sync_available:  # the terminal's synchronized output, as Textual's updates
+            sequence = SYNC_START + sequence + SYNC_END
+        # one write: each is a queue put that wakes Textual's writer thread
+        app._driver.write(sequence)  # type: ignore[union-attr]  # checked in sequence()
         self.painted += 1
         return True
 
