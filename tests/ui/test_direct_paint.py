@@ -131,3 +131,26 @@ async def test_a_moving_level_paints_directly_not_through_refresh(
         lines = [text for text in written if row in text]
         assert len(lines) == len(written) == 20  # one write a line: one writer-thread wake
         assert "-50 dBFS" in lines[0] and "-12 dBFS" in lines[-1]
+
+
+async def test_a_driver_that_refuses_the_write_costs_a_refresh_not_an_error(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """At shutdown Textual's driver asserts it is in application mode: the meter's sample
+    (called from the microphone's path) must not raise."""
+    app = _app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        meter = app.meter
+        await wait_until(lambda: meter.level_db == -30.0, pilot, what="a sampled level")
+        await pilot.pause()
+
+        def refuse(data: str) -> None:
+            raise AssertionError("Driver must be in application mode")
+
+        meter.direct.headless_ok = True
+        with monkeypatch.context() as patch:
+            patch.setattr(app._driver, "write", refuse)
+            meter.sample((-12.0, -6.0))
+        meter.direct.headless_ok = False
+        assert meter.direct.broken and meter.direct.painted == 0
+        assert "-12 dBFS" in str(meter.render())  # refreshed the ordinary way

@@ -39,16 +39,17 @@ class DirectPaint:
             return False
         try:
             sequence = self.sequence(headless_ok=self.headless_ok)
-        except (AttributeError, TypeError, LookupError):
-            self.broken = True  # a Textual this was not written for: refresh() from now on
+            if sequence is None:
+                return False
+            app = self._widget.app
+            if app._sync_available:  # the terminal's synchronized output, as Textual's updates
+                sequence = SYNC_START + sequence + SYNC_END
+            # one write: each is a queue put that wakes Textual's writer thread
+            app._driver.write(sequence)  # type: ignore[union-attr]  # checked in sequence()
+        except Exception:  # a Textual this was not written for, a driver
+            # shutting down: refresh() from now on, never an error in the mic's path
+            self.broken = True
             return False
-        if sequence is None:
-            return False
-        app = self._widget.app
-        if app._sync_available:  # the terminal's synchronized output, as Textual's updates
-            sequence = SYNC_START + sequence + SYNC_END
-        # one write: each is a queue put that wakes Textual's writer thread
-        app._driver.write(sequence)  # type: ignore[union-attr]  # checked in sequence()
         self.painted += 1
         return True
 
