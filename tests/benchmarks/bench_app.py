@@ -361,7 +361,9 @@ PROFILE_DIR = os.environ.get("RT_BENCH_PYSPY")
 
 def start_profiler(pid: int, slug: str, seconds: float) -> subprocess.Popen[bytes] | None:
     """With RT_BENCH_PYSPY=DIR, py-spy samples the two-way window (100 Hz, idle stacks left
-    out) into DIR/<variant>.txt as collapsed stacks, for finding where the CPU goes."""
+    out) into DIR/<variant>.txt as collapsed stacks, for finding where the CPU goes. It
+    reads the process without stopping it (--nonblocking), yet it still costs: the figures
+    of a profiled run are not comparable with others."""
     if not PROFILE_DIR:
         return None
     py_spy = shutil.which("py-spy")
@@ -370,7 +372,7 @@ def start_profiler(pid: int, slug: str, seconds: float) -> subprocess.Popen[byte
     out = Path(PROFILE_DIR) / f"{slug}.txt"
     out.parent.mkdir(parents=True, exist_ok=True)
     argv = [py_spy, "record", "-p", str(pid), "-d", str(int(seconds)), "-r", "100"]
-    argv += ["-f", "raw", "--threads", "-o", str(out)]
+    argv += ["-f", "raw", "--threads", "--nonblocking", "-o", str(out)]
     return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
