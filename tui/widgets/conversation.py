@@ -27,6 +27,7 @@ from tui.changes import Role, Turn, TurnStatus
 from tui.printable import one_line, printable
 from tui.widgets.tool_line import ToolTurnView
 from tui.widgets.turn_archive import TurnArchive
+from tui.widgets.turn_edges import EDGE_OF_STATUS, edge_rules
 
 FLUSH_HZ = 10
 KEEP_TURNS = 200  # shown (archive + widgets); older ones are counted, not drawn
@@ -101,11 +102,9 @@ def render_turn(turn: Turn, time_format: TimeFormat = local_clock_time) -> Conte
 class TurnView(Static):
     """One turn of the log."""
 
-    DEFAULT_CSS = """
-    TurnView { padding: 0 1; margin: 0 0 1 0; }
-    TurnView.-interrupted, TurnView.-cut_off { border-left: outer $warning; }
-    TurnView.-failed { border-left: outer $error; }
-    """
+    DEFAULT_CSS = "TurnView { padding: 0 1; margin: 0 0 1 0; }\n" + edge_rules(
+        "TurnView", EDGE_OF_STATUS
+    )
 
     def __init__(self, turn: Turn, time_format: TimeFormat) -> None:
         self.turn = turn

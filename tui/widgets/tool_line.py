@@ -22,6 +22,7 @@ from textual.widgets import Static
 
 from tui.changes import ToolState, Turn, TurnStatus
 from tui.printable import one_line, printable
+from tui.widgets.turn_edges import EDGE_OF_TOOL, edge_rules
 
 TimeFormat = Callable[[float], str]
 ARGUMENTS_CHARS = 60  # the call line's arguments; the full ones when expanded
@@ -103,12 +104,10 @@ class ToolTurnView(Static):
     `refresh_turn()`). Focusable: Enter (or a click) shows the whole result."""
 
     can_focus = True
-    DEFAULT_CSS = """
-    ToolTurnView { padding: 0 1; margin: 0 0 1 0; }
-    ToolTurnView:focus { background: $boost; }
-    ToolTurnView.-failed { border-left: outer $error; }
-    ToolTurnView.-declined { border-left: outer $warning; }
-    """
+    DEFAULT_CSS = (
+        "ToolTurnView { padding: 0 1; margin: 0 0 1 0; }\n"
+        "ToolTurnView:focus { background: $boost; }\n" + edge_rules("ToolTurnView", EDGE_OF_TOOL)
+    )
 
     def __init__(self, turn: Turn, time_format: TimeFormat) -> None:
         self.turn = turn

@@ -22,24 +22,11 @@ from textual.strip import Strip
 from textual.visual import Visual
 from textual.widget import Widget
 
-from tui.changes import ToolState, Turn, TurnStatus
+from tui.changes import Turn
 from tui.widgets.tool_line import TimeFormat, render_tool_turn
+from tui.widgets.turn_edges import edge_colour
 
 TurnRenderer = Callable[[Turn, TimeFormat], Content]
-
-_EDGE_OF_STATUS = {
-    TurnStatus.INTERRUPTED: "$warning",
-    TurnStatus.CUT_OFF: "$warning",
-    TurnStatus.FAILED: "$error",
-}
-_EDGE_OF_TOOL = {ToolState.FAILED: "$error", ToolState.DECLINED: "$warning"}
-
-
-def edge_colour(turn: Turn) -> str | None:
-    """The colour of the left edge a TurnView (or ToolTurnView) shows for this turn."""
-    if turn.tool is not None:
-        return _EDGE_OF_TOOL.get(turn.tool.state)
-    return _EDGE_OF_STATUS.get(turn.status)
 
 
 class TurnArchive(Widget):
