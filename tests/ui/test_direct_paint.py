@@ -38,7 +38,7 @@ async def test_the_direct_line_is_the_line_textual_composes_there(tmp_path: Path
     async with app.run_test(size=SIZE) as pilot:
         meter = app.meter
         await wait_until(lambda: meter.level_db == -30.0, pilot, what="a sampled level")
-        await pilot.pause()  # the layout the state change asked for
+        await pilot.pause()  # no layout pending (the direct path waits for one)
         meter.level_db, meter.peak_db = -17.0, -9.5
         sequence = meter.direct.sequence(headless_ok=True)
         assert sequence is not None
