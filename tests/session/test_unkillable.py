@@ -14,6 +14,7 @@ import pytest
 from tests.hostile import forbidden_in
 from tests.session.helpers import ChangeRecorder
 from tests.session.test_session import TEST_KEY, finished, live, running, settings_for
+from tests.waiting import apoll_until
 from tui.changes import (
     Change,
     ConnectionChanged,
@@ -27,6 +28,7 @@ from tui.changes import (
 )
 from tui.config import with_value
 from tui.localserver import LocalServer
+from tui.realtime.connection import RealtimeConnection
 from tui.session import Session, dispatch
 from tui.session.rooms import Rooms
 from tui.session.turns import TurnTaking
@@ -124,6 +126,12 @@ async def test_a_session_that_stops_anyway_says_so_and_keeps_what_is_typed(
 
     monkeypatch.setattr(Rooms, "restore", broken_restore)
     history = KeptHistory()
+    made: list[RealtimeConnection] = []
+
+    def kept_connection(*args: Any, **kwargs: Any) -> RealtimeConnection:
+        made.append(RealtimeConnection(*args, **kwargs))
+        return made[-1]
+
     async with LocalServer() as server:
         recorder = ChangeRecorder()
         session = Session(
@@ -132,10 +140,15 @@ async def test_a_session_that_stops_anyway_says_so_and_keeps_what_is_typed(
             listener=recorder,
             audio_enabled=False,
             history=history,
+            connection_factory=kept_connection,
         )
         task = asyncio.create_task(session.run())
         with caplog.at_level(logging.ERROR), pytest.raises(RuntimeError):
             await asyncio.wait_for(task, 10)
+        # it failed between connecting and going live: its socket is closed all the same
+        [conn] = made
+        assert conn.closed
+        await apoll_until(lambda: not server._connections, 5, "the server to see the close")
         last = recorder.of(ConnectionChanged)[-1]
         assert last.state is ConnectionState.OFFLINE, "never 'live' once the session stopped"
         assert "RuntimeError" in last.reason and TEST_KEY not in last.reason

@@ -419,7 +419,10 @@ class RealtimeConnection:
         except ConnectionClosed as error:
             closed = error  # an abnormal close; a normal one ends the loop above
         if self._sender is not None:
-            self._sender.cancel()  # nothing more can go out; don't leave it pending
+            # Nothing more can go out. Wait for it to end too: a cancelled task that never ran
+            # again would be destroyed pending when the loop closes ("Event loop is closed").
+            self._sender.cancel()
+            await asyncio.wait([self._sender])
         raise self._disconnected(ws, closed)
 
     def _disconnected(self, ws: ClientConnection, closed: ConnectionClosed | None) -> Disconnected:

@@ -211,7 +211,12 @@ class Controller:
                     continue
                 finally:
                     self._connecting = None
-                self._configure(conn)
+                try:
+                    self._configure(conn)
+                except BaseException:
+                    # neither connecting nor live yet: nobody else would close its socket
+                    await conn.close()
+                    raise
             reason = await self._converse(conn)
             outage.ended(reason)
             if reason and not self._stopping:
