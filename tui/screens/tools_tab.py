@@ -15,7 +15,6 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from textual.app import ComposeResult
@@ -39,7 +38,7 @@ from tui.config.tools_toml import looks_secret
 from tui.printable import one_line
 from tui.screens.field_label import FieldLabel
 from tui.tools.text import MASK, Redactor
-from tui.tools.updates import Phase, ServerState
+from tui.tools.updates import Phase, SeenState
 
 DEFAULT = "default"  # no setting of the user's: the approvals' own rule decides
 BUILTINS = (
@@ -55,14 +54,6 @@ PHASE_STYLE = {
     Phase.FAILED: "$error",
     Phase.RETRYING: "$warning",
 }
-
-
-@dataclass(frozen=True)
-class SeenState:
-    """A local server's state and when it arrived (monotonic), for the retry countdown."""
-
-    state: ServerState
-    since: float
 
 
 ServerStates = Callable[[], Mapping[str, SeenState]]

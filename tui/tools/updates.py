@@ -64,6 +64,14 @@ class ServerState:
 
 
 @dataclass(frozen=True)
+class SeenState:
+    """A local server's state and when it arrived (monotonic), for the retry countdown."""
+
+    state: ServerState
+    since: float
+
+
+@dataclass(frozen=True)
 class ServerChanged:
     state: ServerState
 

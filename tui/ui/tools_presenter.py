@@ -22,8 +22,7 @@ from textual.signal import Signal
 
 from tui.changes import ApprovalAsked, ApprovalClosed, Change, ToolServersChanged, Turn
 from tui.screens.approval import ApprovalScreen
-from tui.screens.tools_tab import SeenState
-from tui.tools.updates import Phase, ServerState
+from tui.tools.updates import Phase, SeenState, ServerState
 
 NOTE_S = 8.0  # how long a server's change stays in the status line
 NOTABLE = (Phase.READY, Phase.FAILED, Phase.RETRYING)
