@@ -411,9 +411,11 @@ def default_variants() -> list[Variant]:
             Variant("baseline, echo_guard off", "off", pythonpath=baseline),
             Variant("baseline, echo_guard aec", "aec", pythonpath=baseline),
         ]
-    # RT_BENCH_VARIANTS="off,aec": only the variants whose label holds one of the words
+    # RT_BENCH_VARIANTS="off,aec": only the variants whose label holds one of the words;
+    # "block_ms 40" (the option that halves the mic's wakeups) runs only when named
     wanted = [w.strip() for w in os.environ.get("RT_BENCH_VARIANTS", "").split(",") if w.strip()]
     if wanted:
+        variants += [Variant("echo_guard off, block_ms 40", "off", extra_config="block_ms = 40\n")]
         variants = [v for v in variants if any(word in v.label for word in wanted)]
     return variants
 
@@ -436,6 +438,9 @@ def test_cpu_ratios_to_the_floor(
     fifo = virtual_audio / "rt_mic.fifo"
     variants = default_variants()
     ratios: dict[str, dict[str, list[float]]] = {}
+    # the same runs divided by the wire floor of their round: the bare pair's share moves
+    # from minute to minute (2-3 % of a core here), the wire floor runs beside each variant
+    to_wire: dict[str, dict[str, list[float]]] = {}
     figures: dict[str, list[CpuFigure]] = {}
     floors = []
     print()
@@ -443,6 +448,7 @@ def test_cpu_ratios_to_the_floor(
         floor = audio_floor_pct()
         floors.append(floor)
         print(f"[bench] round {number}/{ROUNDS}: the floor {floor:.2f} % of one core")
+        wire: CpuFigure | None = None
         for variant in variants:
             figure = run_conversation(tmp_path, fifo, variant, url, server_pid)
             print_figure(figure, floor)
@@ -450,6 +456,12 @@ def test_cpu_ratios_to_the_floor(
             by_window = ratios.setdefault(variant.label, {"two-way": [], "idle": []})
             by_window["two-way"].append(figure.share_pct / floor)
             by_window["idle"].append(figure.idle_share_pct / floor)
+            if variant.wire_floor:
+                wire = figure
+            elif wire is not None:
+                by_wire = to_wire.setdefault(variant.label, {"two-way": [], "idle": []})
+                by_wire["two-way"].append(figure.share_pct / wire.share_pct)
+                by_wire["idle"].append(figure.idle_share_pct / wire.idle_share_pct)
     print(
         f"[bench] summary over {ROUNDS} interleaved rounds ({WINDOW_S:.0f} s two-way, "
         f"{IDLE_S:.0f} s idle live each): x floor, median (min-max); floor "
@@ -463,6 +475,11 @@ def test_cpu_ratios_to_the_floor(
             f"idle {spread(by_window['idle'])}x; RSS max {rss:.1f} MiB; wakeups "
             f"{statistics.median(f.idle_wakeups_per_s for f in runs):.0f}/s idle, "
             f"{statistics.median(f.window_wakeups_per_s for f in runs):.0f}/s two-way"
+        )
+    for label, by_wire in to_wire.items():
+        print(
+            f"[bench]   {label} / the wire floor of its round: two-way "
+            f"{spread(by_wire['two-way'])}x, idle {spread(by_wire['idle'])}x"
         )
     assert all(f.replied for runs in figures.values() for f in runs), "no two-way audio"
 
