@@ -211,12 +211,8 @@ class Controller:
                     continue
                 finally:
                     self._connecting = None
-                try:
-                    self._configure(conn)
-                except BaseException:
-                    # neither connecting nor live yet: nobody else would close its socket
-                    await conn.close()
-                    raise
+                self._conn = conn  # held before restoring: if that fails, run() closes it
+                self._configure(conn)
             reason = await self._converse(conn)
             outage.ended(reason)
             if reason and not self._stopping:
