@@ -104,3 +104,56 @@ async def test_aec_hook_holding_a_partial_frame_sends_nothing_that_time() -> Non
     assert await wait_for(lambda: len(got) == 2, 1.0)
     assert processor.counters.blocks_sent == 2 and len(echo.near) == 3
     assert b"" not in got
+
+
+# ---- quiet blocks two at a time (pair_quiet) ---------------------------------------------
+
+
+def quiet_then_speech() -> np.ndarray:
+    """Five blocks of room noise (peak 100, about -50 dBFS), then five of a 440 Hz tone."""
+    rng = np.random.default_rng(7)
+    noise = rng.integers(-100, 101, 480 * 5).astype(np.int16)
+    return np.concatenate([noise, tone(440, 0.1)])
+
+
+async def test_paired_quiet_blocks_go_two_at_a_time_and_speech_at_once() -> None:
+    processor, got = make(24000, echo_guard="off")
+    processor.pair_quiet = True
+    signal = quiet_then_speech()
+    feed(processor, signal, 480)
+    assert await wait_for(lambda: len(got) == 7, 1.0)
+    # noise blocks 1+2 and 3+4 in pairs; 5 waits and goes with the first tone block; every
+    # tone block after that goes alone, at once
+    assert [len(pcm or b"") // 960 for pcm in got] == [2, 2, 2, 1, 1, 1, 1]
+    assert b"".join(pcm or b"" for pcm in got) == signal.tobytes(), "in order, none lost"
+    assert processor.counters.blocks_sent == 10
+
+
+async def test_without_pairing_every_block_goes_alone() -> None:
+    processor, got = make(24000, echo_guard="off")
+    feed(processor, quiet_then_speech(), 480)
+    assert await wait_for(lambda: len(got) == 10, 1.0)
+    assert all(len(pcm or b"") == 960 for pcm in got)
+
+
+async def test_a_waiting_block_is_dropped_by_mute_and_sent_before_half_duplex_holds() -> None:
+    processor, got = make(24000, echo_guard="off")
+    processor.pair_quiet = True
+    quiet = np.zeros(480, dtype=np.int16)
+    processor.process(quiet)  # waits
+    processor.muted = True
+    processor.process(quiet)
+    processor.muted = False
+    processor.process(quiet)  # waits again: the one before mute is gone
+    processor.process(quiet)
+    assert await wait_for(lambda: len(got) == 1, 1.0)
+    assert got == [bytes(960 * 2)]
+
+    audible = {"now": False}
+    processor, got = make(24000, assistant_audible=lambda now: audible["now"])
+    processor.pair_quiet = True
+    processor.process(quiet)  # waits
+    audible["now"] = True
+    processor.process(quiet)  # held back by half duplex: the waiting one goes first
+    assert await wait_for(lambda: len(got) == 2, 1.0)
+    assert got == [bytes(960), None]

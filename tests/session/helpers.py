@@ -86,6 +86,7 @@ class ScriptedAudio:
     interrupts: int = 0
     stopped: bool = False
     tick_armed: bool = False  # the tool tick (tui.audio.cue), as the session last set it
+    pair_quiet: bool = False  # quiet mic blocks two at a time, as the session last set it
     input_level: Level = field(default_factory=Level)
     output_level: Level = field(default_factory=Level)
 

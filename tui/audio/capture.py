@@ -6,6 +6,11 @@ cut into blocks of exactly `block_samples`, then per block apply mute, the echo 
 tail) or the echo canceller, and hand PCM16 bytes to the asyncio loop with
 `call_soon_threadsafe` (None for a block half duplex held back: the loop still samples the
 meter on it). No locks, no logging, no Textual: only numbers are copied.
+
+With `pair_quiet` on (the session sets it while nobody speaks in a server-VAD turn), a quiet
+block waits for the next one and both go in one handoff: idle, the loop wakes and writes to
+the socket 25 times a second instead of 50. A block that is not quiet never waits: it goes
+at once, with the one that waited before it, so speech reaches the server as soon as ever.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from typing import Protocol
 
 import numpy as np
 
-from tui.audio.meter import Level, LevelTap
+from tui.audio.meter import Level, LevelTap, peak_of
 from tui.audio.resample import StreamResampler
 from tui.constants import WIRE_RATE_HZ, EchoGuard
 
@@ -43,6 +48,9 @@ class CaptureCounters:
     blocks_muted: int = 0
     blocks_guarded: int = 0
     overflows: int = 0
+
+
+QUIET_PEAK = 328  # about -40 dBFS: a block whose samples all stay under it may wait (pair_quiet)
 
 
 class CaptureProcessor:
@@ -69,6 +77,8 @@ class CaptureProcessor:
         self.echo = echo
         self.clock = clock
         self.muted = False
+        self.pair_quiet = False  # quiet blocks go two at a time (see the module's docstring)
+        self._held: bytes | None = None  # a quiet block waiting for the next one
         self._level = LevelTap()
         self.counters = CaptureCounters()
         self._resampler = StreamResampler(device_rate, WIRE_RATE_HZ)
@@ -111,6 +121,7 @@ class CaptureProcessor:
         """Forget partial blocks and resampler state (a new stream, unmute)."""
         self._resampler.reset()
         self._pending_len = 0
+        self._held = None
 
     def _append(self, converted: np.ndarray) -> None:
         end = self._pending_len + len(converted)
@@ -126,19 +137,32 @@ class CaptureProcessor:
         counters = self.counters
         if self.muted:
             counters.blocks_muted += 1
+            self._held = None  # muted is muted at once: what waited is not sent either
             return
         if self.echo_guard == EchoGuard.HALF_DUPLEX and self.assistant_audible is not None:
             if self.assistant_audible(self.clock()):
                 counters.blocks_guarded += 1
+                if self._held is not None:  # heard before the assistant was: it goes
+                    self._hand_over(self._held)
+                    self._held = None
                 # no audio goes out, but the loop still hears of the block: the meter moves
-                with contextlib.suppress(RuntimeError):
-                    self.loop.call_soon_threadsafe(self.deliver, None)
+                self._hand_over(None)
                 return
         elif self.echo_guard == EchoGuard.AEC and self.echo is not None:
             block = np.asarray(self.echo.on_input(block), dtype=np.int16)
             if block.size == 0:  # the canceller holds a partial 10 ms frame for next time
                 return
         counters.blocks_sent += 1
+        pcm = block.tobytes()
+        held, self._held = self._held, None
+        if held is not None:
+            self._hand_over(held + pcm)  # in order, one handoff; this block does not wait
+        elif self.pair_quiet and peak_of(pcm) < QUIET_PEAK:
+            self._held = pcm  # the next block takes it along
+        else:
+            self._hand_over(pcm)
+
+    def _hand_over(self, pcm: bytes | None) -> None:
         # A closed loop (the app is shutting down) raises RuntimeError: drop the block.
         with contextlib.suppress(RuntimeError):
-            self.loop.call_soon_threadsafe(self.deliver, block.tobytes())
+            self.loop.call_soon_threadsafe(self.deliver, pcm)

@@ -44,6 +44,14 @@ def _to_db(ratio: float) -> float:
     return max(FLOOR_DB, 20.0 * math.log10(ratio))
 
 
+def peak_of(pcm: bytes) -> int:
+    """The largest absolute sample of PCM16 bytes (audioop's one C call where it exists)."""
+    if _audioop is not None:
+        return int(_audioop.max(pcm, 2))
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.int32)
+    return int(np.max(np.abs(samples))) if samples.size else 0
+
+
 def measure(block: np.ndarray) -> Level:
     """RMS and peak of `block` (int16 or float) in dBFS."""
     if block.size == 0:

@@ -41,9 +41,14 @@ class MicPath:
         live connection, or None: audio captured while disconnected is never sent late."""
         if (sample := self._link.level_sample(self._clock())) is not None:
             self._listener(sample)  # not coalesced: it is already at the meter's rate
+        manual = self._settings().session.turn_detection.mode == TurnMode.MANUAL
+        # Quiet blocks may go two at a time while the server hears nobody: a block waits
+        # at most one block, and never while the server times the end of a user's turn
+        # (speech_started to speech_stopped) nor in push-to-talk (a commit ends the turn).
+        self._link.set_pair_quiet(not manual and not self._turns.user_speaking)
         if pcm is None or conn is None or muted:
             return
-        if self._settings().session.turn_detection.mode == TurnMode.MANUAL:
+        if manual:
             if not self._turns.talking:
                 return
             self._turns.audio_sent(len(pcm) / WIRE_BYTES_PER_MS)
