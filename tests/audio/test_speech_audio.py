@@ -70,20 +70,27 @@ async def sample_levels(read: object, until: object, timeout: float) -> list[flo
     return levels
 
 
+@pytest.mark.parametrize("paired", [False, True], ids=["every block", "quiet blocks paired"])
 async def test_speech_into_the_mic_reads_speech_levels_and_arrives_intact(
-    engine: tuple[AudioEngine, list[bytes]], speech: np.ndarray, virtual_audio: Path
+    engine: tuple[AudioEngine, list[bytes]], speech: np.ndarray, virtual_audio: Path, paired: bool
 ) -> None:
     audio, blocks = engine
+    capture = audio.capture_processor
+    assert capture is not None
+    capture.pair_quiet = paired  # as the session sets it while nobody speaks
     writer = FifoWriter(virtual_audio / FIFO_NAME).write(speech)
-    started_at: list[int] = []  # block count when speech was first heard
+    started_at: list[int] = []  # 20 ms blocks received when speech was first heard
     speech_blocks = len(speech) // 480
+
+    def received() -> int:
+        return sum(len(pcm) for pcm in blocks) // 960
 
     def finished() -> bool:
         # The FIFO write returns early (the pipe buffers ~1.4 s), so count blocks instead:
         # done when the whole utterance's worth of blocks has arrived after its onset.
         if not started_at and audio.input_level.peak_db > -30:
-            started_at.append(len(blocks))
-        return bool(started_at) and len(blocks) >= started_at[0] + speech_blocks + 10
+            started_at.append(received())
+        return bool(started_at) and received() >= started_at[0] + speech_blocks + 10
 
     levels = await sample_levels(lambda: audio.input_level, finished, 15.0)
     await wait_done(writer)
@@ -95,7 +102,8 @@ async def test_speech_into_the_mic_reads_speech_levels_and_arrives_intact(
     assert min(levels) == -90.0
     recorded = np.frombuffer(b"".join(blocks), dtype="<i2")
     _, correlation = best_alignment(recorded, speech)
-    assert correlation > 0.999
+    assert correlation > 0.999  # paired or not: every sample, in order
+    assert any(len(pcm) == 1920 for pcm in blocks) is paired  # the silence went two at a time
     assert measure(recorded).rms_db == pytest.approx(measure(speech).rms_db, abs=1.5)
 
 

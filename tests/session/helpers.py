@@ -10,6 +10,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any, cast
 
 from tui.audio.engine import AudioStatus
@@ -86,7 +87,8 @@ class ScriptedAudio:
     interrupts: int = 0
     stopped: bool = False
     tick_armed: bool = False  # the tool tick (tui.audio.cue), as the session last set it
-    pair_quiet: bool = False  # quiet mic blocks two at a time, as the session last set it
+    # the engine's capture processor, as far as the session touches it (pair_quiet)
+    capture_processor: Any = field(default_factory=lambda: SimpleNamespace(pair_quiet=False))
     input_level: Level = field(default_factory=Level)
     output_level: Level = field(default_factory=Level)
 

@@ -29,20 +29,20 @@ def test_pairing_follows_the_servers_hearing_of_the_user() -> None:
     desk = Desk(session__turn_detection__mode="server_vad")
     mic, _ = mic_of(desk)
     mic.block(BLOCK, None, muted=False, inspect=False)
-    assert desk.speaker.pair_quiet, "nobody speaks: quiet blocks may pair"
+    assert desk.speaker.capture_processor.pair_quiet, "nobody speaks: quiet blocks may pair"
     desk.receive(server_event("input_audio_buffer.speech_started", audio_start_ms=0, item_id="u1"))
     mic.block(BLOCK, None, muted=False, inspect=False)
-    assert not desk.speaker.pair_quiet, "the server is timing the user's turn"
+    assert not desk.speaker.capture_processor.pair_quiet, "the server is timing the user's turn"
     desk.receive(server_event("input_audio_buffer.speech_stopped", audio_end_ms=900, item_id="u1"))
     mic.block(BLOCK, None, muted=False, inspect=False)
-    assert desk.speaker.pair_quiet
+    assert desk.speaker.capture_processor.pair_quiet
 
 
 def test_push_to_talk_never_pairs() -> None:
     desk = Desk(session__turn_detection__mode="semantic_vad")
     mic, _ = mic_of(desk)
     mic.block(BLOCK, None, muted=False, inspect=False)
-    assert desk.speaker.pair_quiet
+    assert desk.speaker.capture_processor.pair_quiet
     desk.settings = with_value(desk.settings, "session.turn_detection.mode", "manual")
     mic.block(BLOCK, None, muted=False, inspect=False)
-    assert not desk.speaker.pair_quiet
+    assert not desk.speaker.capture_processor.pair_quiet

@@ -87,7 +87,6 @@ class AudioEngine:
         )
         self._sides = self._streams.sides
         self._muted = False
-        self._pair_quiet = False
         self._status = AudioStatus(AudioMode.TEXT_ONLY, "audio not started")
         self._watchdog: asyncio.TimerHandle | None = None
         self._running = False
@@ -198,18 +197,6 @@ class AudioEngine:
             self._reset_echo()
 
     @property
-    def pair_quiet(self) -> bool:
-        """Quiet microphone blocks go to the loop two at a time (tui.audio.capture)."""
-        return self._pair_quiet
-
-    @pair_quiet.setter
-    def pair_quiet(self, value: bool) -> None:
-        self._pair_quiet = bool(value)
-        capture: CaptureProcessor | None = self._sides["input"].processor
-        if capture is not None:
-            capture.pair_quiet = self._pair_quiet
-
-    @property
     def echo_guard(self) -> EchoGuard:
         return self._echo_guard
 
@@ -285,7 +272,6 @@ class AudioEngine:
                 echo=self.echo,
             )
             capture.muted = self._muted
-            capture.pair_quiet = self._pair_quiet
 
             def input_callback(indata: np.ndarray, frames: int, _t: Any, status: Any) -> None:
                 capture.process(indata[:, 0], overflow=bool(status.input_overflow))

@@ -183,10 +183,11 @@ class AudioLink:
             self.engine.muted = muted
 
     def set_pair_quiet(self, on: bool) -> None:
-        """Quiet microphone blocks two at a time (tui.audio.capture); a test's stand-in
-        engine without the knob sends every block alone."""
-        if self.engine is not None and hasattr(self.engine, "pair_quiet"):
-            self.engine.pair_quiet = on
+        """Quiet microphone blocks two at a time (tui.audio.capture). Set on every block, so
+        a capture processor rebuilt for another device takes it from its first block."""
+        capture = getattr(self.engine, "capture_processor", None)
+        if capture is not None:
+            capture.pair_quiet = on
 
     def set_tick(self, on: bool) -> None:
         """The tool tick (tui.audio.cue) on or off; an engine without one plays none."""
