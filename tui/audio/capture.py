@@ -7,7 +7,7 @@ tail) or the echo canceller, and hand PCM16 bytes to the asyncio loop with
 `call_soon_threadsafe` (None for a block half duplex held back: the loop still samples the
 meter on it). No locks, no logging, no Textual: only numbers are copied.
 
-With `pair_quiet` on (the session sets it while nobody speaks in a server-VAD turn), a quiet
+With `pair_quiet` on (the session sets it while the server hears nobody in a VAD turn), a quiet
 block waits for the next one and both go in one handoff: idle, the loop wakes and writes to
 the socket 25 times a second instead of 50. A block that is not quiet never waits: it goes
 at once, with the one that waited before it, so speech reaches the server as soon as ever.
