@@ -35,6 +35,12 @@ PRUNE_BATCH = 50  # prune in batches so a long session does not relayout on ever
 LIVE_TURNS = 30  # the newest turns, as widgets
 ARCHIVE_BATCH = 10  # widgets retire to the archive ten at a time
 
+
+def _batch_due(excess: int, batch: int, small_limit: int) -> bool:
+    """Move turns in batches (one relayout for many), smaller batches for small limits."""
+    return excess > 0 and excess >= min(batch, max(1, small_limit))
+
+
 _ROLE_LABEL = {Role.USER: "you", Role.ASSISTANT: "assistant", Role.SYSTEM: "system"}
 _ROLE_STYLE = {
     Role.USER: "$role-user",
@@ -236,24 +242,26 @@ class ConversationLog(VerticalScroll):
         if turn.item_id in self._pending:
             self._pending[turn.item_id] = turn  # rendered as it is when it mounts
             return
-        view = self._views.get(turn.item_id)
-        if view is None:
-            if not self.archive.update(turn):
-                self.add_turn(turn)
-            return
-        view.turn = turn
-        self._mark_dirty(turn.item_id)
+        if self._give(turn) is not None:
+            self._mark_dirty(turn.item_id)
 
     def turn_finished(self, turn: Turn) -> None:
         """Final state shows at once (markers matter more than throughput)."""
+        view = self._give(turn)
+        if view is not None:
+            self._dirty.discard(turn.item_id)
+            view.refresh_turn()
+
+    def _give(self, turn: Turn) -> TurnView | None:
+        """The widget showing `turn`, now holding it; None when there is none (the archive
+        redraws the turn if it holds it, else the turn is added)."""
         view = self._views.get(turn.item_id)
         if view is None:
             if not self.archive.update(turn):
                 self.add_turn(turn)
-            return
+            return None
         view.turn = turn
-        self._dirty.discard(turn.item_id)
-        view.refresh_turn()
+        return view
 
     def flush(self) -> None:
         if not self._dirty:
@@ -288,7 +296,7 @@ class ConversationLog(VerticalScroll):
     def _retire(self) -> None:
         """The oldest widgets beyond `live` become lines of the archive, a batch at a time."""
         excess = len(self._views) - self.live
-        if excess <= 0 or excess < min(ARCHIVE_BATCH, max(1, self.live // 3)):
+        if not _batch_due(excess, ARCHIVE_BATCH, self.live // 3):
             return
         retiring = [self._views.pop(item_id) for item_id in list(self._views)[:excess]]
         expanded = [view.turn.item_id for view in retiring if getattr(view, "expanded", False)]
@@ -300,7 +308,7 @@ class ConversationLog(VerticalScroll):
     def _prune(self) -> None:
         """Beyond `keep` shown turns, the oldest lines go (counted on the label above)."""
         excess = self.shown_turns - self.keep
-        if excess <= 0 or excess < min(PRUNE_BATCH, max(1, self.keep // 4)):
+        if not _batch_due(excess, PRUNE_BATCH, self.keep // 4):
             return
         from_archive = min(excess, self.archive.count)
         self.archive.drop_oldest(from_archive)
